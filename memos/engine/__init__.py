@@ -1,0 +1,13 @@
+"""The embedded inference backend (torch + transformers)."""
+
+from memos.engine.engine import Engine, EngineConfig, StepOutput
+from memos.engine.generation import Generation, GenerationConfig, GenerationStats
+
+__all__ = [
+    "Engine",
+    "EngineConfig",
+    "Generation",
+    "GenerationConfig",
+    "GenerationStats",
+    "StepOutput",
+]

@@ -1,0 +1,29 @@
+"""The project's exceptions, re-exported for users of the kernel and SDK."""
+
+from storage.errors import (
+    Cancelled,
+    Conflict,
+    CorruptBlob,
+    IllegalTransition,
+    IncompatibleModel,
+    InvalidInput,
+    MemosError,
+    ModelNotAvailable,
+    NotFound,
+    PermissionDenied,
+    UnsupportedFormat,
+)
+
+__all__ = [
+    "Cancelled",
+    "Conflict",
+    "CorruptBlob",
+    "IllegalTransition",
+    "IncompatibleModel",
+    "InvalidInput",
+    "MemosError",
+    "ModelNotAvailable",
+    "NotFound",
+    "PermissionDenied",
+    "UnsupportedFormat",
+]

@@ -1,0 +1,23 @@
+"""Service settings: one pydantic-settings class, read at the edge and passed down."""
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything configurable about a memos home and service (env prefix ``MEMOS_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="MEMOS_", extra="ignore")
+
+    home: Path = Field(default=Path("memos-home"), description="Folder holding all state.")
+    model: str | None = Field(default=None, description="HF model folder; default SmolLM2.")
+    embedder: str | None = Field(default=None, description="HF encoder folder; default MiniLM.")
+    device: str = Field(default="auto", description="auto, cpu, cuda or cuda:N.")
+    dtype: str = Field(default="auto", description="auto, float32, bfloat16 or float16.")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite.")
+    host: str = "127.0.0.1"
+    port: int = 8765
+    admin_key: str | None = Field(default=None, description="Admin API key to use on first start.")
+    workers: int = Field(default=1, ge=0, description="Scheduler worker threads.")

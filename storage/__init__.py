@@ -1,0 +1,1 @@
+"""Durable storage: SQL schema and sessions, blob files, FAISS index, graph store."""

@@ -1,0 +1,67 @@
+"""The project's own exceptions; every layer raises these and the edges translate them."""
+
+
+class MemosError(Exception):
+    """Base class of every error memos raises on purpose."""
+
+    code = "memos_error"
+
+
+class NotFound(MemosError):
+    """A cube, item, key, job or cache entry that does not exist (or is not visible)."""
+
+    code = "not_found"
+
+
+class InvalidInput(MemosError):
+    """The caller asked for something malformed or out of bounds."""
+
+    code = "invalid_input"
+
+
+class Conflict(MemosError):
+    """The request contradicts the stored state (a duplicate name, a stale version)."""
+
+    code = "conflict"
+
+
+class PermissionDenied(MemosError):
+    """The caller may see the resource but may not do this to it."""
+
+    code = "permission_denied"
+
+
+class IllegalTransition(Conflict):
+    """A lifecycle change the transition table does not allow."""
+
+    code = "illegal_transition"
+
+
+class CorruptBlob(MemosError):
+    """A stored file whose checksum or header does not match what SQL recorded."""
+
+    code = "corrupt_blob"
+
+
+class IncompatibleModel(MemosError):
+    """A KV cache or adapter made for another model fingerprint."""
+
+    code = "incompatible_model"
+
+
+class ModelNotAvailable(MemosError):
+    """The configured model or embedder cannot be found on this machine."""
+
+    code = "model_not_available"
+
+
+class UnsupportedFormat(MemosError):
+    """An archive or file written by a newer, unknown format version."""
+
+    code = "unsupported_format"
+
+
+class Cancelled(MemosError):
+    """Work that was cancelled before it finished."""
+
+    code = "cancelled"
