@@ -1,0 +1,1 @@
+"""MemCube and its memories: items, lifecycle states, search hits."""

@@ -1,0 +1,237 @@
+"""MemCube: one user's managed memories, with their plaintext notes at its core."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+import numpy as np
+
+from memcube.cube_store import CubeInfo
+from memcube.item import MemoryItem, encode_embedding
+from memcube.item_store import HistoryEntry, ItemStore
+from memcube.keywords import extract_attributes
+from memcube.lifecycle import State, parse_state
+from memcube.linker import Linker
+from memcube.plaintext_index import PlaintextIndex
+from memcube.search import SearchFilters, SearchHit, check_k, include_states
+from storage.errors import InvalidInput
+from storage.schema import ItemRow
+
+MAX_TEXT_CHARS = 20_000
+ADD_FIELDS = {"text", "metadata", "keywords", "tags", "context", "event_time", "ttl_seconds",
+              "source_type", "source_id", "actor", "session_id", "force"}
+
+
+class MemCube:
+    """A cube: add, read, change, search and retire its memories."""
+
+    def __init__(self, info: CubeInfo, *, items: ItemStore, index: PlaintextIndex, embedder,
+                 linker: Linker) -> None:
+        self.info = info
+        self._items = items
+        self._index = index
+        self._embedder = embedder
+        self._linker = linker
+
+    @property
+    def id(self) -> str:
+        """The cube's id."""
+        return self.info.id
+
+    @property
+    def name(self) -> str:
+        """The cube's name."""
+        return self.info.name
+
+    @property
+    def owner(self) -> str:
+        """The user who owns the cube."""
+        return self.info.owner
+
+    @property
+    def settings(self) -> dict:
+        """Per-cube settings (thresholds, policies)."""
+        return self.info.settings
+
+    def add(self, text: str, metadata: dict | None = None, **fields) -> MemoryItem:
+        """Store one note (or return its near-duplicate, unless ``force=True``)."""
+        return self.add_many([{"text": text, "metadata": metadata or {}, **fields}])[0]
+
+    def add_many(self, entries: Sequence[Mapping]) -> list[MemoryItem]:
+        """Store several notes with one batched embedding; near-duplicates collapse."""
+        entries = [_check_entry(entry) for entry in entries]
+        if not entries:
+            return []
+        vectors = self._embedder.embed([entry["text"] for entry in entries])
+        result: list[MemoryItem | int] = []
+        fresh: list[tuple[dict, np.ndarray]] = []
+        for entry, vector in zip(entries, vectors, strict=True):
+            duplicate = None if entry.get("force") else self._duplicate_of(vector, fresh)
+            if isinstance(duplicate, int):
+                result.append(duplicate)
+            elif duplicate is not None:
+                result.append(self._touch(duplicate))
+            else:
+                result.append(len(fresh))
+                fresh.append((entry, vector))
+        stored = self._store(fresh)
+        return [stored[r] if isinstance(r, int) else r for r in result]
+
+    def get(self, item_id: str) -> MemoryItem:
+        """One memory of this cube, or NotFound; counts as an access."""
+        item = self._items.get(item_id, self.id)
+        self._items.touch([item_id])
+        return item
+
+    def update(self, item_id: str, actor: str | None = None, **fields) -> MemoryItem:
+        """Change a memory's text, attributes or metadata; a new version is recorded."""
+        fields = {name: value for name, value in fields.items() if value is not None}
+        if "text" in fields:
+            fields["text"] = _check_text(fields["text"])
+            fields["embedding"] = encode_embedding(self._embedder.embed_one(fields["text"]))
+        item = self._items.update(item_id, self.id, fields, actor=actor)
+        self._index.upsert(self._items.seq_of([item.id])[item.id], item)
+        return item
+
+    def set_state(self, item_id: str, state: str | State, actor: str | None = None,
+                  reason: str | None = None) -> MemoryItem:
+        """Move a memory through its lifecycle, as the transition table allows."""
+        item = self._items.transition(item_id, self.id, parse_state(state), actor, reason)
+        if item.state == State.DELETED:
+            self._index.remove(item.id)
+        return item
+
+    def archive(self, item_id: str, actor: str | None = None) -> MemoryItem:
+        """Retire a memory from default search."""
+        return self.set_state(item_id, State.ARCHIVED, actor)
+
+    def freeze(self, item_id: str, actor: str | None = None) -> MemoryItem:
+        """Pin a memory: never archived, merged or evicted."""
+        return self.set_state(item_id, State.FROZEN, actor)
+
+    def delete(self, item_id: str, actor: str | None = None) -> MemoryItem:
+        """Soft-delete a memory (kept in history, never returned by search)."""
+        return self.set_state(item_id, State.DELETED, actor)
+
+    def purge(self, item_id: str) -> None:
+        """Remove a memory and its history for good."""
+        self._items.purge(item_id, self.id)
+        self._index.remove(item_id)
+
+    def merge(self, survivor_id: str, other_ids: Sequence[str], actor: str | None = None,
+              reason: str | None = None) -> MemoryItem:
+        """Fold near-duplicates into ``survivor_id``; the others point at it, history kept."""
+        survivor = self._items.get(survivor_id, self.id)
+        for other in other_ids:
+            self._items.transition(other, self.id, State.MERGED, actor, reason,
+                                   merged_into=survivor.id)
+        return survivor
+
+    def history(self, item_id: str) -> list[HistoryEntry]:
+        """Every recorded change of a memory, oldest first."""
+        return self._items.history(item_id, self.id)
+
+    def as_of(self, item_id: str, when: datetime) -> MemoryItem:
+        """A memory as it was at a past time."""
+        return self._items.as_of(item_id, self.id, when)
+
+    def list(self, states: Sequence[str] | None = None, tags: Sequence[str] = (),
+             limit: int = 50, offset: int = 0) -> tuple[list[MemoryItem], int]:
+        """A page of memories (newest first) and how many match in all."""
+        if not 1 <= limit <= 1000 or offset < 0:
+            raise InvalidInput("limit must be 1..1000 and offset >= 0")
+        chosen = None if states is None else [parse_state(s) for s in states]
+        return self._items.list(self.id, chosen, tags, limit, offset)
+
+    def links(self, item_id: str) -> list[dict]:
+        """The notes this one is linked to, with link kind and weight."""
+        self._items.get(item_id, self.id)
+        return self._index.links(item_id)
+
+    def search(self, query: str, k: int = 10, *, states: Sequence[str] | None = None,
+               tags: Sequence[str] = (), metadata: dict | None = None,
+               event_after: datetime | None = None, event_before: datetime | None = None,
+               written_after: datetime | None = None, written_before: datetime | None = None,
+               expand_graph: bool = True) -> list[SearchHit]:
+        """Hybrid search (dense + lexical + graph), best first; each hit says why."""
+        if not query or not query.strip():
+            raise InvalidInput("query must not be empty")
+        filters = SearchFilters(include_states(states), tuple(tags), metadata or {},
+                                event_after, event_before, written_after, written_before)
+        vector = self._embedder.embed_one(query)
+        hits = self._index.search(query, vector, check_k(k), filters, self._items.get_many,
+                                  expand_graph=expand_graph)
+        self._items.touch([hit.item.id for hit in hits], retrieved=True)
+        return hits
+
+    def stats(self) -> dict:
+        """Items by state and index sizes."""
+        return {"cube_id": self.id, "items_by_state": self._items.counts_by_state(self.id),
+                "indexed": self._index.size, "links": self._index.link_count}
+
+    def save_indexes(self) -> None:
+        """Persist the derived indexes (they can always be rebuilt from SQL)."""
+        self._index.save()
+
+    def _duplicate_of(self, vector: np.ndarray, fresh: list[tuple[dict, np.ndarray]]):
+        threshold = float(self.settings.get("dedupe_threshold", 0.97))
+        for position, (_, other) in enumerate(fresh):
+            if float(other @ vector) >= threshold:
+                return position
+        nearest = self._index.nearest(vector, 1, states=frozenset({State.CREATED,
+                                                                    State.ACTIVATED, State.FROZEN}),
+                                      load=self._items.get_many)
+        if nearest and nearest[0][1] >= threshold:
+            return nearest[0][0]
+        return None
+
+    def _touch(self, item: MemoryItem) -> MemoryItem:
+        self._items.touch([item.id])
+        return self._items.get(item.id, self.id)
+
+    def _store(self, fresh: list[tuple[dict, np.ndarray]]) -> list[MemoryItem]:
+        if not fresh:
+            return []
+        rows = [self._row(entry, vector) for entry, vector in fresh]
+        items = self._items.insert(rows, actor=rows[0].actor)
+        seqs = self._items.seq_of([item.id for item in items])
+        for item in items:
+            self._index.upsert(seqs[item.id], item)
+        self._linker.link_new(self.id, self.settings, items, self._index, self._items)
+        return [self._items.get(item.id, self.id) for item in items]
+
+    def _row(self, entry: dict, vector: np.ndarray) -> ItemRow:
+        derived = extract_attributes(entry["text"])
+        return ItemRow(
+            cube_id=self.id, kind="plaintext", text=entry["text"],
+            keywords=list(entry.get("keywords") or derived.keywords),
+            tags=list(entry.get("tags") or derived.tags),
+            context=entry.get("context") or derived.context,
+            meta=dict(entry.get("metadata") or {}),
+            source_type=entry.get("source_type") or "api", source_id=entry.get("source_id"),
+            actor=entry.get("actor"), session_id=entry.get("session_id"),
+            event_time=entry.get("event_time"), ttl_seconds=entry.get("ttl_seconds"),
+            embedding=encode_embedding(vector), state=State.CREATED.value,
+        )
+
+
+def _check_text(text) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInput("a memory's text must be a non-empty string")
+    if len(text) > MAX_TEXT_CHARS:
+        raise InvalidInput(f"a memory's text is limited to {MAX_TEXT_CHARS} characters")
+    return text
+
+
+def _check_entry(entry: Mapping) -> dict:
+    if not isinstance(entry, Mapping):
+        raise InvalidInput("each memory must be an object with a 'text'")
+    unknown = set(entry) - ADD_FIELDS
+    if unknown:
+        raise InvalidInput(f"unknown memory fields {sorted(unknown)}")
+    entry = dict(entry)
+    entry["text"] = _check_text(entry.get("text"))
+    if entry.get("metadata") is not None and not isinstance(entry["metadata"], dict):
+        raise InvalidInput("metadata must be an object")
+    return entry

@@ -1,0 +1,172 @@
+"""SQL reads and writes of users, cubes and their shares."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from memcube.access import Access
+from storage.clock import Clock
+from storage.database import Database
+from storage.errors import Conflict, InvalidInput, NotFound
+from storage.schema import (
+    AdapterRow,
+    CubeRow,
+    CubeShareRow,
+    ItemHistoryRow,
+    ItemRow,
+    JobRow,
+    KvEntryRow,
+    LinkRow,
+    UserRow,
+)
+
+NAME_LIMIT = 128
+
+
+@dataclass(slots=True)
+class CubeInfo:
+    """A cube's descriptive fields."""
+
+    id: str
+    name: str
+    owner: str
+    description: str
+    settings: dict
+    created_at: datetime
+    updated_at: datetime
+    shares: dict[str, str]
+
+    def to_dict(self) -> dict:
+        """JSON-friendly dict."""
+        return {"id": self.id, "name": self.name, "owner": self.owner,
+                "description": self.description, "settings": self.settings,
+                "created_at": self.created_at.isoformat(),
+                "updated_at": self.updated_at.isoformat(), "shares": dict(self.shares)}
+
+
+class CubeStore:
+    """Users, cubes and shares in SQL."""
+
+    def __init__(self, database: Database, clock: Clock) -> None:
+        self._database = database
+        self._clock = clock
+
+    def ensure_user(self, user_id: str, is_admin: bool = False) -> str:
+        """Create the user if it does not exist yet; returns its id."""
+        _check_name(user_id, "user id")
+        with self._database.session() as session:
+            if session.get(UserRow, user_id) is None:
+                session.add(UserRow(id=user_id, is_admin=is_admin, created_at=self._clock.now()))
+        return user_id
+
+    def user_exists(self, user_id: str) -> bool:
+        """Whether a user with this id exists."""
+        with self._database.session() as session:
+            return session.get(UserRow, user_id) is not None
+
+    def is_admin(self, user_id: str) -> bool:
+        """Whether the user is an administrator."""
+        with self._database.session() as session:
+            row = session.get(UserRow, user_id)
+            return bool(row and row.is_admin)
+
+    def create(self, name: str, owner: str, description: str = "",
+               settings: dict | None = None, cube_id: str | None = None) -> CubeInfo:
+        """A new cube owned by ``owner`` (created if unknown)."""
+        _check_name(name, "cube name")
+        self.ensure_user(owner)
+        now = self._clock.now()
+        row = CubeRow(id=cube_id or uuid.uuid4().hex, name=name, owner_id=owner,
+                      description=description, settings=settings or {},
+                      created_at=now, updated_at=now)
+        try:
+            with self._database.session() as session:
+                session.add(row)
+        except IntegrityError:
+            raise Conflict(f"{owner} already has a cube named {name!r}") from None
+        return self.get(row.id)
+
+    def get(self, cube_id: str) -> CubeInfo:
+        """A cube's fields, or NotFound."""
+        with self._database.session() as session:
+            row = session.get(CubeRow, cube_id)
+            if row is None:
+                raise NotFound(f"no cube {cube_id!r}")
+            shares = session.execute(select(CubeShareRow.user_id, CubeShareRow.access)
+                                     .where(CubeShareRow.cube_id == cube_id)).all()
+            return CubeInfo(row.id, row.name, row.owner_id, row.description, dict(row.settings),
+                            row.created_at, row.updated_at, dict(shares))
+
+    def update(self, cube_id: str, **fields) -> CubeInfo:
+        """Change a cube's name, description or settings."""
+        allowed = {"name", "description", "settings"}
+        if set(fields) - allowed:
+            raise InvalidInput(f"cannot change {sorted(set(fields) - allowed)} of a cube")
+        try:
+            with self._database.session() as session:
+                row = session.get(CubeRow, cube_id)
+                if row is None:
+                    raise NotFound(f"no cube {cube_id!r}")
+                for name, value in fields.items():
+                    if value is not None:
+                        setattr(row, name, value)
+                row.updated_at = self._clock.now()
+        except IntegrityError:
+            raise Conflict(f"a cube named {fields.get('name')!r} already exists") from None
+        return self.get(cube_id)
+
+    def delete(self, cube_id: str) -> None:
+        """Remove a cube and everything in it from SQL."""
+        with self._database.session() as session:
+            if session.get(CubeRow, cube_id) is None:
+                raise NotFound(f"no cube {cube_id!r}")
+            for table in (ItemHistoryRow, LinkRow, ItemRow, AdapterRow, KvEntryRow, JobRow,
+                          CubeShareRow):
+                session.execute(delete(table).where(table.cube_id == cube_id))
+            session.execute(delete(CubeRow).where(CubeRow.id == cube_id))
+
+    def share(self, cube_id: str, user_id: str, access: Access | None) -> None:
+        """Give ``user_id`` read or write access (None takes it away)."""
+        self.get(cube_id)
+        with self._database.session() as session:
+            if session.get(UserRow, user_id) is None:
+                raise NotFound(f"no user {user_id!r}")
+            session.execute(delete(CubeShareRow).where(CubeShareRow.cube_id == cube_id,
+                                                       CubeShareRow.user_id == user_id))
+            if access is not None:
+                session.add(CubeShareRow(cube_id=cube_id, user_id=user_id,
+                                         access=access.name.lower()))
+
+    def access_of(self, cube_id: str, user_id: str | None) -> Access:
+        """What ``user_id`` may do with the cube (None means the local, trusted caller)."""
+        with self._database.session() as session:
+            row = session.get(CubeRow, cube_id)
+            if row is None:
+                return Access.NONE
+            if user_id is None or row.owner_id == user_id:
+                return Access.OWNER
+            user = session.get(UserRow, user_id)
+            if user is not None and user.is_admin:
+                return Access.OWNER
+            share = session.get(CubeShareRow, (cube_id, user_id))
+            return Access[share.access.upper()] if share else Access.NONE
+
+    def visible_to(self, user_id: str | None) -> list[CubeInfo]:
+        """Cubes the user owns or was shared (every cube for None or an admin)."""
+        query = select(CubeRow.id).order_by(CubeRow.created_at)
+        if user_id is not None and not self.is_admin(user_id):
+            shared = select(CubeShareRow.cube_id).where(CubeShareRow.user_id == user_id)
+            query = query.where(or_(CubeRow.owner_id == user_id, CubeRow.id.in_(shared)))
+        with self._database.session() as session:
+            ids = list(session.scalars(query))
+        return [self.get(cube_id) for cube_id in ids]
+
+
+def _check_name(value: str, what: str) -> None:
+    if not value or len(value) > NAME_LIMIT or not value.strip():
+        raise InvalidInput(f"{what} must be 1 to {NAME_LIMIT} non-blank characters")

@@ -1,0 +1,231 @@
+"""SQL reads and writes of memory items, each change recorded as a history row."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from memcube.item import MemoryItem, snapshot
+from memcube.lifecycle import EDITABLE, State, check_transition
+from storage.clock import Clock, as_utc
+from storage.database import Database
+from storage.errors import IllegalTransition, InvalidInput, NotFound
+from storage.schema import ItemHistoryRow, ItemRow, LinkRow
+
+EDITABLE_FIELDS = {"text": "text", "keywords": "keywords", "tags": "tags", "context": "context",
+                   "metadata": "meta", "event_time": "event_time", "ttl_seconds": "ttl_seconds",
+                   "embedding": "embedding"}
+
+
+@dataclass(slots=True)
+class HistoryEntry:
+    """One recorded change of an item."""
+
+    item_id: str
+    version: int
+    event: str
+    changes: dict
+    actor: str | None
+    reason: str | None
+    at: datetime
+
+    def to_dict(self) -> dict:
+        """JSON-friendly dict."""
+        return {"item_id": self.item_id, "version": self.version, "event": self.event,
+                "changes": self.changes, "actor": self.actor, "reason": self.reason,
+                "at": self.at.isoformat()}
+
+
+def new_id() -> str:
+    """A fresh random id (32 hex characters)."""
+    return uuid.uuid4().hex
+
+
+class ItemStore:
+    """Items of all cubes in SQL; every write also appends to item_history."""
+
+    def __init__(self, database: Database, clock: Clock) -> None:
+        self._database = database
+        self._clock = clock
+
+    def insert(self, rows: Sequence[ItemRow], actor: str | None = None) -> list[MemoryItem]:
+        """Store new items (one transaction) and their 'created' history rows."""
+        now = self._clock.now()
+        with self._database.session() as session:
+            for row in rows:
+                row.id = row.id or new_id()
+                row.created_at = row.updated_at = now
+                row.version, row.state = 1, row.state or State.CREATED.value
+                session.add(row)
+                _record(session, row, "created", {}, actor or row.actor, None, now)
+            session.flush()
+            return [MemoryItem.from_row(row) for row in rows]
+
+    def get(self, item_id: str, cube_id: str | None = None) -> MemoryItem:
+        """One item, or NotFound (also when it belongs to another cube)."""
+        with self._database.session() as session:
+            return MemoryItem.from_row(_row(session, item_id, cube_id))
+
+    def get_many(self, item_ids: Iterable[str]) -> dict[str, MemoryItem]:
+        """Items by id (missing ids are left out)."""
+        ids = list(item_ids)
+        if not ids:
+            return {}
+        with self._database.session() as session:
+            rows = session.scalars(select(ItemRow).where(ItemRow.id.in_(ids)))
+            return {row.id: MemoryItem.from_row(row) for row in rows}
+
+    def update(self, item_id: str, cube_id: str, fields: dict, actor: str | None = None,
+               reason: str | None = None, event: str = "updated") -> MemoryItem:
+        """Change editable fields; bumps the version and records old and new values."""
+        unknown = set(fields) - set(EDITABLE_FIELDS)
+        if unknown:
+            raise InvalidInput(f"cannot edit {sorted(unknown)}")
+        with self._database.session() as session:
+            row = _row(session, item_id, cube_id)
+            if State(row.state) not in EDITABLE:
+                raise IllegalTransition(f"a {row.state} memory cannot be edited")
+            changes = _apply(row, fields)
+            if changes:
+                row.version += 1
+                row.updated_at = self._clock.now()
+                _record(session, row, event, changes, actor, reason, row.updated_at)
+            return MemoryItem.from_row(row)
+
+    def transition(self, item_id: str, cube_id: str, target: State, actor: str | None = None,
+                   reason: str | None = None, merged_into: str | None = None) -> MemoryItem:
+        """Move an item to another lifecycle state, as the transition table allows."""
+        with self._database.session() as session:
+            row = _row(session, item_id, cube_id)
+            check_transition(State(row.state), target)
+            changes = {"state": [row.state, target.value]}
+            row.state, row.updated_at = target.value, self._clock.now()
+            if merged_into:
+                changes["merged_into"] = [row.merged_into, merged_into]
+                row.merged_into = merged_into
+            row.version += 1
+            _record(session, row, target.value, changes, actor, reason, row.updated_at)
+            return MemoryItem.from_row(row)
+
+    def purge(self, item_id: str, cube_id: str) -> None:
+        """Remove an item, its history and its links for good."""
+        with self._database.session() as session:
+            _row(session, item_id, cube_id)
+            session.execute(delete(ItemHistoryRow).where(ItemHistoryRow.item_id == item_id))
+            session.execute(delete(LinkRow).where(
+                (LinkRow.source_id == item_id) | (LinkRow.target_id == item_id)))
+            session.execute(delete(ItemRow).where(ItemRow.id == item_id))
+
+    def touch(self, item_ids: Sequence[str], retrieved: bool = False) -> None:
+        """Count an access (or a retrieval) of items now."""
+        if not item_ids:
+            return
+        values = {"last_accessed_at": self._clock.now(), "access_count": ItemRow.access_count + 1}
+        if retrieved:
+            values["retrieval_count"] = ItemRow.retrieval_count + 1
+        with self._database.session() as session:
+            session.execute(update(ItemRow).where(ItemRow.id.in_(list(item_ids))).values(**values))
+
+    def history(self, item_id: str, cube_id: str) -> list[HistoryEntry]:
+        """Every recorded change of an item, oldest first."""
+        with self._database.session() as session:
+            _row(session, item_id, cube_id)
+            rows = session.scalars(select(ItemHistoryRow).where(ItemHistoryRow.item_id == item_id)
+                                   .order_by(ItemHistoryRow.seq))
+            return [HistoryEntry(r.item_id, r.version, r.event, r.changes, r.actor, r.reason, r.at)
+                    for r in rows]
+
+    def as_of(self, item_id: str, cube_id: str, when: datetime) -> MemoryItem:
+        """The item as it was at ``when`` (NotFound if it did not exist yet)."""
+        when = as_utc(when)
+        with self._database.session() as session:
+            row = _row(session, item_id, cube_id)
+            past = session.scalars(
+                select(ItemHistoryRow)
+                .where(ItemHistoryRow.item_id == item_id, ItemHistoryRow.at <= when)
+                .order_by(ItemHistoryRow.seq.desc()).limit(1)
+            ).first()
+            if past is None:
+                raise NotFound(f"memory {item_id} did not exist at {when.isoformat()}")
+            item = MemoryItem.from_row(row)
+        return _restore(item, past.snapshot)
+
+    def list(self, cube_id: str, states: Iterable[State] | None = None, tags: Sequence[str] = (),
+             limit: int = 50, offset: int = 0) -> tuple[list[MemoryItem], int]:
+        """A page of a cube's items (newest first) and the total that match."""
+        query = select(ItemRow).where(ItemRow.cube_id == cube_id)
+        if states is not None:
+            query = query.where(ItemRow.state.in_([s.value for s in states]))
+        with self._database.session() as session:
+            rows = [r for r in session.scalars(query.order_by(ItemRow.seq.desc()))
+                    if set(tags) <= set(r.tags or [])]
+            return [MemoryItem.from_row(r) for r in rows[offset : offset + limit]], len(rows)
+
+    def counts_by_state(self, cube_id: str) -> dict[str, int]:
+        """How many items the cube has in each state."""
+        with self._database.session() as session:
+            rows = session.execute(select(ItemRow.state, func.count()).where(
+                ItemRow.cube_id == cube_id).group_by(ItemRow.state))
+            return {state: count for state, count in rows}
+
+    def indexable(self, cube_id: str) -> list[tuple[int, MemoryItem]]:
+        """(seq, item) of every item that belongs in the cube's derived indexes."""
+        with self._database.session() as session:
+            rows = session.scalars(select(ItemRow).where(
+                ItemRow.cube_id == cube_id, ItemRow.state != State.DELETED.value,
+                ItemRow.embedding.is_not(None)).order_by(ItemRow.seq))
+            return [(row.seq, MemoryItem.from_row(row)) for row in rows]
+
+    def seq_of(self, item_ids: Sequence[str]) -> dict[str, int]:
+        """Integer index ids of items."""
+        with self._database.session() as session:
+            rows = session.execute(select(ItemRow.id, ItemRow.seq).where(ItemRow.id.in_(item_ids)))
+            return dict(rows.all())
+
+
+def _row(session: Session, item_id: str, cube_id: str | None) -> ItemRow:
+    row = session.scalars(select(ItemRow).where(ItemRow.id == item_id)).first()
+    if row is None or (cube_id is not None and row.cube_id != cube_id):
+        raise NotFound(f"no memory {item_id!r}")
+    return row
+
+
+def _apply(row: ItemRow, fields: dict) -> dict:
+    changes = {}
+    for name, value in fields.items():
+        column = EDITABLE_FIELDS[name]
+        old = getattr(row, column)
+        if old == value or (name == "event_time" and as_utc(old) == as_utc(value)):
+            continue
+        setattr(row, column, value)
+        if name != "embedding":
+            changes[name] = [_jsonable(old), _jsonable(value)]
+    return changes
+
+
+def _jsonable(value):
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _record(session: Session, row: ItemRow, event: str, changes: dict, actor: str | None,
+            reason: str | None, at: datetime) -> None:
+    session.add(ItemHistoryRow(item_id=row.id, cube_id=row.cube_id, version=row.version,
+                               event=event, changes=changes, snapshot=snapshot(row),
+                               actor=actor, reason=reason, at=at))
+
+
+def _restore(item: MemoryItem, past: dict) -> MemoryItem:
+    item.text, item.keywords, item.tags = past["text"], past["keywords"], past["tags"]
+    item.context, item.metadata = past["context"], past["metadata"]
+    item.state, item.version, item.merged_into = State(past["state"]), past["version"], \
+        past["merged_into"]
+    item.event_time = as_utc(datetime.fromisoformat(past["event_time"])) \
+        if past["event_time"] else None
+    return item
+
+

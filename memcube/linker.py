@@ -1,0 +1,102 @@
+"""Linking new notes to older ones (similarity and shared keywords) and evolving their tags."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from memcube.item import MemoryItem
+from memcube.item_store import ItemStore
+from memcube.lifecycle import EDITABLE, SEARCHABLE
+from memcube.plaintext_index import PlaintextIndex
+from storage.clock import Clock
+from storage.database import Database
+from storage.schema import LinkRow
+
+
+@dataclass(slots=True)
+class LinkSettings:
+    """When two notes get linked, and when a link changes the older note's tags."""
+
+    similar_threshold: float = 0.55
+    max_similar: int = 5
+    max_keyword_fanout: int = 30  # keywords shared by more notes than this are too common
+    evolve_threshold: float = 0.7
+
+    @classmethod
+    def from_cube(cls, settings: dict) -> LinkSettings:
+        """Per-cube overrides of the defaults."""
+        return cls(**{k: settings[k] for k in cls.__slots__ if k in settings})
+
+
+class Linker:
+    """Writes link rows for new notes and mirrors them into the cube's graph."""
+
+    def __init__(self, database: Database, clock: Clock) -> None:
+        self._database = database
+        self._clock = clock
+
+    def rows(self, cube_id: str) -> list[tuple[str, str, str, float]]:
+        """Every link of a cube as (source, target, kind, weight)."""
+        with self._database.session() as session:
+            rows = session.scalars(select(LinkRow).where(LinkRow.cube_id == cube_id))
+            return [(r.source_id, r.target_id, r.kind, r.weight) for r in rows]
+
+    def link_new(self, cube_id: str, cube_settings: dict, items: Sequence[MemoryItem],
+                 index: PlaintextIndex, store: ItemStore) -> None:
+        """Link each new note to its nearest notes and to notes sharing its keywords."""
+        settings = LinkSettings.from_cube(cube_settings)
+        chosen: dict[tuple[str, str], tuple[str, float]] = {}
+        evolve: list[tuple[MemoryItem, MemoryItem]] = []
+        for item in items:
+            for other, score in index.nearest(item.embedding, settings.max_similar + 1,
+                                              SEARCHABLE, store.get_many):
+                if other.id != item.id and score >= settings.similar_threshold:
+                    _keep(chosen, item.id, other.id, "similar", score)
+                    if score >= settings.evolve_threshold:
+                        evolve.append((item, other))
+            for other_id, weight in _keyword_neighbours(index.keyword_index, item, settings):
+                _keep(chosen, item.id, other_id, "keyword", weight)
+        self._store(cube_id, chosen, index)
+        for new, old in evolve:
+            _evolve(store, cube_id, new, old)
+
+    def _store(self, cube_id: str, chosen: dict, index: PlaintextIndex) -> None:
+        if not chosen:
+            return
+        now = self._clock.now()
+        with self._database.session() as session:
+            for (source, target), (kind, weight) in chosen.items():
+                session.merge(LinkRow(source_id=source, target_id=target, cube_id=cube_id,
+                                      kind=kind, weight=round(weight, 4), created_at=now))
+        for (source, target), (kind, weight) in chosen.items():
+            index.add_link(source, target, kind, round(weight, 4))
+
+
+def _keep(chosen: dict, a: str, b: str, kind: str, weight: float) -> None:
+    pair = (min(a, b), max(a, b))
+    if pair not in chosen or chosen[pair][1] < weight:
+        chosen[pair] = (kind, weight)
+
+
+def _keyword_neighbours(keyword_index: dict[str, set[str]], item: MemoryItem,
+                        settings: LinkSettings) -> list[tuple[str, float]]:
+    shared: dict[str, int] = {}
+    for keyword in {word.lower() for word in item.keywords}:
+        holders = keyword_index.get(keyword, set())
+        if len(holders) > settings.max_keyword_fanout:
+            continue
+        for other in holders - {item.id}:
+            shared[other] = shared.get(other, 0) + 1
+    return [(other, min(1.0, 0.3 + 0.2 * count)) for other, count in shared.items()]
+
+
+def _evolve(store: ItemStore, cube_id: str, new: MemoryItem, old: MemoryItem) -> None:
+    """The older note learns the new note's tags (recorded in its history)."""
+    current = store.get(old.id, cube_id)
+    merged = sorted(set(current.tags) | set(new.tags))
+    if merged != sorted(current.tags) and current.state in EDITABLE:
+        store.update(old.id, cube_id, {"tags": merged}, actor="memos",
+                     reason=f"linked to {new.id}", event="evolved")

@@ -1,0 +1,175 @@
+"""The derived, rebuildable search structures of one cube: FAISS, BM25 and the link graph."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from memcube.fusion import fuse
+from memcube.item import MemoryItem
+from memcube.lexical import LexicalIndex
+from memcube.lifecycle import State
+from memcube.search import SearchFilters, SearchHit
+from storage.errors import CorruptBlob
+from storage.graph_store import LinkGraph
+from storage.vector_index import VectorIndex
+
+Loader = Callable[[Iterable[str]], dict[str, MemoryItem]]
+SOURCE_WEIGHTS = {"dense": 1.0, "lexical": 1.0, "graph": 0.6}
+
+
+class PlaintextIndex:
+    """Dense, lexical and graph indexes over a cube's notes; SQL stays the source of truth."""
+
+    def __init__(self, folder: Path, vectors: VectorIndex, graph: LinkGraph) -> None:
+        self.folder = Path(folder)
+        self._vectors = vectors
+        self._graph = graph
+        self._lexical = LexicalIndex()
+        self._seq_to_id: dict[int, str] = {}
+        self._id_to_seq: dict[str, int] = {}
+        self.keyword_index: dict[str, set[str]] = {}
+        self._keywords_of: dict[str, list[str]] = {}
+
+    @classmethod
+    def open(cls, folder: Path, dim: int, entries: Sequence[tuple[int, MemoryItem]],
+             links: Sequence[tuple[str, str, str, float]]) -> PlaintextIndex:
+        """Load the saved index files when they match SQL, else rebuild them from SQL."""
+        folder = Path(folder)
+        vectors = _load_vectors(folder / "vectors.faiss", [seq for seq, _ in entries])
+        graph = _load_graph(folder / "graph.json", len(links))
+        rebuilt = vectors is None or graph is None
+        if vectors is None:
+            vectors = VectorIndex(dim)
+            if entries:
+                vectors.add(np.array([seq for seq, _ in entries], dtype=np.int64),
+                            np.stack([item.embedding for _, item in entries]))
+        graph = graph or LinkGraph.build(links)
+        index = cls(folder, vectors, graph)
+        for seq, item in entries:
+            index._remember(seq, item)
+        index._lexical.add([item.id for _, item in entries], [item.text for _, item in entries])
+        if rebuilt:
+            index.save()
+        return index
+
+    @property
+    def size(self) -> int:
+        """How many notes are indexed."""
+        return len(self._id_to_seq)
+
+    @property
+    def link_count(self) -> int:
+        """How many links the graph holds."""
+        return self._graph.edge_count
+
+    def upsert(self, seq: int, item: MemoryItem) -> None:
+        """Index a new note, or re-index a changed one."""
+        if item.id in self._id_to_seq:
+            self.remove(item.id, keep_links=True)
+        self._vectors.add(np.array([seq], dtype=np.int64), item.embedding[None, :])
+        self._lexical.add([item.id], [item.text])
+        self._remember(seq, item)
+
+    def remove(self, item_id: str, keep_links: bool = False) -> None:
+        """Drop a note from every index."""
+        seq = self._id_to_seq.pop(item_id, None)
+        if seq is None:
+            return
+        del self._seq_to_id[seq]
+        self._vectors.remove([seq])
+        self._lexical.remove([item_id])
+        for keyword in self._keywords_of.pop(item_id, []):
+            self.keyword_index.get(keyword, set()).discard(item_id)
+        if not keep_links:
+            self._graph.remove_node(item_id)
+
+    def add_link(self, source: str, target: str, kind: str, weight: float) -> None:
+        """Record a link between two notes in the graph."""
+        self._graph.add_link(source, target, kind, weight)
+
+    def links(self, item_id: str) -> list[dict]:
+        """Links of a note: other id, kind and weight."""
+        return [{"id": other, "kind": kind, "weight": weight}
+                for other, kind, weight in self._graph.links(item_id)]
+
+    def nearest(self, vector: np.ndarray, k: int, states: frozenset[State],
+                load: Loader) -> list[tuple[MemoryItem, float]]:
+        """The ``k`` most similar notes in ``states``, with cosine similarity."""
+        found = self._dense(vector, max(4 * k, 16))
+        items = load(item_id for item_id, _ in found)
+        ranked = [(items[i], score) for i, score in found if i in items
+                  and items[i].state in states]
+        return ranked[:k]
+
+    def search(self, query: str, vector: np.ndarray, k: int, filters: SearchFilters,
+               load: Loader, expand_graph: bool = True) -> list[SearchHit]:
+        """Fused dense + lexical (+ graph) hits that pass the filters, best first."""
+        pool = max(5 * k, 50)
+        raw = {"dense": self._dense(vector, pool), "lexical": self._lexical.search(query, pool)}
+        items = load({item_id for ranking in raw.values() for item_id, _ in ranking})
+        rankings = {source: [(i, s) for i, s in ranking if i in items and filters.admits(items[i])]
+                    for source, ranking in raw.items()}
+        paths: dict[str, list[str]] = {}
+        if expand_graph:
+            rankings["graph"], paths = self._graph_ranking(rankings, filters, load, items)
+        fused = fuse(rankings, weights=SOURCE_WEIGHTS, method="rrf")[:k]
+        hits = []
+        for hit in fused:
+            why = dict(hit.why)
+            if "graph" in why and hit.id in paths:
+                why["graph"] = {**why["graph"], "path": paths[hit.id]}
+            hits.append(SearchHit(items[hit.id], hit.score, why))
+        return hits
+
+    def save(self) -> None:
+        """Write the FAISS index and the graph to the cube folder (atomically)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._vectors.save(self.folder / "vectors.faiss")
+        self._graph.save(self.folder / "graph.json")
+
+    def _dense(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        return [(self._seq_to_id[seq], score) for seq, score in self._vectors.search(vector, k)
+                if seq in self._seq_to_id]
+
+    def _graph_ranking(self, rankings, filters, load, items):
+        seeds = fuse(rankings, weights=SOURCE_WEIGHTS, method="rrf")[:5]
+        top = max((hit.score for hit in seeds), default=1.0) or 1.0
+        expanded = self._graph.expand({hit.id: hit.score / top for hit in seeds}, hops=2,
+                                      decay=0.5, limit=50, include_seeds=False)
+        items.update(load(node for node in expanded if node not in items))
+        ranking = [(node, hit.score) for node, hit in expanded.items()
+                   if node in items and filters.admits(items[node])]
+        return ranking, {node: hit.path for node, hit in expanded.items()}
+
+    def _remember(self, seq: int, item: MemoryItem) -> None:
+        self._seq_to_id[seq] = item.id
+        self._id_to_seq[item.id] = seq
+        keywords = [word.lower() for word in item.keywords]
+        self._keywords_of[item.id] = keywords
+        for keyword in keywords:
+            self.keyword_index.setdefault(keyword, set()).add(item.id)
+
+
+def _load_vectors(path: Path, seqs: list[int]) -> VectorIndex | None:
+    if not path.is_file():
+        return None
+    try:
+        vectors = VectorIndex.load(path)
+    except CorruptBlob:
+        return None
+    if len(vectors) != len(seqs) or not all(seq in vectors for seq in seqs):
+        return None
+    return vectors
+
+
+def _load_graph(path: Path, link_count: int) -> LinkGraph | None:
+    if not path.is_file():
+        return None
+    try:
+        graph = LinkGraph.load(path)
+    except CorruptBlob:
+        return None
+    return graph if graph.edge_count == link_count else None

@@ -1,0 +1,158 @@
+"""MemOS: the embedded entry point that opens a home folder and hands out MemCubes."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from memcube.access import Access, parse_access, require
+from memcube.archive import export_cube, import_cube
+from memcube.cube import MemCube
+from memcube.cube_store import CubeInfo, CubeStore
+from memcube.item_store import ItemStore
+from memcube.linker import Linker
+from memcube.plaintext_index import PlaintextIndex
+from memcube.search import SearchHit, check_k
+from memos.settings import Settings
+from storage.blobs import BlobStore
+from storage.clock import Clock, SystemClock
+from storage.database import Database, sqlite_url
+
+
+class MemOS:
+    """A memory OS over one home folder: cubes, their memories, chat and distillation."""
+
+    def __init__(self, home: str | Path | None = None, *, settings: Settings | None = None,
+                 engine=None, embedder=None, clock: Clock | None = None) -> None:
+        self.settings = settings or Settings()
+        if home is not None:
+            self.settings = self.settings.model_copy(update={"home": Path(home)})
+        self.home = Path(self.settings.home)
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.clock = clock or SystemClock()
+        self.database = Database(self.settings.database_url or sqlite_url(self.home))
+        self.database.migrate()
+        self.cubes = CubeStore(self.database, self.clock)
+        self.items = ItemStore(self.database, self.clock)
+        self.blobs = BlobStore(self.home / "blobs", self.database, self.clock)
+        self._linker = Linker(self.database, self.clock)
+        self._engine = engine
+        self._embedder = embedder
+        self._open_cubes: dict[str, MemCube] = {}
+        self._lock = threading.RLock()
+
+    @property
+    def embedder(self):
+        """The sentence embedder (loaded on first use unless one was passed in)."""
+        with self._lock:
+            if self._embedder is None:
+                from memos.embedder import Embedder
+
+                self._embedder = Embedder.load(self.settings.embedder, self.settings.device)
+            return self._embedder
+
+    @property
+    def engine(self):
+        """The chat model (loaded on first use unless one was passed in)."""
+        with self._lock:
+            if self._engine is None:
+                from memos.engine import Engine, EngineConfig
+
+                self._engine = Engine.load(EngineConfig(
+                    model=self.settings.model, device=self.settings.device,
+                    dtype=self.settings.dtype, models_dir=self.home / "models"))
+            return self._engine
+
+    def create_cube(self, name: str, owner: str = "local", description: str = "",
+                    settings: dict | None = None) -> MemCube:
+        """A new, empty cube owned by ``owner``."""
+        info = self.cubes.create(name, owner, description, settings)
+        return self.get_cube(info.id)
+
+    def get_cube(self, cube_id: str, user: str | None = None,
+                 needed: Access = Access.READ) -> MemCube:
+        """An existing cube (NotFound unless ``user`` may see it)."""
+        require(self.cubes.access_of(cube_id, user), needed, cube_id)
+        with self._lock:
+            cube = self._open_cubes.get(cube_id)
+            if cube is None:
+                cube = self._open(self.cubes.get(cube_id))
+                self._open_cubes[cube_id] = cube
+            return cube
+
+    def list_cubes(self, user: str | None = None) -> list[CubeInfo]:
+        """Cubes ``user`` may read (all of them for the local caller)."""
+        return self.cubes.visible_to(user)
+
+    def update_cube(self, cube_id: str, user: str | None = None, **fields) -> CubeInfo:
+        """Rename a cube or change its description or settings."""
+        require(self.cubes.access_of(cube_id, user), Access.OWNER, cube_id)
+        info = self.cubes.update(cube_id, **fields)
+        with self._lock:
+            if cube_id in self._open_cubes:
+                self._open_cubes[cube_id].info = info
+        return info
+
+    def delete_cube(self, cube_id: str, user: str | None = None) -> None:
+        """Delete a cube and everything in it."""
+        require(self.cubes.access_of(cube_id, user), Access.OWNER, cube_id)
+        with self._lock:
+            self._open_cubes.pop(cube_id, None)
+        self.cubes.delete(cube_id)
+        shutil.rmtree(self.cube_dir(cube_id), ignore_errors=True)
+
+    def share_cube(self, cube_id: str, with_user: str, access: str | None,
+                   user: str | None = None) -> CubeInfo:
+        """Give another user read or write access (``None`` revokes it)."""
+        require(self.cubes.access_of(cube_id, user), Access.OWNER, cube_id)
+        self.cubes.share(cube_id, with_user, parse_access(access) if access else None)
+        return self.cubes.get(cube_id)
+
+    def search(self, query: str, cube_ids: Sequence[str] | None = None, k: int = 10,
+               user: str | None = None, **filters) -> list[SearchHit]:
+        """Search several readable cubes at once; hits merged by score."""
+        check_k(k)
+        ids = cube_ids if cube_ids else [c.id for c in self.list_cubes(user)]
+        hits = []
+        for cube_id in dict.fromkeys(ids):
+            hits.extend(self.get_cube(cube_id, user).search(query, k, **filters))
+        return sorted(hits, key=lambda hit: -hit.score)[:k]
+
+    def export_cube(self, cube_id: str, path: str | Path, user: str | None = None) -> dict:
+        """Write a cube to a portable archive."""
+        self.get_cube(cube_id, user).save_indexes()
+        return export_cube(self.database, cube_id, Path(path), self.home)
+
+    def import_cube(self, path: str | Path, owner: str | None = None) -> MemCube:
+        """Recreate a cube from an archive made by ``export``."""
+        if owner:
+            self.cubes.ensure_user(owner)
+        cube_id = import_cube(self.database, Path(path), self.home, owner)
+        return self.get_cube(cube_id)
+
+    def cube_dir(self, cube_id: str) -> Path:
+        """Folder of a cube's files (indexes, adapters)."""
+        return self.home / "cubes" / cube_id
+
+    def close(self) -> None:
+        """Save derived indexes and release the database."""
+        with self._lock:
+            for cube in self._open_cubes.values():
+                cube.save_indexes()
+            self._open_cubes.clear()
+        self.database.close()
+
+    def __enter__(self) -> MemOS:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _open(self, info: CubeInfo) -> MemCube:
+        index = PlaintextIndex.open(self.cube_dir(info.id) / "index", self.embedder.dim,
+                                    self.items.indexable(info.id), self._linker.rows(info.id))
+        return MemCube(info, items=self.items, index=index, embedder=self.embedder,
+                       linker=self._linker)
+
