@@ -1,0 +1,103 @@
+"""BM25 keyword search over notes, with bm25s.
+
+bm25s builds a static index, so adds only mark it dirty and the next search rebuilds it;
+removals are applied at search time through a mask and never force a rebuild.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+
+import bm25s
+import numpy as np
+
+from memcube.keywords import content_tokens
+
+
+def stem(token: str) -> str:
+    """A deliberately light suffix stripper so 'moved', 'moves' and 'moving' meet."""
+    if len(token) > 4 and token.endswith("ies"):
+        token = token[:-3] + "y"
+    elif len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
+        token = token[:-1]
+    for suffix, shortest in (("ing", 6), ("ed", 5)):
+        if len(token) >= shortest and token.endswith(suffix):
+            token = token[: -len(suffix)]
+            break
+    if len(token) > 3 and token.endswith("e"):
+        token = token[:-1]
+    return token
+
+
+def analyse(text: str) -> list[str]:
+    """The terms BM25 sees: lowercase, stopword-free, lightly stemmed."""
+    return [stem(token) for token in content_tokens(text)]
+
+
+class LexicalIndex:
+    """BM25 over string-keyed texts; add/remove any time, rebuilt lazily on search."""
+
+    def __init__(self, *, k1: float = 1.2, b: float = 0.75):
+        self.k1 = k1
+        self.b = b
+        self._terms: dict[str, list[str]] = {}
+        self._lock = threading.RLock()
+        self._bm25: bm25s.BM25 | None = None
+        self._row_ids: list[str] = []
+        self._live = np.zeros(0, dtype=bool)
+        self._dirty = False
+
+    def __len__(self) -> int:
+        return len(self._terms)
+
+    def __contains__(self, id_: object) -> bool:
+        return id_ in self._terms
+
+    def add(self, ids: Sequence[str], texts: Sequence[str]) -> None:
+        """Index texts under ids; an id already present is replaced."""
+        if len(ids) != len(texts):
+            raise ValueError("ids and texts differ in length")
+        with self._lock:
+            for id_, text in zip(ids, texts, strict=True):
+                self._terms[id_] = analyse(text)
+            self._dirty = True
+
+    def remove(self, ids: Iterable[str]) -> None:
+        """Forget these ids; unknown ids are ignored."""
+        with self._lock:
+            for id_ in ids:
+                self._terms.pop(id_, None)
+            if self._bm25 is not None and not self._dirty:
+                self._live = np.array([i in self._terms for i in self._row_ids], dtype=bool)
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        """The k best-matching ids by BM25 score, best first; only positive scores."""
+        with self._lock:
+            if self._dirty:
+                self._rebuild()
+            if self._bm25 is None or k <= 0:
+                return []
+            terms = [t for t in analyse(query) if t in self._bm25.vocab_dict]
+            if not terms:
+                return []
+            scores = self._bm25.get_scores(terms) * self._live
+            return self._top(scores, k)
+
+    def _rebuild(self) -> None:
+        self._row_ids = list(self._terms)
+        self._live = np.ones(len(self._row_ids), dtype=bool)
+        self._dirty = False
+        if not self._row_ids:
+            self._bm25 = None
+            return
+        self._bm25 = bm25s.BM25(k1=self.k1, b=self.b)
+        self._bm25.index([self._terms[i] for i in self._row_ids], show_progress=False)
+
+    def _top(self, scores: np.ndarray, k: int) -> list[tuple[str, float]]:
+        k = min(k, int(np.count_nonzero(scores > 0)))
+        if k == 0:
+            return []
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self._row_ids[i], float(scores[i])) for i in top]
