@@ -153,6 +153,7 @@ def test_graph_save_load_round_trip_and_corrupt_file(tmp_path):
     graph.add_node("lonely")
     graph.save(tmp_path / "links.json")
     loaded = LinkGraph.load(tmp_path / "links.json")
+    assert loaded.edge_count == graph.edge_count == 5
     assert sorted(loaded.links("a")) == sorted(graph.links("a")) and "lonely" in loaded
     (tmp_path / "links.json").write_text('{"version": 1, "edges": [["a"]]')
     with pytest.raises(CorruptBlob):
