@@ -15,7 +15,7 @@ from memcube.lifecycle import EDITABLE, State, check_transition
 from storage.clock import Clock, as_utc
 from storage.database import Database
 from storage.errors import IllegalTransition, InvalidInput, NotFound
-from storage.schema import ItemHistoryRow, ItemRow, LinkRow
+from storage.schema import ItemHistoryRow, ItemRow, LinkRow, RetrievalRow
 
 EDITABLE_FIELDS = {"text": "text", "keywords": "keywords", "tags": "tags", "context": "context",
                    "metadata": "meta", "event_time": "event_time", "ttl_seconds": "ttl_seconds",
@@ -130,6 +130,9 @@ class ItemStore:
             values["retrieval_count"] = ItemRow.retrieval_count + 1
         with self._database.session() as session:
             session.execute(update(ItemRow).where(ItemRow.id.in_(list(item_ids))).values(**values))
+            if retrieved:  # the scheduler counts retrievals per window (promote_activation)
+                session.add_all([RetrievalRow(item_id=i, at=values["last_accessed_at"])
+                                 for i in item_ids])
 
     def history(self, item_id: str, cube_id: str) -> list[HistoryEntry]:
         """Every recorded change of an item, oldest first."""

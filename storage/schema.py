@@ -197,3 +197,14 @@ class JobRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     run_after: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RetrievalRow(Base):
+    """One retrieval of an item by search: lets the scheduler count uses within a window."""
+
+    __tablename__ = "item_retrievals"
+    __table_args__ = (Index("ix_retrievals_item_at", "item_id", "at"),)
+
+    seq: Mapped[int] = mapped_column(SeqId, primary_key=True, autoincrement=True)
+    item_id: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
