@@ -120,6 +120,20 @@ class MemOS:
             hits.extend(self.get_cube(cube_id, user).search(query, k, **filters))
         return sorted(hits, key=lambda hit: -hit.score)[:k]
 
+    def chat(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None, *,
+             user: str | None = None, **options):
+        """Answer a conversation with memories retrieved from ``cube_ids``; a ChatReply."""
+        from memos.chat import chat
+
+        return chat(self, messages, cube_ids, user=user, **options)
+
+    def chat_stream(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None, *,
+                    user: str | None = None, **options):
+        """Like ``chat``, yielding text deltas and then the ChatReply."""
+        from memos.chat import chat_stream
+
+        return chat_stream(self, messages, cube_ids, user=user, **options)
+
     def export_cube(self, cube_id: str, path: str | Path, user: str | None = None) -> dict:
         """Write a cube to a portable archive."""
         self.get_cube(cube_id, user).save_indexes()

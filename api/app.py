@@ -1,0 +1,54 @@
+"""The FastAPI application: routers under ``/v1``, auth, limits, errors and metrics."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from api.errors import ERROR_RESPONSES, install_error_handlers
+from api.limits import MIB, BodyLimit
+from api.metrics import MetricsMiddleware, RequestMetrics
+from api.routes import chat, cubes, health, memories, search, users
+from memos import __version__
+from memos.auth import ADMIN_KEY_FILE, KeyStore
+from memos.kernel import MemOS
+from memos.settings import Settings
+
+BODY_LIMIT = MIB
+IMPORT_LIMIT = 256 * MIB
+
+
+def create_app(mos: MemOS, settings: Settings, *, keys: KeyStore | None = None) -> FastAPI:
+    """The REST API over ``mos``; the model and embedder are loaded at startup."""
+    keys = keys or KeyStore(mos.database, mos.clock)
+    _announce(keys.ensure_admin_key(mos.home, settings.admin_key), mos)
+    app = FastAPI(title="memos", version=__version__, lifespan=_load_models,
+                  description="A memory OS for LLM agents: cubes of memories, search and chat.")
+    app.state.mos, app.state.keys, app.state.settings = mos, keys, settings
+    app.state.metrics = RequestMetrics()
+    v1 = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
+    for module in (users, cubes, memories, search, chat):
+        v1.include_router(module.router)
+    app.include_router(v1)
+    app.include_router(health.router)
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit, default_bytes=BODY_LIMIT,
+                       overrides={"/v1/cubes/import": IMPORT_LIMIT})
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    return app
+
+
+@asynccontextmanager
+async def _load_models(app: FastAPI):
+    mos = app.state.mos
+    await run_in_threadpool(lambda: (mos.engine, mos.embedder))
+    yield
+
+
+def _announce(secret: str | None, mos: MemOS) -> None:
+    if secret is not None:
+        print(f"memos: created the admin API key (shown once; also in "
+              f"{mos.home / ADMIN_KEY_FILE}):\n  {secret}", file=sys.stderr)

@@ -1,0 +1,102 @@
+"""The one place where the project's errors become HTTP statuses and JSON error bodies."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from api.schemas.common import ErrorResponse
+from storage.errors import (
+    Cancelled,
+    Conflict,
+    CorruptBlob,
+    IncompatibleModel,
+    InvalidInput,
+    MemosError,
+    ModelNotAvailable,
+    NotFound,
+    PermissionDenied,
+    UnsupportedFormat,
+)
+
+log = logging.getLogger("memos.api")
+
+STATUS_OF: dict[type[MemosError], int] = {
+    InvalidInput: 400,
+    PermissionDenied: 403,
+    NotFound: 404,
+    Conflict: 409,  # also IllegalTransition
+    Cancelled: 409,
+    IncompatibleModel: 409,
+    UnsupportedFormat: 422,
+    CorruptBlob: 500,
+    ModelNotAvailable: 503,
+}
+
+CODE_OF_STATUS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                  405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
+                  415: "unsupported_media_type", 422: "validation_error", 500: "internal_error",
+                  503: "unavailable"}
+
+# Documented on every route so clients (and schema checkers) know the error shape.
+ERROR_RESPONSES = {status: {"model": ErrorResponse, "description": code.replace("_", " ")}
+                   for status, code in CODE_OF_STATUS.items()
+                   if status in (400, 401, 403, 404, 409, 413, 422)}
+
+
+def status_of(error: MemosError) -> int:
+    """The HTTP status of one of the project's errors."""
+    for cls in type(error).__mro__:
+        if cls in STATUS_OF:
+            return STATUS_OF[cls]
+    return 500
+
+
+def error_response(status: int, code: str, message: str, details: list | None = None,
+                   headers: dict | None = None) -> JSONResponse:
+    """A JSON error body ``{"error": {"code", "message"}}``."""
+    body = {"code": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every error through one JSON shape."""
+    app.add_exception_handler(MemosError, _memos_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RecursionError, _too_deep)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+async def _memos_error(request: Request, error: MemosError) -> JSONResponse:
+    status = status_of(error)
+    if status >= 500:
+        log.error("%s on %s %s: %s", error.code, request.method, request.url.path, error)
+    return error_response(status, error.code, str(error))
+
+
+async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+    details = [{"loc": [str(part) for part in e.get("loc", ())], "msg": str(e.get("msg", "")),
+                "type": str(e.get("type", ""))} for e in error.errors()]
+    message = "; ".join(f"{'.'.join(d['loc'])}: {d['msg']}" for d in details[:5])
+    return error_response(422, "validation_error", message or "invalid request", details)
+
+
+async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
+    code = CODE_OF_STATUS.get(error.status_code, f"http_{error.status_code}")
+    return error_response(error.status_code, code, str(error.detail), headers=error.headers)
+
+
+async def _too_deep(request: Request, error: RecursionError) -> JSONResponse:
+    return error_response(400, "bad_request", "the request body is nested too deeply")
+
+
+async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return error_response(500, "internal_error", "internal server error")

@@ -1,0 +1,43 @@
+"""Service health and Prometheus metrics (no API key needed)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel
+
+from api.deps import MosDep
+from memos import __version__
+
+router = APIRouter(tags=["service"])
+
+
+class HealthPublic(BaseModel):
+    """What the service runs on."""
+
+    status: str
+    version: str
+    model: str
+    device: str
+    dtype: str
+    fingerprint: str
+    embedder: str
+    embedding_dim: int
+
+
+@router.get("/health", response_model=HealthPublic)
+def health(mos: MosDep):
+    """Model name, device, dtype, fingerprint and version."""
+    embedder = mos.embedder
+    return HealthPublic(status="ok", version=__version__, **mos.engine.describe(),
+                        embedder=embedder.name, embedding_dim=embedder.dim)
+
+
+@router.get("/metrics", response_class=PlainTextResponse, responses={
+    200: {"content": {"text/plain": {"schema": {"type": "string"}}},
+          "description": "Prometheus text format."}})
+def metrics(request: Request):
+    """Request counts and latencies in the Prometheus text format."""
+    lines = request.app.state.metrics.render()
+    return PlainTextResponse("\n".join(lines) + "\n",
+                             media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -1,0 +1,1 @@
+"""Request and response schemas, in families: Create, Update, Public and XsPublic(data, count)."""

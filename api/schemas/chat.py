@@ -1,0 +1,51 @@
+"""Chat requests and replies."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from api.schemas.common import MAX_TEXT_CHARS, Identifier, Public, Strict
+from api.schemas.memories import HitPublic
+
+MemoryKind = Literal["plaintext", "activation", "parametric"]
+
+
+class Message(Strict):
+    """One turn of a conversation."""
+
+    role: Literal["system", "user", "assistant"]
+    content: Annotated[str, Field(max_length=MAX_TEXT_CHARS)]
+
+
+class ChatRequest(Strict):
+    """A conversation to answer, with memories retrieved from the given cubes."""
+
+    messages: Annotated[list[Message], Field(min_length=1, max_length=64)]
+    cube_ids: Annotated[list[Identifier], Field(max_length=32)] | None = None
+    k: Annotated[int, Field(ge=0, le=50, description="Memories to retrieve.")] = 5
+    memory_kinds: Annotated[list[MemoryKind], Field(max_length=3)] | None = None
+    max_new_tokens: Annotated[int, Field(ge=1, le=1024)] = 128
+    temperature: Annotated[float, Field(ge=0.0, le=2.0, allow_inf_nan=False)] = 0.0
+    stop: Annotated[list[Annotated[str, Field(min_length=1, max_length=32)]],
+                    Field(max_length=4)] = Field(default_factory=list)
+    session_id: Annotated[str, Field(max_length=128)] | None = None
+    write_back: bool = Field(default=False, description="Store the exchange as a memory.")
+
+    def as_kwargs(self) -> dict:
+        """Keyword arguments of ``MemOS.chat``."""
+        kwargs = self.model_dump(exclude={"messages", "cube_ids", "memory_kinds", "stop"})
+        kwargs["stop"] = tuple(self.stop)
+        if self.memory_kinds is not None:
+            kwargs["memory_kinds"] = tuple(self.memory_kinds)
+        return kwargs
+
+
+class ChatReplyPublic(Public):
+    """The model's answer, the memories it was given, and where the time went."""
+
+    text: str
+    memories: list[HitPublic]
+    stats: dict
+    finish_reason: str
