@@ -15,6 +15,7 @@ from memcube.item_store import ItemStore
 from memcube.linker import Linker
 from memcube.plaintext_index import PlaintextIndex
 from memcube.search import SearchHit, check_k
+from memos.scheduler import Scheduler
 from memos.settings import Settings
 from storage.blobs import BlobStore
 from storage.clock import Clock, SystemClock
@@ -42,6 +43,7 @@ class MemOS:
         self._embedder = embedder
         self._open_cubes: dict[str, MemCube] = {}
         self._lock = threading.RLock()
+        self._scheduler: Scheduler | None = None
 
     @property
     def embedder(self):
@@ -64,6 +66,14 @@ class MemOS:
                     model=self.settings.model, device=self.settings.device,
                     dtype=self.settings.dtype, models_dir=self.home / "models"))
             return self._engine
+
+    @property
+    def scheduler(self) -> Scheduler:
+        """The memory scheduler: policies and jobs (the service starts its workers)."""
+        with self._lock:
+            if self._scheduler is None:
+                self._scheduler = Scheduler(self)
+            return self._scheduler
 
     def create_cube(self, name: str, owner: str = "local", description: str = "",
                     settings: dict | None = None) -> MemCube:
@@ -152,6 +162,8 @@ class MemOS:
 
     def close(self) -> None:
         """Save derived indexes and release the database."""
+        if self._scheduler is not None:
+            self._scheduler.stop()
         with self._lock:
             for cube in self._open_cubes.values():
                 cube.save_indexes()

@@ -1,0 +1,44 @@
+"""archive: items nobody has read for a while are archived (frozen ones never)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select
+
+from memcube.item import MemoryItem
+from memcube.lifecycle import State
+from memos.scheduler.policies.base import Policy, move_items
+from memos.scheduler.settings import ArchiveSettings
+from memos.scheduler.workers import JobContext
+from storage.schema import ItemRow
+
+ARCHIVABLE = (State.CREATED.value, State.ACTIVATED.value)
+
+
+class ArchivePolicy(Policy):
+    """Archive live items last accessed (or, never accessed, created) before ``now - idle_s``."""
+
+    name = "archive"
+
+    def plan(self, mos, cube_id: str, settings: ArchiveSettings, now: datetime) -> dict | None:
+        cutoff = now - timedelta(seconds=settings.idle_s)
+        idle = or_(ItemRow.last_accessed_at < cutoff,
+                   and_(ItemRow.last_accessed_at.is_(None), ItemRow.created_at < cutoff))
+        with mos.database.session() as session:
+            due = session.scalars(select(ItemRow.id).where(
+                ItemRow.cube_id == cube_id, ItemRow.state.in_(ARCHIVABLE), idle)
+                .order_by(ItemRow.seq)).all()
+        return {"item_ids": list(due), "cutoff": cutoff.isoformat()} if due else None
+
+    def run(self, ctx: JobContext) -> dict:
+        cutoff = datetime.fromisoformat(ctx.job.payload["cutoff"])
+        moved = move_items(ctx, ctx.job.payload["item_ids"], State.ARCHIVED,
+                           lambda item: is_idle(item, cutoff))
+        return {"archived": len(moved)}
+
+
+def is_idle(item: MemoryItem, cutoff: datetime) -> bool:
+    """Whether a live item was last used (or made) before ``cutoff``."""
+    last_used = item.last_accessed_at or item.created_at
+    return item.state.value in ARCHIVABLE and last_used < cutoff

@@ -1,0 +1,46 @@
+"""expire: items whose time to live has passed are archived."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from memcube.item import MemoryItem
+from memcube.lifecycle import State
+from memos.scheduler.policies.base import Policy, move_items
+from memos.scheduler.settings import ExpireSettings
+from memos.scheduler.workers import JobContext
+from storage.schema import ItemRow
+
+# Frozen memories are pinned and merged ones already retired: only live ones expire.
+EXPIRABLE = (State.CREATED.value, State.ACTIVATED.value)
+
+
+class ExpirePolicy(Policy):
+    """Archive items past ``created_at + ttl_seconds``."""
+
+    name = "expire"
+
+    def plan(self, mos, cube_id: str, settings: ExpireSettings, now: datetime) -> dict | None:
+        with mos.database.session() as session:
+            rows = session.execute(select(ItemRow.id, ItemRow.created_at, ItemRow.ttl_seconds)
+                                   .where(ItemRow.cube_id == cube_id,
+                                          ItemRow.state.in_(EXPIRABLE),
+                                          ItemRow.ttl_seconds.is_not(None))
+                                   .order_by(ItemRow.seq)).all()
+        due = [item_id for item_id, created_at, ttl in rows
+               if created_at + timedelta(seconds=ttl) < now]
+        return {"item_ids": due} if due else None
+
+    def run(self, ctx: JobContext) -> dict:
+        now = ctx.now()
+        moved = move_items(ctx, ctx.job.payload["item_ids"], State.ARCHIVED,
+                           lambda item: is_expired(item, now))
+        return {"archived": len(moved)}
+
+
+def is_expired(item: MemoryItem, now: datetime) -> bool:
+    """Whether an item's time to live has run out at ``now``."""
+    return (item.ttl_seconds is not None and item.state.value in EXPIRABLE
+            and item.created_at + timedelta(seconds=item.ttl_seconds) < now)

@@ -1,0 +1,39 @@
+"""promote_activation: often-retrieved notes get their chunk KV precomputed into the cache."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from memcube.lifecycle import State
+from memos.scheduler.policies.base import Policy, move_items
+from memos.scheduler.retrievals import hot_items
+from memos.scheduler.settings import PromoteActivationSettings
+from memos.scheduler.workers import JobContext
+
+
+class PromoteActivationPolicy(Policy):
+    """Warm the KV of notes retrieved ``min_retrievals`` times in ``window_s``; activate them."""
+
+    name = "promote_activation"
+    requires = "warm_memories"
+
+    def plan(self, mos, cube_id: str, settings: PromoteActivationSettings,
+             now: datetime) -> dict | None:
+        since = now - timedelta(seconds=settings.window_s)
+        hot = hot_items(mos.database, cube_id, since, settings.min_retrievals,
+                        (State.CREATED.value,))
+        return {"item_ids": hot} if hot else None
+
+    def run(self, ctx: JobContext) -> dict:
+        items = ctx.mos.items.get_many(ctx.job.payload["item_ids"])
+        waiting = [i for i in ctx.job.payload["item_ids"]
+                   if i in items and items[i].state == State.CREATED]
+        if not waiting:
+            return {"warmed_chunks": 0, "activated": 0}
+        # Warming again after a crash only finds the chunks already cached: idempotent.
+        warmed = ctx.mos.warm_memories(ctx.job.cube_id, waiting)
+        ctx.check_cancelled()
+        ctx.progress(0.5, warmed_chunks=warmed)
+        moved = move_items(ctx, waiting, State.ACTIVATED,
+                           lambda item: item.state == State.CREATED)
+        return {"warmed_chunks": warmed, "activated": len(moved)}

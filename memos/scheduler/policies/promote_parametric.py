@@ -1,0 +1,83 @@
+"""promote_parametric: a cube whose notes are stable and often used is distilled (again)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from memcube.lifecycle import SEARCHABLE
+from memos.scheduler.policies.base import Policy
+from memos.scheduler.retrievals import cube_retrievals
+from memos.scheduler.settings import PromoteParametricSettings
+from memos.scheduler.workers import JobContext
+from storage.clock import as_utc
+from storage.schema import AdapterRow, ItemHistoryRow, ItemRow
+
+# Lifecycle moves that leave what a cube knows unchanged (pinning, warming a KV cache).
+NOT_CONTENT = ("activated", "frozen")
+
+
+@dataclass(slots=True)
+class CubeShape:
+    """What decides distillation: live notes, their last change and the newest adapter."""
+
+    notes: int
+    last_change: datetime | None
+    adapter_at: datetime | None
+    adapter_stale: bool
+
+    @property
+    def adapter_outdated(self) -> bool:
+        """No adapter, a stale one, or notes changed after the newest one was made."""
+        return (self.adapter_at is None or self.adapter_stale
+                or (self.last_change is not None and self.last_change > self.adapter_at))
+
+
+class PromoteParametricPolicy(Policy):
+    """Distill when notes are unchanged for ``stable_s`` and the adapter is missing or stale.
+
+    A first adapter also needs ``min_retrievals`` uses within ``window_s``; a stale one is
+    re-distilled once the notes are stable again.
+    """
+
+    name = "promote_parametric"
+    requires = "distill"
+
+    def plan(self, mos, cube_id: str, settings: PromoteParametricSettings,
+             now: datetime) -> dict | None:
+        shape = cube_shape(mos, cube_id)
+        if not _due(shape, settings, now):
+            return None
+        if shape.adapter_at is None:
+            since = now - timedelta(seconds=settings.window_s)
+            if cube_retrievals(mos.database, cube_id, since) < settings.min_retrievals:
+                return None
+        return {"redistill": shape.adapter_at is not None}
+
+    def run(self, ctx: JobContext) -> dict:
+        if not cube_shape(ctx.mos, ctx.job.cube_id).adapter_outdated:
+            return {"skipped": "the newest adapter already covers the notes"}
+        adapter = ctx.mos.distill(ctx.job.cube_id, progress=ctx.step_progress,
+                                  cancel=ctx.cancel)
+        return {"adapter_id": adapter.id}
+
+
+def cube_shape(mos, cube_id: str) -> CubeShape:
+    """Count live notes, find their last change and the cube's newest adapter."""
+    with mos.database.session() as session:
+        notes = session.scalar(select(func.count()).where(
+            ItemRow.cube_id == cube_id, ItemRow.state.in_([s.value for s in SEARCHABLE])))
+        last_change = session.scalar(select(func.max(ItemHistoryRow.at)).where(
+            ItemHistoryRow.cube_id == cube_id, ItemHistoryRow.event.not_in(NOT_CONTENT)))
+        adapter = session.scalars(select(AdapterRow).where(AdapterRow.cube_id == cube_id)
+                                  .order_by(AdapterRow.created_at.desc()).limit(1)).first()
+    return CubeShape(notes or 0, as_utc(last_change), adapter.created_at if adapter else None,
+                     bool(adapter and adapter.stale))
+
+
+def _due(shape: CubeShape, settings: PromoteParametricSettings, now: datetime) -> bool:
+    stable = shape.last_change is not None and \
+        shape.last_change <= now - timedelta(seconds=settings.stable_s)
+    return shape.notes >= settings.min_notes and stable and shape.adapter_outdated

@@ -1,0 +1,151 @@
+"""Running jobs: the context a handler gets, one job's run with retries, and worker threads."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from memos.scheduler.jobs import Job, JobStore
+from storage.clock import Clock
+from storage.errors import Cancelled
+
+logger = logging.getLogger(__name__)
+
+ACTOR = "scheduler"
+
+
+class JobContext:
+    """What a handler gets: its job, the kernel, progress commits and the cancel flag."""
+
+    def __init__(self, job: Job, jobs: JobStore, cancel: threading.Event, mos,
+                 clock: Clock) -> None:
+        self.job = job
+        self.mos = mos
+        self.cancel = cancel
+        self._jobs = jobs
+        self._clock = clock
+
+    def now(self) -> datetime:
+        """The scheduler's clock (a manual one in tests)."""
+        return self._clock.now()
+
+    @property
+    def actor(self) -> str:
+        """Who history records as having made the change."""
+        return ACTOR
+
+    @property
+    def reason(self) -> str:
+        """Why, as history records it: the policy (job kind) that caused the change."""
+        return f"policy:{self.job.kind}"
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the job was cancelled or the service is stopping."""
+        return self.cancel.is_set()
+
+    def check_cancelled(self) -> None:
+        """Raise Cancelled when the handler should stop now."""
+        if self.cancel.is_set():
+            raise Cancelled(f"job {self.job.id} was stopped")
+
+    def progress(self, fraction: float, **result) -> None:
+        """Commit progress (0..1) and partial results; also picks up a cancel from elsewhere."""
+        self._jobs.report_progress(self.job.id, fraction, result or None)
+
+    def step_progress(self, step: int, total: int, *_details) -> None:
+        """Progress as ``(step, total, ...)``, the shape training loops report."""
+        self.progress(step / total if total else 1.0)
+
+
+Handler = Callable[[JobContext], dict | None]
+
+
+class JobRunner:
+    """Runs claimed jobs through their handlers and records how each attempt ended."""
+
+    def __init__(self, jobs: JobStore, handlers: Mapping[str, Handler], mos, clock: Clock,
+                 backoff_base_s: float) -> None:
+        self._jobs = jobs
+        self._handlers = handlers
+        self._mos = mos
+        self._clock = clock
+        self._backoff_base_s = backoff_base_s
+
+    def run_next(self) -> Job | None:
+        """Claim and run one due job; None when nothing is due."""
+        claimed = self._jobs.claim_next()
+        if claimed is None:
+            return None
+        return self.run(*claimed)
+
+    def run(self, job: Job, cancel: threading.Event) -> Job:
+        """Run one claimed job; returns it as it ended."""
+        handler = self._handlers.get(job.kind)
+        if handler is None:
+            return self._jobs.fail(job.id, f"no handler for job kind {job.kind!r}",
+                                   self._backoff_base_s, retry=False)
+        try:
+            result = handler(JobContext(job, self._jobs, cancel, self._mos, self._clock))
+        except Cancelled:
+            return self._jobs.stopped(job.id)
+        except Exception as error:  # recorded on the job and retried, never swallowed
+            logger.exception("job %s (%s) failed on attempt %d", job.id, job.kind, job.attempts)
+            return self._jobs.fail(job.id, f"{type(error).__name__}: {error}",
+                                   self._backoff_base_s)
+        return self._jobs.succeed(job.id, result)
+
+
+class WorkerPool:
+    """Threads that run due jobs, and one that ticks the policies, until stopped."""
+
+    def __init__(self, run_next: Callable[[], Job | None], tick: Callable[[], object],
+                 poll_interval_s: float, tick_interval_s: float) -> None:
+        self._run_next = run_next
+        self._tick = tick
+        self._poll_interval_s = poll_interval_s
+        self._tick_interval_s = tick_interval_s
+        self._stopping = threading.Event()
+        self._wake = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self, workers: int) -> None:
+        """Start ``workers`` job threads and the ticking thread."""
+        self._threads = [threading.Thread(target=self._work, name=f"memos-worker-{n}",
+                                          daemon=True) for n in range(workers)]
+        self._threads.append(threading.Thread(target=self._ticks, name="memos-ticker",
+                                              daemon=True))
+        for thread in self._threads:
+            thread.start()
+
+    def wake(self) -> None:
+        """A job was enqueued: let an idle worker look now rather than at its next poll."""
+        self._wake.set()
+
+    def stop(self, timeout_s: float) -> bool:
+        """Stop the threads; True when all of them ended within ``timeout_s``."""
+        self._stopping.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout_s)
+        return not any(thread.is_alive() for thread in self._threads)
+
+    def _work(self) -> None:
+        while not self._stopping.is_set():
+            if self._guarded(self._run_next) is None:
+                self._wake.wait(self._poll_interval_s)
+                self._wake.clear()
+
+    def _ticks(self) -> None:
+        while not self._stopping.is_set():
+            self._guarded(self._tick)
+            self._stopping.wait(self._tick_interval_s)
+
+    def _guarded(self, step: Callable[[], object]):
+        try:
+            return step()
+        except Exception:  # a database hiccup must not kill the thread; logged, retried later
+            logger.exception("scheduler thread step failed")
+            return None
