@@ -1,0 +1,214 @@
+"""``memos memories``: list, show, search, add, edit and retire the notes of a cube."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from memos.cli.backend import resolve_cube
+from memos.cli.context import backend
+from memos.cli.errors import CliError
+from memos.cli.options import CubeRef, ItemId, Json, Yes, confirm, parse_pairs
+from memos.cli.output import emit, print_record, print_table, say
+
+app = typer.Typer(name="memories", help="Add, find, edit and retire the memories of a cube.",
+                  no_args_is_help=True)
+
+ItemIds = Annotated[list[str], typer.Argument(help="Memory ids.", show_default=False)]
+States = Annotated[list[str] | None, typer.Option(
+    "--state", help="Only these states (repeatable): created, activated, merged, archived, "
+                    "frozen, deleted.")]
+Tags = Annotated[list[str] | None, typer.Option("--tag", help="Only memories with this tag "
+                                                              "(repeatable).")]
+Meta = Annotated[list[str] | None, typer.Option("--meta", help="Metadata key=value "
+                                                               "(repeatable).")]
+
+ITEM_COLUMNS = [("id", "id"), ("state", "state"), ("text", "text"), ("tags", "tags"),
+                ("updated_at", "updated")]
+ITEM_FIELDS = [("id", "id"), ("cube_id", "cube"), ("state", "state"), ("version", "version"),
+               ("text", "text"), ("keywords", "keywords"), ("tags", "tags"),
+               ("context", "context"), ("metadata", "metadata"), ("event_time", "event time"),
+               ("merged_into", "merged into"), ("created_at", "created"),
+               ("updated_at", "updated"), ("last_accessed_at", "last accessed"),
+               ("access_count", "accesses"), ("retrieval_count", "retrievals")]
+HIT_COLUMNS = [("score", "score"), ("id", "id"), ("cube", "cube"), ("state", "state"),
+               ("text", "text")]
+HISTORY_COLUMNS = [("version", "version"), ("event", "event"), ("at", "at"),
+                   ("actor", "actor"), ("changes", "changes")]
+TEXT_PREVIEW = 120
+
+
+@app.command("list", epilog="Example: memos memories list notes --state archived --limit 20")
+def list_memories(
+    ctx: typer.Context,
+    cube: CubeRef,
+    state: States = None,
+    tag: Tags = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="Page size.")] = 50,
+    offset: Annotated[int, typer.Option(min=0, help="Skip this many.")] = 0,
+    json: Json = False,
+) -> None:
+    """List a cube's memories, newest first."""
+    target = backend(ctx)
+    page = target.list_memories(resolve_cube(target, cube)["id"], state, tag or [], limit,
+                                offset)
+    emit(page, json, lambda data: _print_page(data, offset))
+
+
+@app.command(epilog="Example: memos memories show notes 3f2a9c...")
+def show(ctx: typer.Context, cube: CubeRef, item_id: ItemId, json: Json = False) -> None:
+    """Show one memory with all its attributes."""
+    target = backend(ctx)
+    item = target.get_memory(resolve_cube(target, cube)["id"], item_id)
+    emit(item, json, lambda record: print_record(record, ITEM_FIELDS))
+
+
+@app.command(epilog="Example: memos memories search 'Where does Alice live?' -c notes -k 5")
+def search(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="What to look for.", show_default=False)],
+    cube: Annotated[list[str] | None, typer.Option(
+        "--cube", "-c", help="Cube id or name (repeatable; default: every readable cube).")
+    ] = None,
+    k: Annotated[int, typer.Option("-k", min=1, max=200, help="How many hits.")] = 10,
+    state: States = None,
+    tag: Tags = None,
+    json: Json = False,
+) -> None:
+    """Hybrid search (dense + lexical + graph) over one or more cubes, best first."""
+    target = backend(ctx)
+    cube_ids = [resolve_cube(target, ref)["id"] for ref in cube or []]
+    hits = target.search(query, cube_ids, k, state, tag or [])
+    emit(hits, json, lambda rows: _print_hits(rows, _cube_names(target)))
+
+
+@app.command(epilog="Example: memos memories add notes 'Alice moved to Lisbon in May 2023.' "
+                    "--meta speaker=Alice")
+def add(
+    ctx: typer.Context,
+    cube: CubeRef,
+    texts: Annotated[list[str], typer.Argument(
+        help="Texts of the memories; '-' reads one memory per line from stdin.",
+        show_default=False)],
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Tag (repeatable).")] = None,
+    meta: Meta = None,
+    context: Annotated[str | None, typer.Option(help="Context sentence.")] = None,
+    force: Annotated[bool, typer.Option(help="Store even near-duplicates.")] = False,
+    json: Json = False,
+) -> None:
+    """Add memories to a cube (one batched embedding; near-duplicates collapse)."""
+    target = backend(ctx)
+    cube_id = resolve_cube(target, cube)["id"]
+    extra = {"metadata": parse_pairs(meta), "force": force}
+    extra |= {"tags": tag} if tag else {}
+    extra |= {"context": context} if context else {}
+    items = target.add_memories(cube_id, [{"text": text, **extra} for text in _read_texts(texts)])
+    emit(items, json, lambda rows: print_table(rows, ITEM_COLUMNS, title=f"Added {len(rows)}"))
+
+
+@app.command(epilog="Example: memos memories edit notes 3f2a9c... --text 'Alice lives in Porto.'")
+def edit(
+    ctx: typer.Context,
+    cube: CubeRef,
+    item_id: ItemId,
+    text: Annotated[str | None, typer.Option(help="New text (re-embedded).")] = None,
+    tag: Annotated[list[str] | None, typer.Option(
+        "--tag", help="Replace the tags with these (repeatable).")] = None,
+    context: Annotated[str | None, typer.Option(help="New context sentence.")] = None,
+    meta: Annotated[list[str] | None, typer.Option(
+        "--meta", help="Set a metadata key=value, keeping the others (repeatable).")] = None,
+    json: Json = False,
+) -> None:
+    """Change a memory; the old version stays in its history."""
+    target = backend(ctx)
+    cube_id = resolve_cube(target, cube)["id"]
+    fields = {"text": text, "tags": tag, "context": context}
+    if meta:
+        fields["metadata"] = target.get_memory(cube_id, item_id)["metadata"] | parse_pairs(meta)
+    fields = {name: value for name, value in fields.items() if value is not None}
+    if not fields:
+        raise typer.BadParameter("give at least one of --text, --tag, --context, --meta")
+    item = target.update_memory(cube_id, item_id, fields)
+    emit(item, json, lambda record: say(f"Updated {record['id']} to version "
+                                        f"{record['version']}."))
+
+
+@app.command(epilog="Example: memos memories archive notes 3f2a9c...")
+def archive(ctx: typer.Context, cube: CubeRef, item_ids: ItemIds, json: Json = False) -> None:
+    """Archive memories: kept, but left out of default search."""
+    _move(ctx, cube, item_ids, "archived", json)
+
+
+@app.command(epilog="Example: memos memories freeze notes 3f2a9c...")
+def freeze(ctx: typer.Context, cube: CubeRef, item_ids: ItemIds, json: Json = False) -> None:
+    """Freeze memories: pinned, never archived, merged or evicted."""
+    _move(ctx, cube, item_ids, "frozen", json)
+
+
+@app.command(epilog="Example: memos memories delete notes 3f2a9c... --yes")
+def delete(ctx: typer.Context, cube: CubeRef, item_ids: ItemIds, yes: Yes = False,
+           json: Json = False) -> None:
+    """Soft-delete memories (history kept; they can never come back)."""
+    confirm(f"delete {len(item_ids)} memor{'y' if len(item_ids) == 1 else 'ies'}", yes)
+    _move(ctx, cube, item_ids, "deleted", json)
+
+
+@app.command(epilog="Example: memos memories purge notes 3f2a9c... --yes")
+def purge(ctx: typer.Context, cube: CubeRef, item_ids: ItemIds, yes: Yes = False,
+          json: Json = False) -> None:
+    """Remove memories and their history for good."""
+    target = backend(ctx)
+    cube_id = resolve_cube(target, cube)["id"]
+    confirm(f"purge {len(item_ids)} memor{'y' if len(item_ids) == 1 else 'ies'} and their "
+            "history for good", yes)
+    for item_id in item_ids:
+        target.purge_memory(cube_id, item_id)
+    emit({"purged": item_ids}, json, lambda _: say(f"Purged {len(item_ids)}."))
+
+
+@app.command(epilog="Example: memos memories history notes 3f2a9c...")
+def history(ctx: typer.Context, cube: CubeRef, item_id: ItemId, json: Json = False) -> None:
+    """Show every recorded change of a memory, oldest first."""
+    target = backend(ctx)
+    entries = target.history(resolve_cube(target, cube)["id"], item_id)
+    emit(entries, json, lambda rows: print_table(rows, HISTORY_COLUMNS))
+
+
+def _move(ctx: typer.Context, cube: str, item_ids: list[str], state: str, as_json: bool) -> None:
+    target = backend(ctx)
+    cube_id = resolve_cube(target, cube)["id"]
+    items = [target.set_state(cube_id, item_id, state) for item_id in item_ids]
+    emit(items, as_json, lambda rows: say("\n".join(f"{row['id']} is now {row['state']}."
+                                                    for row in rows)))
+
+
+def _read_texts(texts: list[str]) -> list[str]:
+    if texts == ["-"]:
+        texts = [line.strip() for line in sys.stdin if line.strip()]
+    if not texts:
+        raise CliError("no memories to add")
+    return texts
+
+
+def _print_page(page: dict, offset: int) -> None:
+    rows = [row | {"text": _preview(row["text"])} for row in page["items"]]
+    shown = f"{offset + 1}-{offset + len(rows)}" if rows else "none"
+    print_table(rows, ITEM_COLUMNS, title=f"{shown} of {page['total']}")
+
+
+def _cube_names(target) -> dict[str, str]:
+    return {cube["id"]: cube["name"] for cube in target.list_cubes()}
+
+
+def _print_hits(hits: list[dict], cube_names: dict[str, str]) -> None:
+    rows = [{"score": hit["score"], "id": hit["item"]["id"],
+             "cube": cube_names.get(hit["item"]["cube_id"], hit["item"]["cube_id"]),
+             "state": hit["item"]["state"], "text": _preview(hit["item"]["text"])}
+            for hit in hits]
+    print_table(rows, HIT_COLUMNS, empty="(no hits)")
+
+
+def _preview(text: str) -> str:
+    return text if len(text) <= TEXT_PREVIEW else text[: TEXT_PREVIEW - 1] + "…"
