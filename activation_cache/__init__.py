@@ -1,0 +1,34 @@
+"""KV chunk cache: keys, tiers, checked files, quantization, RoPE re-rotation and blending."""
+
+from activation_cache.assembly import AssembledPrompt, AssemblyConfig, Piece, PromptAssembler
+from activation_cache.backend import Backend
+from activation_cache.chunk_cache import CacheConfig, CacheEntry, ChunkCache
+from activation_cache.chunk_kv import ChunkKV
+from activation_cache.keys import block_keys, chunk_key
+from activation_cache.policies import EntryInfo, make_policy
+from activation_cache.quantization import dequantize, quantize
+from activation_cache.rope import RopeRotator, unsupported_reason
+from activation_cache.serialization import read_chunk, read_header, write_chunk
+
+__all__ = [
+    "AssembledPrompt",
+    "AssemblyConfig",
+    "Backend",
+    "CacheConfig",
+    "CacheEntry",
+    "ChunkCache",
+    "ChunkKV",
+    "EntryInfo",
+    "Piece",
+    "PromptAssembler",
+    "RopeRotator",
+    "block_keys",
+    "chunk_key",
+    "dequantize",
+    "make_policy",
+    "quantize",
+    "read_chunk",
+    "read_header",
+    "unsupported_reason",
+    "write_chunk",
+]

@@ -1,0 +1,105 @@
+"""Blending separately cached chunks: recompute chosen token positions inside an assembled cache.
+
+Chunks cached on their own never attended to each other. Recomputing a few positions with
+the whole assembled context restores some of that cross-attention (CacheBlend, Yao et al.
+2024; EPIC, Hu et al. 2024). All chosen positions are recomputed in one forward pass: the
+placeholders at those positions are masked out, each recomputed token attends to every
+earlier position (fresh KV for recomputed ones, reused KV for the rest), and the new K/V are
+written back into place in every layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from transformers import DynamicCache
+
+from activation_cache.backend import Backend
+
+Layers = list[tuple[torch.Tensor, torch.Tensor]]
+
+
+def recompute_positions(
+    backend: Backend, layers: Layers, token_ids: Sequence[int], positions: Sequence[int]
+) -> DynamicCache:
+    """A cache over ``len(token_ids)`` positions whose ``positions`` are freshly computed."""
+    length = len(token_ids)
+    device = layers[0][0].device
+    chosen = torch.tensor(sorted(positions), device=device)
+    cache = DynamicCache(ddp_cache_data=list(layers))
+    mask = _blend_mask(chosen, length, backend.dtype)
+    ids = torch.tensor([[token_ids[p] for p in chosen.tolist()]], device=device)
+    with backend.lock, torch.inference_mode():
+        backend.model(
+            input_ids=ids, attention_mask=mask, position_ids=chosen[None], cache=cache,
+            use_cache=True, logits_to_keep=1,
+        )
+    for layer in cache.layers:
+        layer.keys = _write_back(layer.keys, chosen, length)
+        layer.values = _write_back(layer.values, chosen, length)
+    return cache
+
+
+def layer1_deviation(backend: Backend, layers: Layers, token_ids: Sequence[int]) -> torch.Tensor:
+    """Per position, how far the reused layer-1 K/V are from a fresh in-context computation.
+
+    Layer-0 K/V depend only on the token and its position, so the reused ones are exact;
+    one pass of layer 0 over the whole prompt gives the fresh layer-1 K/V (about 1/num_layers
+    of a prefill). Llama-family layer structure (input_layernorm, k_proj, v_proj) is assumed.
+    """
+    inner = backend.model.model
+    length = len(token_ids)
+    device = layers[0][0].device
+    positions = torch.arange(length, device=device)[None]
+    with backend.lock, torch.inference_mode():
+        hidden = inner.embed_tokens(torch.tensor([list(token_ids)], device=device))
+        cos, sin = inner.rotary_emb(hidden, position_ids=positions)
+        mask = _causal_mask(length, hidden.dtype, device)
+        hidden = inner.layers[0](
+            hidden, attention_mask=mask, position_embeddings=(cos, sin), position_ids=positions,
+        )
+        keys, values = _fresh_kv(inner.layers[1], hidden, cos, sin)
+    cached_keys, cached_values = layers[1]
+    key_gap = (keys.float() - cached_keys.float()).pow(2).sum(dim=(0, 1, 3))
+    value_gap = (values.float() - cached_values.float()).pow(2).sum(dim=(0, 1, 3))
+    return key_gap + value_gap
+
+
+def _fresh_kv(layer, hidden, cos, sin) -> tuple[torch.Tensor, torch.Tensor]:
+    attention = layer.self_attn
+    normed = layer.input_layernorm(hidden)
+    shape = (*normed.shape[:-1], -1, attention.head_dim)
+    keys = attention.k_proj(normed).view(shape).transpose(1, 2)
+    values = attention.v_proj(normed).view(shape).transpose(1, 2)
+    cos, sin = cos[:, None], sin[:, None]
+    half = keys.shape[-1] // 2
+    rotated = torch.cat((-keys[..., half:], keys[..., :half]), dim=-1)
+    return keys * cos + rotated * sin, values
+
+
+def _blend_mask(chosen: torch.Tensor, length: int, dtype: torch.dtype) -> torch.Tensor:
+    """Additive mask ``[1, 1, n, length + n]`` for recomputing ``chosen`` (sorted) positions."""
+    device = chosen.device
+    columns = torch.arange(length, device=device)
+    stale = torch.zeros(length, dtype=torch.bool, device=device)
+    stale[chosen] = True
+    sees_reused = (columns[None, :] < chosen[:, None]) & ~stale[None, :]
+    sees_fresh = chosen[None, :] <= chosen[:, None]
+    allowed = torch.cat((sees_reused, sees_fresh), dim=1)
+    mask = torch.zeros(allowed.shape, dtype=dtype, device=device)
+    mask.masked_fill_(~allowed, torch.finfo(dtype).min)
+    return mask[None, None]
+
+
+def _causal_mask(length: int, dtype: torch.dtype, device) -> torch.Tensor:
+    blocked = torch.ones(length, length, dtype=torch.bool, device=device).triu(1)
+    mask = torch.zeros(length, length, dtype=dtype, device=device)
+    return mask.masked_fill_(blocked, torch.finfo(dtype).min)[None, None]
+
+
+def _write_back(tensor: torch.Tensor, chosen: torch.Tensor, length: int) -> torch.Tensor:
+    fresh = tensor[:, :, length:]
+    result = tensor[:, :, :length].contiguous()
+    result[:, :, chosen] = fresh
+    return result

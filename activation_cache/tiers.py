@@ -1,0 +1,336 @@
+"""Storage tiers for chunk KV: device memory -> host memory -> disk, each under a byte budget.
+
+A full tier demotes its policy's victim one tier down; the disk tier deletes the victim's
+file. Pinned entries are never evicted. Disk is written through on insert (so a restart
+finds every entry that fit), and a file that fails its checks is deleted and read as a miss.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from activation_cache.chunk_kv import ChunkKV
+from activation_cache.policies import EntryInfo, EvictionPolicy
+from activation_cache.serialization import SUFFIX, StoredChunk, read_chunk, read_header, write_chunk
+from storage.errors import CorruptBlob, IncompatibleModel
+
+TIER_NAMES = ("device", "host", "disk")
+
+
+@dataclass(slots=True)
+class TierCounters:
+    """Lookups answered (hits) or passed on (misses) by a tier, and entries it evicted."""
+
+    hits: int = 0
+    misses: int = 0
+    evictions: int = 0
+
+
+class MemoryTier:
+    """Chunk KV tensors held in memory on one device, under a byte budget."""
+
+    def __init__(self, name: str, device: torch.device, budget_bytes: int, policy: EvictionPolicy):
+        self.name = name
+        self.device = torch.device(device)
+        self.budget_bytes = budget_bytes
+        self.policy = policy
+        self.counters = TierCounters()
+        self._kvs: dict[str, ChunkKV] = {}
+        self.used_bytes = 0
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._kvs
+
+    def keys(self) -> list[str]:
+        """Keys held here."""
+        return list(self._kvs)
+
+    def get(self, key: str) -> ChunkKV | None:
+        """The stored KV (shared: copy before handing it to a model)."""
+        return self._kvs.get(key)
+
+    def add(self, key: str, kv: ChunkKV) -> None:
+        """Hold ``kv`` (moved to this tier's device) under ``key``."""
+        if kv.device != self.device:
+            kv = kv.to(self.device)
+        self._kvs[key] = kv
+        self.used_bytes += kv.nbytes
+
+    def pop(self, key: str) -> ChunkKV | None:
+        """Drop and return the entry, if held."""
+        kv = self._kvs.pop(key, None)
+        if kv is not None:
+            self.used_bytes -= kv.nbytes
+        return kv
+
+    def sizes(self) -> dict[str, int]:
+        """Bytes per key."""
+        return {key: kv.nbytes for key, kv in self._kvs.items()}
+
+
+class DiskTier:
+    """One checked safetensors file per entry in a folder, under a byte budget."""
+
+    name = "disk"
+
+    def __init__(
+        self, folder: Path, budget_bytes: int, policy: EvictionPolicy, *, fingerprint: str,
+        quantization: str = "none",
+    ):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.budget_bytes = budget_bytes
+        self.policy = policy
+        self.fingerprint = fingerprint
+        self.quantization = quantization
+        self.counters = TierCounters()
+        self.file_sizes: dict[str, int] = {}
+
+    @property
+    def used_bytes(self) -> int:
+        """Bytes of all files this tier tracks."""
+        return sum(self.file_sizes.values())
+
+    def path(self, key: str) -> Path:
+        """Where the file of ``key`` lives."""
+        return self.folder / f"{key}{SUFFIX}"
+
+    def write(self, key: str, token_ids: list[int], kv: ChunkKV) -> None:
+        """Write the entry's file atomically."""
+        size = write_chunk(
+            self.path(key), token_ids, kv, fingerprint=self.fingerprint,
+            quantization=self.quantization,
+        )
+        self.file_sizes[key] = size
+
+    def read(self, key: str, device: torch.device, dtype: torch.dtype) -> StoredChunk:
+        """Read and verify the entry's file (CorruptBlob / IncompatibleModel on failure)."""
+        return read_chunk(self.path(key), fingerprint=self.fingerprint, device=device, dtype=dtype)
+
+    def delete(self, key: str) -> None:
+        """Remove the entry's file."""
+        self.file_sizes.pop(key, None)
+        self.path(key).unlink(missing_ok=True)
+
+    def scan(self) -> tuple[list[tuple[str, dict, float]], int]:
+        """Files of this model already in the folder as (key, header, mtime), plus how many
+        unreadable files were deleted. Files of other models are left alone."""
+        found, corrupt = [], 0
+        for stale in self.folder.glob(f".*{SUFFIX}.*.tmp"):
+            stale.unlink(missing_ok=True)  # a write that crashed before its rename
+        for path in sorted(self.folder.glob(f"*{SUFFIX}")):
+            key = path.name[: -len(SUFFIX)]
+            try:
+                header = read_header(path)
+            except CorruptBlob:
+                path.unlink(missing_ok=True)
+                corrupt += 1
+                continue
+            if header.get("fingerprint") == self.fingerprint:
+                stat = path.stat()
+                self.file_sizes[key] = stat.st_size
+                found.append((key, header, stat.st_mtime))
+        return found, corrupt
+
+
+class TieredStore:
+    """Entries across device, host and disk tiers, with promotion, demotion and counters."""
+
+    def __init__(self, device: MemoryTier, host: MemoryTier, disk: DiskTier, *,
+                 dtype: torch.dtype, write_through: bool = True) -> None:
+        self.device, self.host, self.disk = device, host, disk
+        self.dtype = dtype
+        self.write_through = write_through
+        self.info: dict[str, EntryInfo] = {}
+        self._tokens: dict[str, list[int]] = {}
+        self.misses = 0
+        self.corrupt_files = 0
+        self.incompatible_files = 0
+        self.disk_loads = 0
+        self.disk_load_s = 0.0
+        self._last_touch = 0.0
+        self._placing: set[str] = set()
+        self._load_existing()
+
+    def lookup(self, key: str, token_ids: list[int]) -> tuple[ChunkKV, str] | None:
+        """The entry's KV (shared, do not mutate) and the tier that answered, or None."""
+        info = self.info.get(key)
+        for tier in (self.device, self.host):
+            kv = tier.get(key) if info is not None else None
+            if kv is not None and self._tokens.get(key) == list(token_ids):
+                tier.counters.hits += 1
+                self._touch(info)
+                if tier is self.host:
+                    kv = self._promote(key)
+                return kv, tier.name
+            tier.counters.misses += 1
+        kv = self._load(key, token_ids) if info is not None and info.on_disk else None
+        if kv is None:
+            self.disk.counters.misses += 1
+            self.misses += 1
+            return None
+        self.disk.counters.hits += 1
+        self._touch(info)
+        self._settle(key, kv)
+        return kv, "disk"
+
+    def insert(self, key: str, token_ids: list[int], kv: ChunkKV) -> bool:
+        """Store a private KV under ``key``; False when no tier had room for it."""
+        if key in self.info:
+            self._touch(self.info[key])
+            return True
+        self.info[key] = EntryInfo(key=key, tokens=len(token_ids), nbytes=kv.nbytes, tier="")
+        self._tokens[key] = list(token_ids)
+        self._touch(self.info[key])
+        self._placing.add(key)
+        try:
+            if self.write_through:
+                self._write_disk(key, kv)
+        finally:
+            self._placing.discard(key)
+        return self._settle(key, kv)
+
+    def remove(self, key: str) -> bool:
+        """Drop the entry from every tier and delete its file; False if it was unknown."""
+        if key not in self.info:
+            return False
+        self.device.pop(key)
+        self.host.pop(key)
+        self.disk.delete(key)
+        self._forget(key)
+        return True
+
+    def set_pinned(self, key: str, pinned: bool) -> bool:
+        """Pin or unpin an entry; False if it is unknown."""
+        info = self.info.get(key)
+        if info is not None:
+            info.pinned = pinned
+        return info is not None
+
+    def entries(self) -> list[EntryInfo]:
+        """Every entry, most recently used first."""
+        return sorted(self.info.values(), key=lambda entry: entry.last_used, reverse=True)
+
+    def _promote(self, key: str) -> ChunkKV:
+        kv = self.host.pop(key)
+        self._settle(key, kv)
+        return self.device.get(key) or self.host.get(key) or kv
+
+    def _settle(self, key: str, kv: ChunkKV) -> bool:
+        """Place an entry from the top tier down; True if some tier holds it afterwards."""
+        self._placing.add(key)
+        try:
+            self._place(0, key, kv)
+        finally:
+            self._placing.discard(key)
+        return self._refresh(key)
+
+    def _place(self, level: int, key: str, kv: ChunkKV) -> None:
+        """Put ``kv`` in memory tier ``level`` or, if it cannot fit, further down."""
+        tiers = (self.device, self.host)
+        if level >= len(tiers):
+            if not self.info[key].on_disk and not self._write_disk(key, kv):
+                self._forget(key)
+            return
+        tier = tiers[level]
+        if self._make_room(level, kv.nbytes, exclude=key):
+            tier.add(key, kv)
+        else:
+            self._place(level + 1, key, kv)
+
+    def _make_room(self, level: int, need: int, exclude: str) -> bool:
+        tier = (self.device, self.host)[level]
+        sizes = tier.sizes()
+        pinned = sum(size for key, size in sizes.items() if self.info[key].pinned)
+        if pinned + need > tier.budget_bytes:
+            return False
+        while tier.used_bytes + need > tier.budget_bytes:
+            candidates = [self.info[k] for k in sizes if k != exclude and not self.info[k].pinned]
+            victim = tier.policy.victim(candidates, sizes)
+            evicted = tier.pop(victim.key)
+            del sizes[victim.key]
+            tier.counters.evictions += 1
+            self._place(level + 1, victim.key, evicted)
+            self._refresh(victim.key)
+        return True
+
+    def _write_disk(self, key: str, kv: ChunkKV) -> bool:
+        self.disk.write(key, self._tokens[key], kv)
+        self.info[key].on_disk = True
+        budget = self.disk.budget_bytes
+        while self.disk.used_bytes > budget:
+            candidates = [
+                self.info[k] for k in self.disk.file_sizes if k != key and not self.info[k].pinned
+            ]
+            if not candidates:
+                self.disk.delete(key)
+                self.info[key].on_disk = False
+                return False
+            victim = self.disk.policy.victim(candidates, dict(self.disk.file_sizes))
+            self.disk.delete(victim.key)
+            self.disk.counters.evictions += 1
+            self.info[victim.key].on_disk = False
+            if victim.key not in self._placing and not self._refresh(victim.key):
+                self._forget(victim.key)
+        return True
+
+    def _load(self, key: str, token_ids: list[int]) -> ChunkKV | None:
+        start = time.perf_counter()
+        try:
+            stored = self.disk.read(key, self.device.device, self.dtype)
+        except (CorruptBlob, FileNotFoundError):
+            self.corrupt_files += 1
+            self.disk.delete(key)
+            self._forget(key)
+            return None
+        except IncompatibleModel:
+            self.incompatible_files += 1
+            self.disk.file_sizes.pop(key, None)
+            self._forget(key)
+            return None
+        self.disk_loads += 1
+        self.disk_load_s += time.perf_counter() - start
+        if stored.token_ids != list(token_ids):
+            return None  # a key collision: never serve another chunk's KV
+        self._tokens[key] = stored.token_ids
+        self.info[key].nbytes = stored.kv.nbytes
+        return stored.kv
+
+    def _refresh(self, key: str) -> bool:
+        """Update the entry's tier; False if no tier holds it any more."""
+        info = self.info.get(key)
+        if info is None:
+            return False
+        if key in self.device:
+            info.tier = "device"
+        elif key in self.host:
+            info.tier = "host"
+        elif info.on_disk:
+            info.tier = "disk"
+        else:
+            info.tier = ""
+            return False
+        return True
+
+    def _forget(self, key: str) -> None:
+        self.info.pop(key, None)
+        self._tokens.pop(key, None)
+
+    def _touch(self, info: EntryInfo) -> None:
+        # Strictly increasing, so LRU never sees a tie between two quick operations.
+        self._last_touch = max(time.time(), self._last_touch + 1e-6)
+        info.hits += 1 if info.last_used else 0
+        info.last_used = self._last_touch
+
+    def _load_existing(self) -> None:
+        found, corrupt = self.disk.scan()
+        self.corrupt_files += corrupt
+        for key, header, mtime in found:
+            self.info[key] = EntryInfo(
+                key=key, tokens=int(header["tokens"]), nbytes=self.disk.file_sizes[key],
+                tier="disk", last_used=mtime, on_disk=True,
+            )
