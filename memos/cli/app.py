@@ -10,7 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from memos import __version__
-from memos.cli import cubes, memories, stats, users
+from memos.cli import cubes, memories, serve, stats, users
 from memos.cli.context import Connection
 from memos.cli.errors import describe
 
@@ -68,6 +68,7 @@ def root(
 
 for group in (users.users_app, users.keys_app, cubes.app, memories.app):
     app.add_typer(group)
+app.command("serve")(serve.serve)
 app.command("stats")(stats.stats)
 
 

@@ -1,49 +1,99 @@
 """What the CLI talks to: a MemOS over a home folder, or a memos server through Client.
 
-Both sides answer the same small protocol and return JSON-friendly dicts, so every command
-is written once and the table/JSON output is the same in either mode.
+MemOS and Client share their method names (``get_cube(id).add_many``, ``search``,
+``list_cubes`` ...), so most calls are written once here against ``self.target``; the two
+subclasses adapt the few calls that differ. Every answer is JSON-friendly data, so the
+commands print the same tables and JSON in either mode.
 """
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Sequence
-from dataclasses import asdict, is_dataclass
+from dataclasses import fields, is_dataclass
 from datetime import datetime
+from enum import Enum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from storage.errors import NotFound
+from memcube.archive import read_manifest
+from storage.errors import InvalidInput, NotFound
 
-STATE_VERBS = {"archive": "archived", "freeze": "frozen", "delete": "deleted",
-               "activate": "activated"}
+STATE_ACTIONS = ("archive", "freeze", "delete")
 
 
-class Backend(Protocol):
-    """The calls the CLI makes; a home folder and a server both answer them."""
+class Backend:
+    """The calls every command makes, on a MemOS or a Client held in ``target``."""
 
-    def list_cubes(self) -> list[dict]: ...
-    def create_cube(self, name: str, owner: str | None, description: str) -> dict: ...
-    def cube_stats(self, cube_id: str) -> dict: ...
-    def delete_cube(self, cube_id: str) -> None: ...
-    def share_cube(self, cube_id: str, with_user: str, access: str | None) -> dict: ...
-    def export_cube(self, cube_id: str, path: Path) -> dict: ...
-    def import_cube(self, path: Path, owner: str | None) -> dict: ...
+    mode = "?"
+
+    def __init__(self, target) -> None:
+        self.target = target
+
+    def list_cubes(self) -> list[dict]:
+        """Cubes the caller can read."""
+        return as_dict(self.target.list_cubes())
+
+    def cube_stats(self, cube_id: str) -> dict:
+        """A cube's fields together with its counts."""
+        cube = self.target.get_cube(cube_id)
+        return {**as_dict(cube.info), **as_dict(cube.stats())}
+
+    def delete_cube(self, cube_id: str) -> None:
+        """Delete a cube and everything in it."""
+        self.target.delete_cube(cube_id)
+
+    def share_cube(self, cube_id: str, with_user: str, access: str | None) -> dict:
+        """Give a user read or write access, or take it away (``None``)."""
+        return as_dict(self.target.share_cube(cube_id, with_user, access))
+
+    def export_cube(self, cube_id: str, path: Path) -> dict:
+        """Write a cube archive to ``path``; returns its manifest."""
+        self.target.export_cube(cube_id, path)
+        with zipfile.ZipFile(path) as archive:
+            return read_manifest(archive)
+
     def list_memories(self, cube_id: str, states: Sequence[str] | None, tags: Sequence[str],
-                      limit: int, offset: int) -> dict: ...
-    def get_memory(self, cube_id: str, item_id: str) -> dict: ...
-    def add_memories(self, cube_id: str, entries: Sequence[dict]) -> list[dict]: ...
-    def update_memory(self, cube_id: str, item_id: str, fields: dict) -> dict: ...
-    def set_state(self, cube_id: str, item_id: str, state: str) -> dict: ...
-    def purge_memory(self, cube_id: str, item_id: str) -> None: ...
-    def history(self, cube_id: str, item_id: str) -> list[dict]: ...
+                      limit: int, offset: int) -> dict:
+        """A page of a cube's memories (newest first) and the total that match."""
+        items, total = self.target.get_cube(cube_id).list(states, tags, limit, offset)
+        return {"items": as_dict(items), "total": total}
+
+    def get_memory(self, cube_id: str, item_id: str) -> dict:
+        """One memory."""
+        return as_dict(self.target.get_cube(cube_id).get(item_id))
+
+    def add_memories(self, cube_id: str, entries: Sequence[dict]) -> list[dict]:
+        """Store notes with one batched embedding."""
+        return as_dict(self.target.get_cube(cube_id).add_many(entries))
+
+    def update_memory(self, cube_id: str, item_id: str, fields: dict) -> dict:
+        """Change a memory's text, tags, context or metadata."""
+        return as_dict(self.target.get_cube(cube_id).update(item_id, **fields))
+
+    def change_state(self, cube_id: str, item_id: str, action: str) -> dict:
+        """Archive, freeze or (soft-)delete a memory."""
+        if action not in STATE_ACTIONS:
+            raise InvalidInput(f"unknown action {action!r}")
+        return as_dict(getattr(self.target.get_cube(cube_id), action)(item_id))
+
+    def purge_memory(self, cube_id: str, item_id: str) -> None:
+        """Remove a memory and its history for good."""
+        self.target.get_cube(cube_id).purge(item_id)
+
+    def history(self, cube_id: str, item_id: str) -> list[dict]:
+        """Every recorded change of a memory, oldest first."""
+        return as_dict(self.target.get_cube(cube_id).history(item_id))
+
     def search(self, query: str, cube_ids: Sequence[str], k: int,
-               states: Sequence[str] | None, tags: Sequence[str]) -> list[dict]: ...
-    def list_users(self) -> list[dict]: ...
-    def create_user(self, user_id: str, is_admin: bool) -> dict: ...
-    def list_keys(self, user_id: str | None) -> list[dict]: ...
-    def create_key(self, user_id: str, name: str) -> dict: ...
-    def revoke_key(self, key_id: str) -> None: ...
-    def close(self) -> None: ...
+               states: Sequence[str] | None, tags: Sequence[str]) -> list[dict]:
+        """Hybrid search over the given cubes (every readable one when none are given)."""
+        filters = {"tags": list(tags)} | ({"states": list(states)} if states else {})
+        return as_dict(self.target.search(query, list(cube_ids) or None, k, **filters))
+
+    def close(self) -> None:
+        """Release the home folder or the connection."""
+        self.target.close()
 
 
 def resolve_cube(backend: Backend, ref: str) -> dict:
@@ -66,13 +116,17 @@ def as_dict(value: Any) -> Any:
     if hasattr(value, "to_dict"):
         return value.to_dict()
     if is_dataclass(value) and not isinstance(value, type):
-        return as_dict(asdict(value))
+        return as_dict({field.name: getattr(value, field.name) for field in fields(value)})
     if isinstance(value, dict):
         return {key: as_dict(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [as_dict(item) for item in value]
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
     return value
 
 

@@ -21,7 +21,7 @@ def describe(error: BaseException) -> str | None:
     if isinstance(error, CliError):
         return one_line(str(error))
     if isinstance(error, MemosError):
-        return one_line(f"{error.code}: {error}")
+        return one_line(str(error))
     if isinstance(error, httpx.HTTPStatusError):
         return one_line(_http_status_message(error.response))
     if isinstance(error, httpx.TransportError):

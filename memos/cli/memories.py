@@ -138,13 +138,13 @@ def edit(
 @app.command(epilog="Example: memos memories archive notes 3f2a9c...")
 def archive(ctx: typer.Context, cube: CubeRef, item_ids: ItemIds, json: Json = False) -> None:
     """Archive memories: kept, but left out of default search."""
-    _move(ctx, cube, item_ids, "archived", json)
+    _move(ctx, cube, item_ids, "archive", json)
 
 
 @app.command(epilog="Example: memos memories freeze notes 3f2a9c...")
 def freeze(ctx: typer.Context, cube: CubeRef, item_ids: ItemIds, json: Json = False) -> None:
     """Freeze memories: pinned, never archived, merged or evicted."""
-    _move(ctx, cube, item_ids, "frozen", json)
+    _move(ctx, cube, item_ids, "freeze", json)
 
 
 @app.command(epilog="Example: memos memories delete notes 3f2a9c... --yes")
@@ -152,7 +152,7 @@ def delete(ctx: typer.Context, cube: CubeRef, item_ids: ItemIds, yes: Yes = Fals
            json: Json = False) -> None:
     """Soft-delete memories (history kept; they can never come back)."""
     confirm(f"delete {len(item_ids)} memor{'y' if len(item_ids) == 1 else 'ies'}", yes)
-    _move(ctx, cube, item_ids, "deleted", json)
+    _move(ctx, cube, item_ids, "delete", json)
 
 
 @app.command(epilog="Example: memos memories purge notes 3f2a9c... --yes")
@@ -176,10 +176,10 @@ def history(ctx: typer.Context, cube: CubeRef, item_id: ItemId, json: Json = Fal
     emit(entries, json, lambda rows: print_table(rows, HISTORY_COLUMNS))
 
 
-def _move(ctx: typer.Context, cube: str, item_ids: list[str], state: str, as_json: bool) -> None:
+def _move(ctx: typer.Context, cube: str, item_ids: list[str], action: str, as_json: bool) -> None:
     target = backend(ctx)
     cube_id = resolve_cube(target, cube)["id"]
-    items = [target.set_state(cube_id, item_id, state) for item_id in item_ids]
+    items = [target.change_state(cube_id, item_id, action) for item_id in item_ids]
     emit(items, as_json, lambda rows: say("\n".join(f"{row['id']} is now {row['state']}."
                                                     for row in rows)))
 

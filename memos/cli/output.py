@@ -8,11 +8,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 Column = tuple[str, str]  # (key in the record, header shown)
+WRAPPING = {"text", "description", "changes", "context", "metadata", "error", "by_state"}
 
 
 def print_json(data: Any) -> None:
@@ -22,13 +24,13 @@ def print_json(data: Any) -> None:
 
 def print_table(rows: Sequence[dict], columns: Sequence[Column], title: str | None = None,
                 empty: str = "(none)") -> None:
-    """One row per record, showing ``columns``; ids are never wrapped so they stay copyable."""
+    """One row per record, showing ``columns``; only free text wraps, so ids stay copyable."""
     if not rows:
         typer.echo(empty)
         return
-    table = Table(title=title, title_justify="left")
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
     for key, header in columns:
-        table.add_column(header, no_wrap=key.endswith(("id", "_at")), overflow="fold")
+        table.add_column(header, no_wrap=key not in WRAPPING, overflow="fold")
     for row in rows:
         table.add_row(*(cell(row.get(key)) for key, _ in columns))
     Console().print(table)
