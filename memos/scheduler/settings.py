@@ -107,7 +107,7 @@ class PolicySettings:
     @classmethod
     def from_cube_settings(cls, cube_settings: dict | None) -> PolicySettings:
         """Defaults overridden by ``{"policies": {"archive": {"idle_s": 3600}, ...}}``."""
-        given = (cube_settings or {}).get("policies") or {}
+        given = (cube_settings or {}).get("policies", {})
         if not isinstance(given, dict):
             raise ValueError("cube settings 'policies' must be an object")
         unknown = set(given) - {f.name for f in fields(cls)}
