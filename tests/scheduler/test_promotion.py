@@ -1,0 +1,102 @@
+"""Promotion between memory kinds, and eviction: these need the kernel's activation cache and
+distillation (``MemOS.warm_memories``, ``distill``, ``enforce_budgets``) and the chat model."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from memcube.lifecycle import State
+from memos.kernel import MemOS
+from memos.scheduler import JobState
+from storage.schema import AdapterRow
+
+needs_warm = pytest.mark.skipif(not hasattr(MemOS, "warm_memories"),
+                                reason="MemOS.warm_memories (activation cache) not available")
+needs_distill = pytest.mark.skipif(not hasattr(MemOS, "distill"),
+                                   reason="MemOS.distill not available")
+needs_budgets = pytest.mark.skipif(not hasattr(MemOS, "enforce_budgets"),
+                                   reason="MemOS.enforce_budgets not available")
+
+QUESTION = [{"role": "user", "content": "Where does Alice live?"}]
+
+
+@pytest.fixture
+def chat_mos(tmp_path, embedder, engine, clock):
+    """A MemOS with the chat model, for policies that touch KV caches or adapters."""
+    kernel = MemOS(tmp_path / "home", embedder=embedder, engine=engine, clock=clock)
+    yield kernel
+    kernel.close()
+
+
+def jobs_of(mos, kind: str) -> list:
+    return [job for job in mos.scheduler.jobs.list(kind=kind)[0]]
+
+
+def tick_and_run(mos) -> None:
+    mos.scheduler.tick()
+    mos.scheduler.run_pending()
+
+
+@needs_warm
+def test_notes_retrieved_often_in_the_window_get_their_kv_warmed(chat_mos, clock):
+    settings = {"policies": {"promote_activation": {"min_retrievals": 3, "window_s": 3600}}}
+    cube = chat_mos.create_cube("hot", settings=settings)
+    hot = cube.add("Alice moved to Lisbon in May 2023 and loves the tram rides there.")
+    cold = cube.add("Bob adopted a grey cat named Pixel.")
+    for _ in range(3):
+        cube.search("Where does Alice live?", k=1)
+    clock.advance(hours=2)  # those retrievals fall out of the window
+    tick_and_run(chat_mos)
+    assert jobs_of(chat_mos, "promote_activation") == []
+    for _ in range(3):
+        cube.search("Where does Alice live?", k=1)
+    tick_and_run(chat_mos)
+    [job] = jobs_of(chat_mos, "promote_activation")
+    assert job.state == JobState.SUCCEEDED and job.result["activated"] == 1
+    assert job.result["warmed_chunks"] >= 1
+    assert cube.get(hot.id).state == State.ACTIVATED and cube.get(cold.id).state == State.CREATED
+    change = cube.history(hot.id)[-1]
+    assert (change.actor, change.reason) == ("scheduler", "policy:promote_activation")
+    reply = chat_mos.chat(QUESTION, cube_ids=[cube.id], k=1, max_new_tokens=2)
+    assert reply.stats.cache_hits >= 1 and reply.stats.reused_tokens > 0
+
+
+@needs_distill
+def test_stable_often_used_cube_is_distilled_and_redistilled_when_stale(chat_mos, clock):
+    settings = {"policies": {"promote_parametric": {"min_notes": 2, "stable_s": 3600,
+                                                    "min_retrievals": 3}}}
+    cube = chat_mos.create_cube("stable", settings=settings)
+    alice = cube.add("Alice moved to Lisbon in May 2023.")
+    cube.add("Bob adopted a grey cat named Pixel.")
+    for _ in range(3):
+        cube.search("Where does Alice live?", k=2)
+    tick_and_run(chat_mos)
+    assert jobs_of(chat_mos, "promote_parametric") == []  # notes changed under an hour ago
+    clock.advance(hours=2)
+    tick_and_run(chat_mos)
+    [job] = jobs_of(chat_mos, "promote_parametric")
+    assert job.state == JobState.SUCCEEDED, job.error
+    with chat_mos.database.session() as session:
+        assert session.scalars(select(AdapterRow.id).where(
+            AdapterRow.cube_id == cube.id)).all() == [job.result["adapter_id"]]
+    tick_and_run(chat_mos)
+    assert len(jobs_of(chat_mos, "promote_parametric")) == 1  # the adapter is up to date
+    cube.update(alice.id, text="Alice moved to Porto in June 2024.")
+    clock.advance(hours=2)
+    again = [job for job in chat_mos.scheduler.tick() if job.kind == "promote_parametric"]
+    assert [job.payload for job in again] == [{"redistill": True}]
+    assert chat_mos.scheduler.jobs.cancel(again[0].id).state == JobState.CANCELLED
+
+
+@needs_warm
+@needs_budgets
+def test_evict_policy_keeps_budgets_and_never_touches_frozen_notes(chat_mos):
+    cube = chat_mos.create_cube("pins")
+    pinned = cube.add("Alice moved to Lisbon in May 2023.")
+    cube.freeze(pinned.id)
+    chat_mos.warm_memories(cube.id, [pinned.id])
+    tick_and_run(chat_mos)
+    [job] = jobs_of(chat_mos, "evict")
+    assert job.state == JobState.SUCCEEDED, job.error
+    assert cube.get(pinned.id).state == State.FROZEN
