@@ -13,7 +13,7 @@ from memos.cli.options import CubeRef, Json, Yes, confirm
 from memos.cli.output import emit, print_record, print_table, progress, say
 
 app = typer.Typer(name="cubes", help="Create, inspect, share, export and delete cubes.",
-                  no_args_is_help=True)
+                  no_args_is_help=True, epilog="Example: memos cubes create notes")
 
 CUBE_COLUMNS = [("id", "id"), ("name", "name"), ("owner", "owner"),
                 ("description", "description"), ("created_at", "created")]

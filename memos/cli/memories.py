@@ -14,7 +14,8 @@ from memos.cli.options import CubeRef, ItemId, Json, Yes, confirm, parse_pairs
 from memos.cli.output import emit, print_record, print_table, say
 
 app = typer.Typer(name="memories", help="Add, find, edit and retire the memories of a cube.",
-                  no_args_is_help=True)
+                  no_args_is_help=True,
+                  epilog="Example: memos memories add notes 'Alice moved to Lisbon.'")
 
 ItemIds = Annotated[list[str], typer.Argument(help="Memory ids.", show_default=False)]
 States = Annotated[list[str] | None, typer.Option(
@@ -25,8 +26,7 @@ Tags = Annotated[list[str] | None, typer.Option("--tag", help="Only memories wit
 Meta = Annotated[list[str] | None, typer.Option("--meta", help="Metadata key=value "
                                                                "(repeatable).")]
 
-ITEM_COLUMNS = [("id", "id"), ("state", "state"), ("text", "text"), ("tags", "tags"),
-                ("updated_at", "updated")]
+ITEM_COLUMNS = [("id", "id"), ("state", "state"), ("text", "text"), ("tags", "tags")]
 ITEM_FIELDS = [("id", "id"), ("cube_id", "cube"), ("state", "state"), ("version", "version"),
                ("text", "text"), ("keywords", "keywords"), ("tags", "tags"),
                ("context", "context"), ("metadata", "metadata"), ("event_time", "event time"),

@@ -10,9 +10,10 @@ from memos.cli.context import backend
 from memos.cli.options import Json, Yes, confirm
 from memos.cli.output import emit, print_table, say
 
-users_app = typer.Typer(name="users", help="List and create users.", no_args_is_help=True)
+users_app = typer.Typer(name="users", help="List and create users.", no_args_is_help=True,
+                        epilog="Example: memos users create alice")
 keys_app = typer.Typer(name="keys", help="Create, list and revoke API keys.",
-                       no_args_is_help=True)
+                       no_args_is_help=True, epilog="Example: memos keys create alice")
 
 UserId = Annotated[str, typer.Argument(help="User id.", show_default=False)]
 USER_COLUMNS = [("id", "id"), ("is_admin", "admin"), ("created_at", "created")]
