@@ -45,6 +45,7 @@ def import_cube(database: Database, path: Path, files_root: Path,
     """Recreate a cube from an archive in this home; returns the cube id."""
     with _open(path) as archive:
         manifest = read_manifest(archive)
+        files = _file_targets(archive, Path(files_root))
         cube = dict(manifest["cube"])
         if owner:
             cube["owner_id"] = owner
@@ -55,12 +56,29 @@ def import_cube(database: Database, path: Path, files_root: Path,
             for name, table in TABLES.items():
                 for line in archive.read(f"{name}.jsonl").decode().splitlines():
                     session.add(_from_dict(table, json.loads(line)))
-        for member in archive.namelist():
-            if member.startswith("files/") and not member.endswith("/"):
-                target = files_root / member.removeprefix("files/")
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(archive.read(member))
+        for member, target in files:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(archive.read(member))
     return cube["id"]
+
+
+def _file_targets(archive: zipfile.ZipFile, files_root: Path) -> list[tuple[str, Path]]:
+    """Where each packed file goes; refuses names that would land outside the home folder."""
+    root = files_root.resolve()
+    targets = []
+    for member in archive.namelist():
+        if member.startswith("files/") and not member.endswith("/"):
+            target = (root / member.removeprefix("files/")).resolve()
+            if root not in target.parents:
+                raise InvalidInput(f"archive member {member!r} points outside the home folder")
+            targets.append((member, target))
+    return targets
+
+
+def manifest_of(path: Path) -> dict:
+    """The manifest of an archive file, refusing unknown formats and newer versions."""
+    with _open(path) as archive:
+        return read_manifest(archive)
 
 
 def read_manifest(archive: zipfile.ZipFile) -> dict:

@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from memcube.item import MemoryItem
 from memcube.item_store import ItemStore
-from memcube.lifecycle import EDITABLE, SEARCHABLE
+from memcube.lifecycle import EDITABLE, SEARCHABLE, State
 from memcube.plaintext_index import PlaintextIndex
 from storage.clock import Clock
 from storage.database import Database
-from storage.schema import LinkRow
+from storage.schema import ItemRow, LinkRow
 
 
 @dataclass(slots=True)
@@ -39,9 +39,16 @@ class Linker:
         self._clock = clock
 
     def rows(self, cube_id: str) -> list[tuple[str, str, str, float]]:
-        """Every link of a cube as (source, target, kind, weight)."""
+        """Every link of a cube as (source, target, kind, weight), but none to a deleted note.
+
+        Deleting a note drops it from the live graph; a graph rebuilt from SQL must agree.
+        """
+        deleted = select(ItemRow.id).where(ItemRow.cube_id == cube_id,
+                                           ItemRow.state == State.DELETED.value)
         with self._database.session() as session:
-            rows = session.scalars(select(LinkRow).where(LinkRow.cube_id == cube_id))
+            rows = session.scalars(select(LinkRow).where(
+                LinkRow.cube_id == cube_id, LinkRow.source_id.not_in(deleted),
+                LinkRow.target_id.not_in(deleted)))
             return [(r.source_id, r.target_id, r.kind, r.weight) for r in rows]
 
     def link_new(self, cube_id: str, cube_settings: dict, items: Sequence[MemoryItem],

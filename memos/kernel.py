@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from memcube.access import Access, parse_access, require
-from memcube.archive import export_cube, import_cube
+from memcube.archive import export_cube, import_cube, manifest_of
 from memcube.cube import MemCube
 from memcube.cube_store import CubeInfo, CubeStore
 from memcube.item_store import ItemStore
@@ -151,8 +151,8 @@ class MemOS:
 
     def import_cube(self, path: str | Path, owner: str | None = None) -> MemCube:
         """Recreate a cube from an archive made by ``export``."""
-        if owner:
-            self.cubes.ensure_user(owner)
+        owner = owner or manifest_of(Path(path))["cube"]["owner_id"]
+        self.cubes.ensure_user(owner)  # the archive's owner may be unknown in this home
         cube_id = import_cube(self.database, Path(path), self.home, owner)
         return self.get_cube(cube_id)
 
