@@ -1,0 +1,158 @@
+"""Chunk reuse with the real model: exact prefixes, re-rotated chunks and blending."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from activation_cache import (
+    AssemblyConfig,
+    CacheConfig,
+    ChunkCache,
+    Piece,
+    PromptAssembler,
+    RopeRotator,
+    unsupported_reason,
+)
+from activation_cache.blending import recompute_positions
+from memos.engine import GenerationConfig
+
+SYSTEM = "You are a careful assistant. Answer from the notes below.\n"
+NOTES = [
+    "Note: Alice moved to Lisbon in May 2023 and works at a bakery near the river.\n",
+    "Note: Bob adopted a grey cat named Miso, who sleeps on the piano all afternoon.\n",
+    "Note: The team meeting moved from Monday to Thursday because of the holidays.\n",
+]
+QUESTION = "Question: Where does Alice live? Answer:"
+
+
+@pytest.fixture(scope="module")
+def parts(engine):
+    return engine.encode(SYSTEM), [engine.encode(n) for n in NOTES], engine.encode(QUESTION)
+
+
+def pieces_of(parts) -> list[Piece]:
+    system, notes, question = parts
+    return [Piece(system, True), *(Piece(n, True) for n in notes), Piece(question)]
+
+
+def next_logits(engine, assembled) -> torch.Tensor:
+    cached = assembled.cache.get_seq_length()
+    return engine.forward(assembled.token_ids[cached:], assembled.cache).logits
+
+
+def kl(logits: torch.Tensor, reference: torch.Tensor) -> float:
+    return float(torch.sum(reference.softmax(-1) * (reference.log_softmax(-1) - logits.log_softmax(-1))))
+
+
+def test_exact_prefix_reuse_matches_cold_prefill(engine, parts, tmp_path):
+    system, _, question = parts
+    cache = ChunkCache(engine, tmp_path)
+    assembler = PromptAssembler(engine, cache)
+    first = assembler.assemble([Piece(system, True), Piece(question)])
+    assert first.misses == 1 and first.reused_tokens == 0
+    again = assembler.assemble([Piece(system, True), Piece(question)])
+    assert again.hits == 1 and again.reused_tokens == len(system) and again.computed_tokens == 0
+    cold = engine.forward(system + question).logits
+    assert float((next_logits(engine, again) - cold).abs().max()) < 1e-3
+    config = GenerationConfig(max_new_tokens=8)
+    reused = assembler.assemble([Piece(system, True), Piece(question)])
+    warm_reply = engine.generate_from(reused.token_ids, reused.cache, config)
+    assert warm_reply.token_ids == engine.generate_from(system + question, None, config).token_ids
+    assert warm_reply.stats.reused_tokens == len(system)
+
+
+def test_chunk_moved_to_offset_matches_prefill_at_that_offset(engine, parts, tmp_path):
+    chunk = parts[1][0]
+    offset = 57
+    entry = ChunkCache(engine, tmp_path).warm(chunk)
+    moved = RopeRotator.for_model(engine.model).move(entry.kv, offset)
+    positions = torch.arange(offset, offset + len(chunk))[None]
+    direct = engine.forward(chunk, position_ids=positions).cache
+    for (keys, values), layer in zip(moved.layers, direct.layers, strict=True):
+        assert float((keys - layer.keys).abs().max()) < 1e-3
+        assert float((values - layer.values).abs().max()) < 1e-3
+
+
+def test_stored_cache_is_not_grown_by_generation(engine, parts, tmp_path):
+    system, _, question = parts
+    cache = ChunkCache(engine, tmp_path)
+    assembler = PromptAssembler(engine, cache)
+    assembler.assemble([Piece(system, True), Piece(question)])
+    assembled = assembler.assemble([Piece(system, True), Piece(question)])
+    engine.generate_from(assembled.token_ids, assembled.cache, GenerationConfig(max_new_tokens=4))
+    assert cache.get(system).kv.num_tokens == len(system)
+
+
+def test_recomputing_masked_out_positions_restores_the_exact_cache(engine, parts):
+    system, notes, question = parts
+    ids = system + notes[0] + notes[1]
+    exact = engine.forward(ids).cache
+    chosen = [1, 5, len(system) + 2, len(system) + 3, len(ids) - 4]
+    layers = []
+    for layer in exact.layers:
+        keys, values = layer.keys.clone(), layer.values.clone()
+        keys[:, :, chosen], values[:, :, chosen] = 0.0, 0.0  # stale entries must not be read
+        layers.append((keys, values))
+    rebuilt = recompute_positions(engine, layers, ids, chosen)
+    for fresh, reference in zip(rebuilt.layers, exact.layers, strict=True):
+        assert float((fresh.keys - reference.keys).abs().max()) < 1e-3
+        assert float((fresh.values - reference.values).abs().max()) < 1e-3
+    logits = engine.forward(question, rebuilt).logits
+    assert float((logits - engine.forward(ids + question).logits).abs().max()) < 1e-3
+
+
+def test_blended_chunks_reuse_most_tokens_and_recompute_buys_back_quality(engine, parts, tmp_path):
+    cache = ChunkCache(engine, tmp_path)
+    for piece in pieces_of(parts)[:-1]:
+        cache.warm(piece.token_ids)
+    prompt = [t for piece in pieces_of(parts) for t in piece.token_ids]
+    cold = engine.forward(prompt).logits
+    divergence = {}
+    for fraction, selection in ((0.0, "first"), (0.3, "first"), (0.3, "deviation")):
+        config = AssemblyConfig(recompute_fraction=fraction, selection=selection)
+        assembled = PromptAssembler(engine, cache, config).assemble(pieces_of(parts))
+        assert assembled.hits == 4 and assembled.misses == 0
+        chunk_tokens = sum(len(n) for n in parts[1])
+        assert assembled.computed_tokens <= fraction * chunk_tokens + len(parts[1])
+        assert assembled.reused_tokens + assembled.computed_tokens == len(prompt) - len(parts[2])
+        divergence[fraction, selection] = kl(next_logits(engine, assembled), cold)
+    assert divergence[0.3, "first"] < divergence[0.0, "first"]
+    assert divergence[0.3, "deviation"] < divergence[0.0, "first"]
+
+
+def test_full_recompute_fraction_equals_cold_prefill(engine, parts, tmp_path):
+    cache = ChunkCache(engine, tmp_path)
+    config = AssemblyConfig(recompute_fraction=1.0)
+    assembler = PromptAssembler(engine, cache, config)
+    assembler.assemble(pieces_of(parts))  # misses: every chunk gets cached
+    assembled = assembler.assemble(pieces_of(parts))
+    assert assembled.hits == 4
+    prompt = [t for piece in pieces_of(parts) for t in piece.token_ids]
+    cold = engine.forward(prompt).logits
+    assert float((next_logits(engine, assembled) - cold).abs().max()) < 1e-3
+
+
+def test_prefix_mode_reuses_whole_blocks_of_a_repeated_prefix(engine, parts, tmp_path):
+    system, notes, question = parts
+    cache = ChunkCache(engine, tmp_path, CacheConfig(write_through=False))
+    assembler = PromptAssembler(engine, cache, AssemblyConfig(mode="prefix", block_size=8))
+    pieces = [Piece(system + notes[0], True), Piece(question)]
+    first = assembler.assemble(pieces)
+    assert first.reused_tokens == 0 and first.misses == (len(system) + len(notes[0])) // 8
+    other = assembler.assemble([Piece(system + notes[0], True), Piece(notes[1])])
+    assert other.reused_tokens == (len(system) + len(notes[0])) // 8 * 8
+    cold = engine.forward(system + notes[0] + notes[1]).logits
+    assert float((next_logits(engine, other) - cold).abs().max()) < 1e-3
+
+
+def test_default_rope_is_supported_and_scaled_rope_is_not(engine):
+    assert unsupported_reason(engine.model) is None
+    config = engine.model.config
+    original = dict(config.rope_parameters)
+    try:
+        config.rope_parameters = {**original, "rope_type": "linear", "factor": 2.0}
+        assert "linear" in unsupported_reason(engine.model)
+        assert RopeRotator.for_model(engine.model) is None
+    finally:
+        config.rope_parameters = original
