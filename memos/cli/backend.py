@@ -111,6 +111,11 @@ def resolve_cube(backend: Backend, ref: str) -> dict:
     raise NotFound(f"no cube {ref!r} (see `memos cubes list`)")
 
 
+def cube_names(backend: Backend) -> dict[str, str]:
+    """Cube names by id, for tables."""
+    return {cube["id"]: cube["name"] for cube in backend.list_cubes()}
+
+
 def as_dict(value: Any) -> Any:
     """A kernel or SDK result as plain JSON-friendly data."""
     if hasattr(value, "to_dict"):

@@ -48,3 +48,17 @@ class HomeBackend(Backend):
     def revoke_key(self, key_id: str) -> None:
         """Delete an API key."""
         self.keys.revoke_key(key_id)
+
+    def list_jobs(self, state: str | None, cube_id: str | None, kind: str | None, limit: int,
+                  offset: int) -> dict:
+        """A page of the scheduler's jobs (newest first) and the total that match."""
+        jobs, total = self.mos.scheduler.jobs.list(state, cube_id, kind, limit, offset)
+        return {"items": as_dict(jobs), "total": total}
+
+    def get_job(self, job_id: str) -> dict:
+        """One job."""
+        return as_dict(self.mos.scheduler.jobs.get(job_id))
+
+    def cancel_job(self, job_id: str) -> dict:
+        """Cancel a job."""
+        return as_dict(self.mos.scheduler.jobs.cancel(job_id))

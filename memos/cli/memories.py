@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from memos.cli.backend import resolve_cube
+from memos.cli.backend import cube_names, resolve_cube
 from memos.cli.context import backend
 from memos.cli.errors import CliError
 from memos.cli.options import CubeRef, ItemId, Json, Yes, confirm, parse_pairs
@@ -81,7 +81,7 @@ def search(
     target = backend(ctx)
     cube_ids = [resolve_cube(target, ref)["id"] for ref in cube or []]
     hits = target.search(query, cube_ids, k, state, tag or [])
-    emit(hits, json, lambda rows: _print_hits(rows, _cube_names(target)))
+    emit(hits, json, lambda rows: _print_hits(rows, cube_names(target)))
 
 
 @app.command(epilog="Example: memos memories add notes 'Alice moved to Lisbon in May 2023.' "
@@ -196,10 +196,6 @@ def _print_page(page: dict, offset: int) -> None:
     rows = [row | {"text": _preview(row["text"])} for row in page["items"]]
     shown = f"{offset + 1}-{offset + len(rows)}" if rows else "none"
     print_table(rows, ITEM_COLUMNS, title=f"{shown} of {page['total']}")
-
-
-def _cube_names(target) -> dict[str, str]:
-    return {cube["id"]: cube["name"] for cube in target.list_cubes()}
 
 
 def _print_hits(hits: list[dict], cube_names: dict[str, str]) -> None:

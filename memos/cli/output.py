@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -14,6 +16,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 Column = tuple[str, str]  # (key in the record, header shown)
+PIPED_WIDTH = 160  # when stdout is not a terminal, rows are not squeezed into 80 columns
 WRAPPING = {"text", "description", "changes", "context", "metadata", "error", "by_state"}
 
 
@@ -33,7 +36,7 @@ def print_table(rows: Sequence[dict], columns: Sequence[Column], title: str | No
         table.add_column(header, no_wrap=key not in WRAPPING, overflow="fold")
     for row in rows:
         table.add_row(*(cell(row.get(key)) for key, _ in columns))
-    Console().print(table)
+    console().print(table)
 
 
 def print_record(record: dict, fields: Sequence[Column] | None = None) -> None:
@@ -43,7 +46,13 @@ def print_record(record: dict, fields: Sequence[Column] | None = None) -> None:
     table.add_column(overflow="fold")
     for key, label in fields or [(key, key) for key in record]:
         table.add_row(label, cell(record.get(key)))
-    Console().print(table)
+    console().print(table)
+
+
+def console() -> Console:
+    """A console on stdout; as wide as the terminal, or PIPED_WIDTH when piped."""
+    piped = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+    return Console(width=PIPED_WIDTH if piped else None)
 
 
 def emit(data: Any, as_json: bool, render: Callable[[Any], None]) -> None:

@@ -63,6 +63,19 @@ class ServerBackend(Backend):
         """Revoke an API key (admin key needed)."""
         self.client.revoke_key(key_id)
 
+    def list_jobs(self, state: str | None, cube_id: str | None, kind: str | None, limit: int,
+                  offset: int) -> dict:
+        """Jobs are not served over HTTP (yet)."""
+        raise _home_only("jobs")
+
+    def get_job(self, job_id: str) -> dict:
+        """Jobs are not served over HTTP (yet)."""
+        raise _home_only("jobs")
+
+    def cancel_job(self, job_id: str) -> dict:
+        """Jobs are not served over HTTP (yet)."""
+        raise _home_only("jobs")
+
     def _get(self, path: str, params: dict | None = None):
         response = self.http.get(path, params=params)
         raise_for_error(response)
@@ -73,3 +86,8 @@ def _no_owner(owner: str | None, action: str) -> None:
     if owner:
         raise CliError(f"--owner works only on a home folder; on a server you {action} as the "
                        "API key's user (log in with that user's key)")
+
+
+def _home_only(what: str) -> CliError:
+    return CliError(f"the server's API has no {what} endpoints; run this command with --home "
+                    "on the server's home folder")
