@@ -92,9 +92,12 @@ class Scheduler:
         return resumed
 
     def start(self, workers: int = 1) -> None:
-        """Resume interrupted jobs, then run jobs on ``workers`` threads and tick periodically."""
+        """Resume interrupted jobs, then run jobs on ``workers`` threads and tick periodically.
+
+        ``workers=0`` leaves the scheduler off in this process (jobs wait for another one).
+        """
         with self._lock:
-            if self._workers is not None:
+            if self._workers is not None or workers < 1:
                 return
             self.recover()
             self._workers = WorkerPool(self._runner.run_next, self.tick,

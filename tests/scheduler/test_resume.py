@@ -74,8 +74,9 @@ def test_job_killed_mid_run_finishes_after_restart_without_duplicate_effects(tmp
 
     with MemOS(home, embedder=embedder) as mos:
         mos.scheduler.run_pending()
-        assert mos.scheduler.tick() == []  # nothing left for the policy to do
-        [job] = mos.scheduler.jobs.list()[0]
+        queued = [job for job in mos.scheduler.tick() if job.cube_id == cube_id]
+        assert queued == []  # nothing left for the policies to do
+        [job] = mos.scheduler.jobs.list(cube_id=cube_id)[0]
         assert (job.id, job.state, job.attempts) == (killed.id, JobState.SUCCEEDED, 2)
         cube = mos.get_cube(cube_id)
         for original, copy in zip(originals, copies, strict=True):
