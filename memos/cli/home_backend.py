@@ -19,6 +19,14 @@ class HomeBackend(Backend):
         self.mos = mos
         self.keys = KeyStore(mos.database, mos.clock)
 
+    def cube_stats(self, cube_id: str) -> dict:
+        """A cube's fields and counts, with its scheduler jobs by state."""
+        jobs, _ = self.mos.scheduler.jobs.list(cube_id=cube_id, limit=1000)
+        by_state: dict[str, int] = {}
+        for job in jobs:
+            by_state[job.state.value] = by_state.get(job.state.value, 0) + 1
+        return {**super().cube_stats(cube_id), "jobs_by_state": by_state}
+
     def create_cube(self, name: str, owner: str | None, description: str) -> dict:
         """A new cube owned by ``owner`` (the local user when not given)."""
         cube = self.mos.create_cube(name, owner=owner or "local", description=description)

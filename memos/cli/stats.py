@@ -12,7 +12,8 @@ from memos.cli.options import Json
 from memos.cli.output import emit, print_table
 
 STATS_COLUMNS = [("name", "cube"), ("owner", "owner"), ("items", "items"),
-                 ("by_state", "by state"), ("indexed", "indexed"), ("links", "links")]
+                 ("by_state", "by state"), ("indexed", "indexed"), ("links", "links"),
+                 ("jobs", "jobs")]
 
 
 def stats(
@@ -35,5 +36,9 @@ def stats(
 
 def _summary(row: dict) -> dict:
     by_state = row.get("items_by_state", {})
-    return {**row, "items": sum(by_state.values()),
-            "by_state": ", ".join(f"{state} {count}" for state, count in sorted(by_state.items()))}
+    return {**row, "items": sum(by_state.values()), "by_state": _counts(by_state),
+            "jobs": _counts(row["jobs_by_state"]) if "jobs_by_state" in row else "n/a"}
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{name} {count}" for name, count in sorted(counts.items()))
