@@ -89,13 +89,18 @@ class JobRunner:
                                    self._backoff_base_s, retry=False)
         try:
             result = handler(JobContext(job, self._jobs, cancel, self._mos, self._clock))
-        except Cancelled:
-            return self._jobs.stopped(job.id)
+        except Cancelled as error:
+            if cancel.is_set():  # asked to stop: by a cancel, or by the service shutting down
+                return self._jobs.stopped(job.id)
+            return self._failed(job, error)
         except Exception as error:  # recorded on the job and retried, never swallowed
-            logger.exception("job %s (%s) failed on attempt %d", job.id, job.kind, job.attempts)
-            return self._jobs.fail(job.id, f"{type(error).__name__}: {error}",
-                                   self._backoff_base_s)
+            return self._failed(job, error)
         return self._jobs.succeed(job.id, result)
+
+    def _failed(self, job: Job, error: Exception) -> Job:
+        logger.warning("job %s (%s) failed on attempt %d", job.id, job.kind, job.attempts,
+                       exc_info=error)
+        return self._jobs.fail(job.id, f"{type(error).__name__}: {error}", self._backoff_base_s)
 
 
 class WorkerPool:

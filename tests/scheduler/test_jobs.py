@@ -9,7 +9,7 @@ import pytest
 
 from memos.scheduler import JobState, Scheduler, SchedulerConfig
 from memos.scheduler.workers import JobContext
-from storage.errors import Conflict, InvalidInput, NotFound
+from storage.errors import Cancelled, Conflict, InvalidInput, NotFound
 
 
 @pytest.fixture
@@ -197,3 +197,15 @@ def test_jobs_list_filters_and_pages(scheduler, cube, clock):
     with pytest.raises(InvalidInput):
         scheduler.jobs.list(state="sleeping")
     assert scheduler.jobs.get(jobs[0].id).to_dict()["state"] == "pending"
+
+
+def test_handler_raising_cancelled_unasked_counts_as_a_failure(scheduler):
+    def refuses(ctx: JobContext) -> dict:
+        raise Cancelled("gave up on its own")
+
+    scheduler.register("refuses", refuses)
+    job = scheduler.enqueue("refuses")
+    scheduler.run_pending()
+    job = scheduler.jobs.get(job.id)
+    assert (job.state, job.attempts, job.error) == \
+        (JobState.PENDING, 1, "Cancelled: gave up on its own")
