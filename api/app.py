@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import ERROR_RESPONSES, install_error_handlers
@@ -29,10 +29,8 @@ def create_app(mos: MemOS, settings: Settings, *, keys: KeyStore | None = None) 
                   description="A memory OS for LLM agents: cubes of memories, search and chat.")
     app.state.mos, app.state.keys, app.state.settings = mos, keys, settings
     app.state.metrics = RequestMetrics()
-    v1 = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
     for module in (users, cubes, memories, search, chat):
-        v1.include_router(module.router)
-    app.include_router(v1)
+        app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(health.router)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, default_bytes=BODY_LIMIT,

@@ -1,1 +1,3 @@
-"""One router per resource."""
+"""One router per resource, each under the API version prefix."""
+
+V1 = "/v1"

@@ -9,11 +9,12 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from api.deps import CurrentUser, MosDep
+from api.routes import V1
 from api.schemas.chat import ChatReplyPublic, ChatRequest
 from api.schemas.memories import HitPublic
 from storage.errors import MemosError
 
-router = APIRouter(tags=["chat"])
+router = APIRouter(prefix=V1, tags=["chat"])
 SSE_DESCRIPTION = ("Server-sent events: `delta` events carry `{\"text\": ...}`; a final `done` "
                    "event carries the whole reply; an `error` event ends a failed stream.")
 

@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import CubeId, CurrentUser, MosDep, OwnedCube, ReadableCube, UserPath
+from api.routes import V1
 from api.schemas.cubes import (
     CubeCreate,
     CubePublic,
@@ -19,7 +20,7 @@ from api.schemas.cubes import (
     ShareCreate,
 )
 
-router = APIRouter(prefix="/cubes", tags=["cubes"])
+router = APIRouter(prefix=f"{V1}/cubes", tags=["cubes"])
 ARCHIVE_TYPE = "application/zip"
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.deps import CurrentUser, ItemId, OwnedCube, ReadableCube, WritableCube
+from api.routes import V1
 from api.schemas.memories import (
     HistoryEntryPublic,
     HistoryPublic,
@@ -19,7 +20,7 @@ from api.schemas.memories import (
     UtcDatetime,
 )
 
-router = APIRouter(prefix="/cubes/{cube_id}/memories", tags=["memories"])
+router = APIRouter(prefix=V1 + "/cubes/{cube_id}/memories", tags=["memories"])
 
 
 def memory_public(item) -> MemoryPublic:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import CurrentUser, MosDep, ReadableCube
+from api.routes import V1
 from api.schemas.memories import CubeSearch, HitPublic, HitsPublic, Search
 
-router = APIRouter(tags=["search"])
+router = APIRouter(prefix=V1, tags=["search"])
 
 
 def hits_public(hits) -> HitsPublic:

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from fastapi import APIRouter, Query
 
 from api.deps import AdminUser, CurrentUser, KeysDep
+from api.routes import V1
 from api.schemas.users import (
     KeyCreate,
     KeyCreated,
@@ -17,7 +18,7 @@ from api.schemas.users import (
     UsersPublic,
 )
 
-router = APIRouter(tags=["users"])
+router = APIRouter(prefix=V1, tags=["users"])
 
 
 @router.post("/users", status_code=201, response_model=UserPublic)

@@ -1,0 +1,24 @@
+"""Health and Prometheus metrics."""
+
+from __future__ import annotations
+
+
+def test_health_reports_the_loaded_model_and_embedder(live, engine):
+    with live.http(None) as http:
+        health = http.get("/health").json()
+    assert health["status"] == "ok" and health["version"]
+    assert health["model"] == engine.name and health["fingerprint"] == engine.fingerprint
+    assert (health["device"], health["dtype"]) == ("cpu", "float32")
+    assert (health["embedder"], health["embedding_dim"]) == ("all-MiniLM-L6-v2", 384)
+
+
+def test_metrics_count_requests_by_route_and_status(live, alice):
+    alice.list_cubes()
+    with live.http(None) as http:
+        http.get("/v1/cubes")  # a 401
+        text = http.get("/metrics").text
+    assert 'memos_http_requests_total{method="GET",route="/v1/cubes",status="200"}' in text
+    assert 'memos_http_requests_total{method="GET",route="/v1/cubes",status="401"}' in text
+    assert 'memos_http_request_duration_seconds_bucket{method="GET",route="/v1/cubes",le="+Inf"}' \
+        in text
+    assert "# TYPE memos_http_request_duration_seconds histogram" in text
