@@ -38,8 +38,8 @@ class PlaintextIndex:
              links: Sequence[tuple[str, str, str, float]]) -> PlaintextIndex:
         """Load the saved index files when they match SQL, else rebuild them from SQL."""
         folder = Path(folder)
-        vectors = _load_vectors(folder / "vectors.faiss", [seq for seq, _ in entries])
-        graph = _load_graph(folder / "graph.json", len(links))
+        vectors = _load_vectors(folder / "vectors.faiss", entries)
+        graph = _load_graph(folder / "graph.json", links)
         rebuilt = vectors is None or graph is None
         if vectors is None:
             vectors = VectorIndex(dim)
@@ -153,23 +153,34 @@ class PlaintextIndex:
             self.keyword_index.setdefault(keyword, set()).add(item.id)
 
 
-def _load_vectors(path: Path, seqs: list[int]) -> VectorIndex | None:
+# Saved files are trusted only when they hold exactly what SQL holds: files written before a
+# crash can miss later changes (a re-embedded note, a new link) while their sizes still match.
+
+
+def _load_vectors(path: Path, entries: Sequence[tuple[int, MemoryItem]]) -> VectorIndex | None:
     if not path.is_file():
         return None
     try:
         vectors = VectorIndex.load(path)
     except CorruptBlob:
         return None
-    if len(vectors) != len(seqs) or not all(seq in vectors for seq in seqs):
+    if len(vectors) != len(entries) or not all(
+        seq in vectors and np.array_equal(vectors.vector(seq), item.embedding)
+        for seq, item in entries
+    ):
         return None
     return vectors
 
 
-def _load_graph(path: Path, link_count: int) -> LinkGraph | None:
+def _load_graph(path: Path, links: Sequence[tuple[str, str, str, float]]) -> LinkGraph | None:
     if not path.is_file():
         return None
     try:
         graph = LinkGraph.load(path)
     except CorruptBlob:
         return None
-    return graph if graph.edge_count == link_count else None
+    if graph.edge_count != len(links) or not all(
+        (target, kind, weight) in graph.links(source) for source, target, kind, weight in links
+    ):
+        return None
+    return graph
