@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -156,3 +158,15 @@ def test_cube_with_bad_policy_settings_is_skipped_not_fatal(mos, clock):
     run_policies(mos)
     assert broken.get(kept.id).state == State.CREATED
     assert fine.get(gone.id).state == State.ARCHIVED
+
+
+def test_started_scheduler_ticks_and_runs_jobs_on_its_threads(mos, cube, clock):
+    item = cube.add("The parking code is 4711 until noon.", ttl_seconds=60)
+    clock.advance(seconds=61)
+    mos.scheduler.start(workers=2)  # ticks at once, then every tick_interval_s
+    deadline = time.monotonic() + 60
+    while cube.get(item.id).state != State.ARCHIVED and time.monotonic() < deadline:
+        threading.Event().wait(0.02)
+    assert mos.scheduler.stop()
+    assert cube.get(item.id).state == State.ARCHIVED
+    assert not mos.scheduler.running
