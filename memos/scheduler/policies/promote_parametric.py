@@ -15,8 +15,8 @@ from memos.scheduler.workers import JobContext
 from storage.clock import as_utc
 from storage.schema import AdapterRow, ItemHistoryRow, ItemRow
 
-# Lifecycle moves that leave what a cube knows unchanged (pinning, warming a KV cache).
-NOT_CONTENT = ("activated", "frozen")
+# History events that change what a cube knows (not pinning, warming or distilling notes).
+CONTENT_EVENTS = ("created", "updated", "merged", "archived", "deleted")
 
 
 @dataclass(slots=True)
@@ -70,7 +70,7 @@ def cube_shape(mos, cube_id: str) -> CubeShape:
         notes = session.scalar(select(func.count()).where(
             ItemRow.cube_id == cube_id, ItemRow.state.in_([s.value for s in SEARCHABLE])))
         last_change = session.scalar(select(func.max(ItemHistoryRow.at)).where(
-            ItemHistoryRow.cube_id == cube_id, ItemHistoryRow.event.not_in(NOT_CONTENT)))
+            ItemHistoryRow.cube_id == cube_id, ItemHistoryRow.event.in_(CONTENT_EVENTS)))
         adapter = session.scalars(select(AdapterRow).where(AdapterRow.cube_id == cube_id)
                                   .order_by(AdapterRow.created_at.desc()).limit(1)).first()
     return CubeShape(notes or 0, as_utc(last_change), adapter.created_at if adapter else None,
