@@ -112,6 +112,13 @@ class ItemStore:
             _record(session, row, target.value, changes, actor, reason, row.updated_at)
             return MemoryItem.from_row(row)
 
+    def record_event(self, item_id: str, cube_id: str, event: str, actor: str | None = None,
+                     reason: str | None = None) -> None:
+        """Note something that happened to an item without changing it (e.g. distilled)."""
+        with self._database.session() as session:
+            row = _row(session, item_id, cube_id)
+            _record(session, row, event, {}, actor, reason, self._clock.now())
+
     def purge(self, item_id: str, cube_id: str) -> None:
         """Remove an item, its history and its links for good."""
         with self._database.session() as session:

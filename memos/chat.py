@@ -1,25 +1,27 @@
-"""Chat over memories: retrieve from cubes, build the prompt, generate.
+"""Memory-augmented chat: retrieve notes, assemble the prompt from cached KV, attach adapters.
 
-This is the plain pipeline (plaintext memories pasted into the system prompt, full prefill);
-the cache-assembled pipeline replaces its internals while keeping these signatures.
+The pipeline runs in a worker thread that feeds a queue, so the engine lock and any attached
+adapter are taken and released in one thread while the caller consumes deltas at its pace.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
+import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from contextlib import nullcontext
+from dataclasses import dataclass, field
 
 from memcube.access import Access
 from memcube.search import SearchHit
-from memos.engine import GenerationConfig, GenerationStats
+from memos.engine import DecodeTiming, GenerationConfig, GenerationStats
+from memos.prompt import PromptBuilder, PromptPlan
+from memos.sessions import SessionStore
 from storage.errors import InvalidInput
 
-if TYPE_CHECKING:
-    from memos.kernel import MemOS
-
-SYSTEM_PROMPT = "You are a helpful assistant. Answer using the user's memories when relevant."
 MEMORY_KINDS = ("plaintext", "activation", "parametric")
+_DONE = object()
 
 
 @dataclass(slots=True)
@@ -30,102 +32,180 @@ class ChatReply:
     memories: list[SearchHit]
     stats: GenerationStats
     finish_reason: str = "length"
+    adapters: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
 class ChatOptions:
-    """How to retrieve and decode for one chat turn."""
+    """How to retrieve, assemble and decode one chat turn."""
 
     k: int = 5
     memory_kinds: tuple[str, ...] = MEMORY_KINDS
+    memory_token_budget: int = 1024
     max_new_tokens: int = 128
     temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int | None = None
     stop: tuple[str, ...] = ()
     session_id: str | None = None
     write_back: bool = False
+    write_back_reply: bool = False
 
     def __post_init__(self) -> None:
+        self.memory_kinds = tuple(self.memory_kinds)
         if not 0 <= self.k <= 50:
             raise InvalidInput("k must be between 0 and 50")
         unknown = set(self.memory_kinds) - set(MEMORY_KINDS)
         if unknown:
             raise InvalidInput(f"unknown memory kinds {sorted(unknown)}; one of {MEMORY_KINDS}")
+        if not 0 <= self.memory_token_budget <= 6000:
+            raise InvalidInput("memory_token_budget must be between 0 and 6000")
 
     def generation(self) -> GenerationConfig:
         """Decoding settings."""
-        return GenerationConfig(max_new_tokens=self.max_new_tokens,
-                                temperature=self.temperature, stop=tuple(self.stop))
+        return GenerationConfig(max_new_tokens=self.max_new_tokens, temperature=self.temperature,
+                                top_p=self.top_p, seed=self.seed, stop=tuple(self.stop))
 
 
-def chat(mos: MemOS, messages: Sequence[dict], cube_ids: Sequence[str] | None = None, *,
-         user: str | None = None, **options) -> ChatReply:
-    """Answer the conversation using memories from ``cube_ids`` (all readable cubes if None)."""
-    reply = None
-    for part in chat_stream(mos, messages, cube_ids, user=user, **options):
-        if isinstance(part, ChatReply):
-            reply = part
-    return reply
+class ChatPipeline:
+    """One chat turn: retrieval → prompt pieces → cached KV assembly → adapters → decoding."""
+
+    def __init__(self, mos, sessions: SessionStore | None = None) -> None:
+        self._mos = mos
+        self.sessions = sessions or SessionStore()
+
+    def chat(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None, *,
+             user: str | None = None, **options) -> ChatReply:
+        """Answer the conversation using memories from ``cube_ids`` (all readable if None)."""
+        *_, reply = self.stream(messages, cube_ids, user=user, **options)
+        return reply
+
+    def stream(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None, *,
+               user: str | None = None, **options) -> Iterator[str | ChatReply]:
+        """Like ``chat`` but yields text deltas as they are produced, then the ChatReply."""
+        parts: queue.Queue = queue.Queue()
+        worker = threading.Thread(target=self._produce, daemon=True, name="memos-chat",
+                                  args=(parts, list(messages), cube_ids, user, options))
+        worker.start()
+        while (part := parts.get()) is not _DONE:
+            if isinstance(part, BaseException):
+                raise part
+            yield part
+
+    def _produce(self, parts: queue.Queue, messages, cube_ids, user, options) -> None:
+        try:
+            for part in self._run(messages, cube_ids, user, ChatOptions(**options)):
+                parts.put(part)
+        except BaseException as error:  # handed to the consumer, who raises it
+            parts.put(error)
+        finally:
+            parts.put(_DONE)
+
+    def _run(self, messages: list[dict], cube_ids, user, opts: ChatOptions):
+        started = time.perf_counter()
+        target = self._write_back_cube(cube_ids, user) if _writes_back(opts) else None
+        conversation = self._with_session(messages, opts.session_id)
+        hits = self._retrieve(conversation, cube_ids, user, opts)
+        plan = self._mos.prompts.build(conversation, [hit.item.text for hit in hits])
+        self._check_context(len(plan.token_ids), opts.max_new_tokens)
+        adapter_ids = self._adapters(cube_ids, user, opts)
+        stats = GenerationStats()
+        deltas: list[str] = []
+        with self._mos.adapters.attached(adapter_ids) if adapter_ids else nullcontext():
+            for delta in self._decode(plan, opts, stats, started, bool(adapter_ids)):
+                deltas.append(delta)
+                yield delta
+        text = "".join(deltas)
+        self._remember(target, opts, messages, text, user)
+        finish = "stop" if stats.completion_tokens < opts.max_new_tokens else "length"
+        yield ChatReply(text, hits, stats, finish, adapter_ids)
+
+    def _decode(self, plan: PromptPlan, opts: ChatOptions, stats: GenerationStats,
+                started: float, adapted: bool) -> Iterator[str]:
+        engine = self._mos.engine
+        if "activation" not in opts.memory_kinds:
+            return engine.stream_from(plan.token_ids, None, opts.generation(), stats,
+                                      DecodeTiming(started_at=started))
+        if adapted:
+            stats.notes.append("activation cache bypassed: an attached adapter changes the KV")
+            return engine.stream_from(plan.token_ids, None, opts.generation(), stats,
+                                      DecodeTiming(started_at=started))
+        assembled = self._mos.activation.assemble(plan)
+        stats.cache_hits, stats.cache_misses = assembled.hits, assembled.misses
+        stats.notes.extend(assembled.notes)
+        return engine.stream_from(assembled.token_ids, assembled.cache, opts.generation(), stats,
+                                  DecodeTiming(started, assembled.reused_tokens))
+
+    def _retrieve(self, messages: list[dict], cube_ids, user, opts: ChatOptions):
+        query = _last_user_turn(messages)
+        if opts.k == 0 or "plaintext" not in opts.memory_kinds or not query.strip():
+            return []
+        hits = self._mos.search(query, cube_ids, k=opts.k, user=user)
+        return _within_budget(hits, self._mos.prompts, opts.memory_token_budget)
+
+    def _adapters(self, cube_ids, user, opts: ChatOptions) -> list[str]:
+        if "parametric" not in opts.memory_kinds:
+            return []
+        readable = cube_ids or [cube.id for cube in self._mos.list_cubes(user)]
+        for cube_id in readable:
+            self._mos.get_cube(cube_id, user)  # NotFound for cubes the caller cannot read
+        return self._mos.adapters.latest_for(readable)
+
+    def _check_context(self, prompt_tokens: int, max_new_tokens: int) -> None:
+        limit = getattr(self._mos.engine.model.config, "max_position_embeddings", None)
+        if limit and prompt_tokens + max_new_tokens > limit:
+            raise InvalidInput(f"prompt ({prompt_tokens} tokens) plus max_new_tokens "
+                               f"({max_new_tokens}) exceeds the model's context of {limit}")
+
+    def _with_session(self, messages: list[dict], session_id: str | None) -> list[dict]:
+        if session_id is None:
+            return messages
+        system = [m for m in messages if m.get("role") == "system"]
+        rest = [m for m in messages if m.get("role") != "system"]
+        return system + self.sessions.recent(session_id) + rest
+
+    def _write_back_cube(self, cube_ids, user):
+        if not cube_ids:
+            raise InvalidInput("write-back needs cube_ids (the first one receives the turns)")
+        return self._mos.get_cube(cube_ids[0], user, needed=Access.WRITE)
+
+    def _remember(self, cube, opts: ChatOptions, messages: list[dict], answer: str,
+                  user) -> None:
+        turns = [{"role": "user", "content": _last_user_turn(messages)},
+                 {"role": "assistant", "content": answer}]
+        turns = [turn for turn in turns if turn["content"].strip()]
+        if cube is not None and opts.write_back:
+            stored = turns if opts.write_back_reply else turns[:1]
+            for turn in stored:
+                _store_turn(cube, turn, user, opts.session_id)
+        if opts.session_id is not None:
+            spill = (lambda turn: _store_turn(cube, turn, user, opts.session_id)) if cube else None
+            self.sessions.append(opts.session_id, turns, spill)
 
 
-def chat_stream(mos: MemOS, messages: Sequence[dict], cube_ids: Sequence[str] | None = None,
-                *, user: str | None = None, **options) -> Iterator[str | ChatReply]:
-    """Like ``chat`` but yields text deltas as they are produced, then the ChatReply."""
-    opts = ChatOptions(**options)
-    messages = [dict(m) for m in messages]
-    target = _write_back_cube(mos, cube_ids, user) if opts.write_back else None
-    hits = _retrieve(mos, messages, cube_ids, user, opts)
-    engine = mos.engine
-    prompt_ids = engine.chat_token_ids(prompt_messages(messages, hits))
-    _check_context(engine, len(prompt_ids), opts.max_new_tokens)
-    stats = GenerationStats(notes=_unused_kinds(opts.memory_kinds))
-    pieces = []
-    for delta in engine.stream_from(prompt_ids, config=opts.generation(), stats=stats):
-        pieces.append(delta)
-        yield delta
-    text = "".join(pieces)
-    finish = "stop" if stats.completion_tokens < opts.max_new_tokens else "length"
-    if target is not None:
-        _store_exchange(target, messages, text, user, opts.session_id)
-    yield ChatReply(text=text, memories=hits, stats=stats, finish_reason=finish)
+def _writes_back(opts: ChatOptions) -> bool:
+    return opts.write_back or opts.write_back_reply
 
 
-def prompt_messages(messages: list[dict], hits: Sequence[SearchHit]) -> list[dict]:
-    """The conversation with one system message holding the retrieved memories."""
-    system = [m["content"] for m in messages if m.get("role") == "system"] or [SYSTEM_PROMPT]
-    rest = [m for m in messages if m.get("role") != "system"]
-    if hits:
-        notes = "\n".join(f"- {hit.item.text}" for hit in hits)
-        system.append(f"Memories:\n{notes}")
-    return [{"role": "system", "content": "\n\n".join(system)}, *rest]
+def _store_turn(cube, turn: dict, user, session_id: str | None) -> None:
+    cube.add(turn["content"], metadata={"role": turn["role"]}, source_type="chat",
+             actor=user, session_id=session_id, force=True)
 
 
-def _retrieve(mos: MemOS, messages: list[dict], cube_ids, user, opts: ChatOptions):
-    query = next((m.get("content") for m in reversed(messages) if m.get("role") == "user"), "")
-    if opts.k == 0 or "plaintext" not in opts.memory_kinds or not (query or "").strip():
-        return []
-    return mos.search(query, cube_ids, k=opts.k, user=user)
+def _last_user_turn(messages: Sequence[dict]) -> str:
+    return next((m.get("content") or "" for m in reversed(messages) if m.get("role") == "user"),
+                "")
 
 
-def _check_context(engine, prompt_tokens: int, max_new_tokens: int) -> None:
-    limit = getattr(engine.model.config, "max_position_embeddings", None)
-    if limit and prompt_tokens + max_new_tokens > limit:
-        raise InvalidInput(f"prompt ({prompt_tokens} tokens) plus max_new_tokens "
-                           f"({max_new_tokens}) exceeds the model's context of {limit} tokens")
+def _within_budget(hits: list[SearchHit], prompts: PromptBuilder, budget: int):
+    """Hits in rank order while their whole chunks fit the token budget."""
+    kept, used = [], 0
+    for hit in hits:
+        cost = len(prompts.chunk_ids(hit.item.text))
+        if used + cost > budget:
+            break
+        kept.append(hit)
+        used += cost
+    return kept
 
 
-def _unused_kinds(kinds: Sequence[str]) -> list[str]:
-    return [f"{kind} memory is not used by the plain chat pipeline"
-            for kind in kinds if kind != "plaintext"]
-
-
-def _write_back_cube(mos: MemOS, cube_ids, user):
-    if not cube_ids:
-        raise InvalidInput("write_back needs cube_ids (the first one receives the exchange)")
-    return mos.get_cube(cube_ids[0], user, needed=Access.WRITE)
-
-
-def _store_exchange(cube, messages: list[dict], answer: str, user, session_id) -> None:
-    question = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
-    if question.strip() and answer.strip():
-        cube.add(f"User: {question}\nAssistant: {answer}", source_type="chat", actor=user,
-                 session_id=session_id)

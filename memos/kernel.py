@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from memcube.access import Access, parse_access, require
 from memcube.archive import export_cube, import_cube, manifest_of
@@ -20,6 +21,12 @@ from memos.settings import Settings
 from storage.blobs import BlobStore
 from storage.clock import Clock, SystemClock
 from storage.database import Database, sqlite_url
+
+if TYPE_CHECKING:  # these pull in torch, transformers and peft: imported when first used
+    from memos.activation import ActivationMemory
+    from memos.adapters import AdapterInfo, ParametricMemory
+    from memos.chat import ChatPipeline, ChatReply
+    from memos.parametric import DistillConfig
 
 
 class MemOS:
@@ -44,6 +51,10 @@ class MemOS:
         self._open_cubes: dict[str, MemCube] = {}
         self._lock = threading.RLock()
         self._scheduler: Scheduler | None = None
+        self._prompts = None
+        self._activation: ActivationMemory | None = None
+        self._adapters: ParametricMemory | None = None
+        self._chat_pipeline: ChatPipeline | None = None
 
     @property
     def embedder(self):
@@ -130,19 +141,74 @@ class MemOS:
             hits.extend(self.get_cube(cube_id, user).search(query, k, **filters))
         return sorted(hits, key=lambda hit: -hit.score)[:k]
 
-    def chat(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None, *,
-             user: str | None = None, **options):
-        """Answer a conversation with memories retrieved from ``cube_ids``; a ChatReply."""
-        from memos.chat import chat
+    @property
+    def prompts(self):
+        """How chat prompts are cut into cacheable pieces."""
+        with self._lock:
+            if self._prompts is None:
+                from memos.prompt import PromptBuilder
 
-        return chat(self, messages, cube_ids, user=user, **options)
+                self._prompts = PromptBuilder(self.engine)
+            return self._prompts
+
+    @property
+    def activation(self) -> ActivationMemory:
+        """The KV chunk cache and prompt assembler (activation memory)."""
+        with self._lock:
+            if self._activation is None:
+                from memos.activation import ActivationMemory
+
+                self._activation = ActivationMemory(
+                    self.engine, self.prompts, self.home / "kv", self.settings, self.database,
+                    self.clock)
+            return self._activation
+
+    @property
+    def adapters(self) -> ParametricMemory:
+        """Distilled LoRA adapters and their attachment (parametric memory)."""
+        with self._lock:
+            if self._adapters is None:
+                from memos.adapters import ParametricMemory
+
+                self._adapters = ParametricMemory(
+                    self.engine, self.home, self.database, self.items, self.clock,
+                    self.settings.adapter_budget_mib << 20)
+            return self._adapters
+
+    def chat(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None, *,
+             user: str | None = None, **options) -> ChatReply:
+        """Answer a conversation with memories retrieved from ``cube_ids``; a ChatReply."""
+        return self._chat().chat(messages, cube_ids, user=user, **options)
 
     def chat_stream(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None, *,
-                    user: str | None = None, **options):
+                    user: str | None = None, **options) -> Iterator[str | ChatReply]:
         """Like ``chat``, yielding text deltas and then the ChatReply."""
-        from memos.chat import chat_stream
+        return self._chat().stream(messages, cube_ids, user=user, **options)
 
-        return chat_stream(self, messages, cube_ids, user=user, **options)
+    def warm_memories(self, cube_id: str, item_ids: Sequence[str],
+                      user: str | None = None) -> int:
+        """Precompute the KV of these notes' prompt chunks; returns how many were warmed."""
+        cube = self.get_cube(cube_id, user)
+        items = [cube.get(item_id) for item_id in item_ids]
+        keys = self.activation.warm_texts([i.text for i in items], cube_id, [i.id for i in items])
+        return len(keys)
+
+    def distill(self, cube_id: str, item_ids: Sequence[str] | None = None,
+                config: DistillConfig | None = None, progress=None, cancel=None,
+                user: str | None = None) -> AdapterInfo:
+        """Train the cube's LoRA adapter from its notes (blocking); returns the adapter."""
+        cube = self.get_cube(cube_id, user, needed=Access.WRITE)
+        return self.adapters.distill(cube, item_ids, config, progress, cancel)
+
+    def stale_adapters(self, cube_id: str) -> list[AdapterInfo]:
+        """Adapters of the cube whose distilled notes changed or went away since."""
+        return [adapter for adapter in self.adapters.list(cube_id) if adapter.stale]
+
+    def enforce_budgets(self) -> dict:
+        """Evict KV chunks and loaded adapters over their byte budgets; what is left."""
+        kv = self.activation.cache.stats() if self._activation is not None else {}
+        loaded = self._adapters.manager.loaded_bytes if self._adapters is not None else 0
+        return {"kv": kv, "adapter_bytes": loaded}
 
     def export_cube(self, cube_id: str, path: str | Path, user: str | None = None) -> dict:
         """Write a cube to a portable archive."""
@@ -175,6 +241,14 @@ class MemOS:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    def _chat(self) -> ChatPipeline:
+        with self._lock:
+            if self._chat_pipeline is None:
+                from memos.chat import ChatPipeline
+
+                self._chat_pipeline = ChatPipeline(self)
+            return self._chat_pipeline
 
     def _open(self, info: CubeInfo) -> MemCube:
         index = PlaintextIndex.open(self.cube_dir(info.id) / "index", self.embedder.dim,

@@ -21,3 +21,12 @@ class Settings(BaseSettings):
     port: int = 8765
     admin_key: str | None = Field(default=None, description="Admin API key to use on first start.")
     workers: int = Field(default=1, ge=0, description="Scheduler worker threads.")
+
+    kv_device_mib: int = Field(default=256, ge=0, description="KV budget on the device tier.")
+    kv_host_mib: int = Field(default=1024, ge=0, description="KV budget in host RAM.")
+    kv_disk_mib: int = Field(default=8192, ge=0, description="KV budget on disk.")
+    kv_policy: str = Field(default="cost", description="KV eviction policy: lru, lfu or cost.")
+    kv_quantization: str = Field(default="none", description="KV files: none, int8 or int4.")
+    kv_recompute_fraction: float = Field(default=0.15, ge=0.0, le=1.0,
+                                         description="Share of each moved chunk recomputed.")
+    adapter_budget_mib: int = Field(default=256, ge=1, description="Loaded adapters budget.")

@@ -1,9 +1,10 @@
 """The embedded inference backend (torch + transformers)."""
 
-from memos.engine.engine import Engine, EngineConfig, StepOutput
+from memos.engine.engine import DecodeTiming, Engine, EngineConfig, StepOutput
 from memos.engine.generation import Generation, GenerationConfig, GenerationStats
 
 __all__ = [
+    "DecodeTiming",
     "Engine",
     "EngineConfig",
     "Generation",

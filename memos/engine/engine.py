@@ -115,7 +115,7 @@ class Engine:
 
     def chat_token_ids(self, messages: Messages, add_generation_prompt: bool = True) -> list[int]:
         """Token ids of a conversation rendered with the model's chat template."""
-        _check_messages(messages)
+        check_messages(messages)
         rendered = self.tokenizer.apply_chat_template(
             list(messages), tokenize=False, add_generation_prompt=add_generation_prompt
         )
@@ -158,9 +158,10 @@ class Engine:
         cache: DynamicCache | None = None,
         config: GenerationConfig | None = None,
         stats: GenerationStats | None = None,
+        timing: DecodeTiming | None = None,
     ) -> Generation:
         """Generate after ``prompt_ids``, whose first ``cache`` tokens are already computed."""
-        run = _DecodeRun(self, prompt_ids, cache, config or GenerationConfig(), stats)
+        run = _DecodeRun(self, prompt_ids, cache, config or GenerationConfig(), stats, timing)
         for _ in run:
             pass
         return run.result()
@@ -171,16 +172,30 @@ class Engine:
         cache: DynamicCache | None = None,
         config: GenerationConfig | None = None,
         stats: GenerationStats | None = None,
+        timing: DecodeTiming | None = None,
     ) -> Iterator[str]:
         """Like ``generate_from`` but yields text deltas as they become final."""
-        run = _DecodeRun(self, prompt_ids, cache, config or GenerationConfig(), stats)
+        run = _DecodeRun(self, prompt_ids, cache, config or GenerationConfig(), stats, timing)
         yield from run
+
+
+@dataclass(slots=True)
+class DecodeTiming:
+    """How a caller that did work before decoding wants it counted.
+
+    ``started_at`` (a ``time.perf_counter()`` value) is when time to first token starts;
+    ``reused_tokens`` says how many of the cache's tokens were reused rather than computed.
+    """
+
+    started_at: float | None = None
+    reused_tokens: int | None = None
 
 
 class _DecodeRun:
     """One decode loop; iterating it yields text deltas, ``result()`` gives the Generation."""
 
-    def __init__(self, engine: Engine, prompt_ids, cache, config, stats) -> None:
+    def __init__(self, engine: Engine, prompt_ids, cache, config, stats, timing) -> None:
+        self._timing = timing or DecodeTiming()
         self._engine = engine
         self._prompt_ids = list(prompt_ids)
         self._cache = cache
@@ -195,10 +210,11 @@ class _DecodeRun:
         if cached >= len(self._prompt_ids):
             raise InvalidInput("the prompt must have at least one token beyond the cache")
         stats.prompt_tokens = len(self._prompt_ids)
-        stats.reused_tokens = max(stats.reused_tokens, cached)
+        reused = self._timing.reused_tokens
+        stats.reused_tokens = cached if reused is None else reused
         stats.computed_tokens = stats.prompt_tokens - stats.reused_tokens
         sampler = TokenSampler(self._config, engine.device)
-        start = time.perf_counter()
+        start = self._timing.started_at or time.perf_counter()
         step = engine.forward(self._prompt_ids[cached:], self._cache)
         stats.ttft_s = time.perf_counter() - start
         for _ in range(self._config.max_new_tokens):
@@ -228,7 +244,8 @@ class _DecodeRun:
         )
 
 
-def _check_messages(messages: Messages) -> None:
+def check_messages(messages: Messages) -> None:
+    """Raise InvalidInput unless every message has a known role and string content."""
     if not messages:
         raise InvalidInput("messages must not be empty")
     for message in messages:

@@ -1,0 +1,95 @@
+"""Activation memory of the kernel: the chunk cache, prompt assembly, and which notes are hot."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+from sqlalchemy import delete, select
+
+from activation_cache import (
+    AssembledPrompt,
+    AssemblyConfig,
+    CacheConfig,
+    ChunkCache,
+    PromptAssembler,
+)
+from memos.prompt import PromptBuilder, PromptPlan
+from memos.settings import Settings
+from storage.clock import Clock
+from storage.database import Database
+from storage.schema import KvEntryRow
+
+_MIB = 1 << 20
+
+
+class ActivationMemory:
+    """KV caches of memory chunks and system prompts, reused at any position in a prompt."""
+
+    def __init__(self, engine, prompts: PromptBuilder, folder: Path, settings: Settings,
+                 database: Database, clock: Clock) -> None:
+        self._engine = engine
+        self._database = database
+        self._clock = clock
+        self.cache = ChunkCache(engine, Path(folder), CacheConfig(
+            device_bytes=settings.kv_device_mib * _MIB, host_bytes=settings.kv_host_mib * _MIB,
+            disk_bytes=settings.kv_disk_mib * _MIB, policy=settings.kv_policy,
+            quantization=settings.kv_quantization))
+        self.assembler = PromptAssembler(engine, self.cache, AssemblyConfig(
+            mode="chunks", recompute_fraction=settings.kv_recompute_fraction))
+        self.prompts = prompts
+
+    def assemble(self, plan: PromptPlan) -> AssembledPrompt:
+        """The prompt's cache built from cached pieces (missing chunks are computed and kept)."""
+        return self.assembler.assemble(plan.pieces)
+
+    def warm_texts(self, texts: Sequence[str], cube_id: str | None = None,
+                   item_ids: Sequence[str | None] | None = None) -> list[str]:
+        """Precompute the chunk KV of memory texts; returns their cache keys."""
+        keys = []
+        owners = item_ids or [None] * len(texts)
+        for text, item_id in zip(texts, owners, strict=True):
+            ids = self.prompts.chunk_ids(text)
+            entry = self.cache.warm(ids)
+            keys.append(entry.key)
+            self._record(entry.key, cube_id, item_id, len(ids))
+        return keys
+
+    def entries(self, cube_id: str | None = None) -> list[dict]:
+        """Cached chunks (optionally only those of one cube's notes), most recent first."""
+        owners = self._owners()
+        rows = []
+        for entry in self.cache.entries():
+            cube, item = owners.get(entry.key, (None, None))
+            if cube_id is None or cube == cube_id:
+                rows.append({**asdict(entry), "cube_id": cube, "item_id": item})
+        return rows
+
+    def stats(self) -> dict:
+        """Hits, misses, bytes and evictions per tier."""
+        return self.cache.stats()
+
+    def evict(self, key: str) -> None:
+        """Drop one cached chunk from every tier."""
+        self.cache.evict(key)
+        with self._database.session() as session:
+            session.execute(delete(KvEntryRow).where(KvEntryRow.key == key))
+
+    def pin(self, key: str, pinned: bool = True) -> None:
+        """Keep (or stop keeping) a chunk out of eviction."""
+        if pinned:
+            self.cache.pin(key)
+        else:
+            self.cache.unpin(key)
+
+    def _record(self, key: str, cube_id: str | None, item_id: str | None, tokens: int) -> None:
+        with self._database.session() as session:
+            session.merge(KvEntryRow(key=key, cube_id=cube_id, item_id=item_id,
+                                     fingerprint=self._engine.fingerprint, tokens=tokens,
+                                     created_at=self._clock.now()))
+
+    def _owners(self) -> dict[str, tuple[str | None, str | None]]:
+        with self._database.session() as session:
+            rows = session.execute(select(KvEntryRow.key, KvEntryRow.cube_id, KvEntryRow.item_id))
+            return {key: (cube, item) for key, cube, item in rows}

@@ -1,0 +1,157 @@
+"""Parametric memory of the kernel: distilling cubes into adapters and attaching them."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import delete, select
+
+from memcube.cube import MemCube
+from memcube.item_store import ItemStore
+from memcube.lifecycle import SEARCHABLE, State
+from memos.parametric import (
+    AdapterManager,
+    AdapterStore,
+    DistillConfig,
+    DistillNote,
+    distill,
+)
+from storage.clock import Clock
+from storage.database import Database
+from storage.errors import InvalidInput, NotFound
+from storage.schema import AdapterRow
+
+MAX_DISTILL_NOTES = 2000
+
+
+@dataclass(slots=True)
+class AdapterInfo:
+    """A cube's adapter as the kernel reports it."""
+
+    id: str
+    cube_id: str
+    fingerprint: str
+    items: dict[str, int]
+    steps: int
+    final_loss: float | None
+    size: int
+    stale: bool
+    created_at: datetime
+
+    def to_dict(self) -> dict:
+        """JSON-friendly dict."""
+        return {"id": self.id, "cube_id": self.cube_id, "fingerprint": self.fingerprint,
+                "items": len(self.items), "steps": self.steps, "final_loss": self.final_loss,
+                "size": self.size, "stale": self.stale, "created_at": self.created_at.isoformat()}
+
+
+class ParametricMemory:
+    """LoRA adapters distilled from cubes, stored under the home folder, attached per request."""
+
+    def __init__(self, engine, home: Path, database: Database, items: ItemStore, clock: Clock,
+                 budget_bytes: int) -> None:
+        self._engine = engine
+        self._home = Path(home)
+        self._database = database
+        self._items = items
+        self._clock = clock
+        self.store = AdapterStore(self._home / "adapters")
+        self.manager = AdapterManager(engine, self.store, budget_bytes)
+        self._lock = threading.Lock()  # one distillation at a time
+
+    def distill(self, cube: MemCube, item_ids: Sequence[str] | None = None,
+                config: DistillConfig | None = None,
+                progress: Callable[[int, int, float], None] | None = None,
+                cancel: threading.Event | None = None) -> AdapterInfo:
+        """Train an adapter on the cube's notes (all searchable ones unless ``item_ids``)."""
+        notes = self._notes(cube, item_ids)
+        with self._lock:
+            artifact = distill(self._engine, notes, config, progress=progress, cancel=cancel)
+            self.store.save(artifact)
+        versions = self._mark_distilled(cube.id, notes, artifact.id)
+        with self._database.session() as session:
+            session.add(AdapterRow(
+                id=artifact.id, cube_id=cube.id, fingerprint=artifact.metadata.base_fingerprint,
+                path=f"adapters/{artifact.id}", items=versions, steps=artifact.metadata.steps,
+                final_loss=artifact.metadata.final_loss, size=artifact.metadata.bytes,
+                created_at=self._clock.now()))
+        return self.get(artifact.id)
+
+    def list(self, cube_id: str) -> list[AdapterInfo]:
+        """A cube's adapters, newest first, each saying whether it is stale."""
+        with self._database.session() as session:
+            rows = session.scalars(select(AdapterRow).where(AdapterRow.cube_id == cube_id)
+                                   .order_by(AdapterRow.created_at.desc()))
+            rows = list(rows)
+        current = self._current_versions(cube_id)
+        return [self._info(row, current) for row in rows]
+
+    def get(self, adapter_id: str) -> AdapterInfo:
+        """One adapter, or NotFound."""
+        with self._database.session() as session:
+            row = session.get(AdapterRow, adapter_id)
+        if row is None:
+            raise NotFound(f"no adapter {adapter_id!r}")
+        return self._info(row, self._current_versions(row.cube_id))
+
+    def delete(self, adapter_id: str) -> None:
+        """Unload and remove an adapter."""
+        info = self.get(adapter_id)
+        if info.id in self.manager.loaded:
+            self.manager.unload(info.id)
+        with self._database.session() as session:
+            session.execute(delete(AdapterRow).where(AdapterRow.id == adapter_id))
+        self.store.delete(adapter_id)
+
+    def latest_for(self, cube_ids: Sequence[str]) -> list[str]:
+        """The newest adapter of each cube that has one, made for the loaded model."""
+        ids = []
+        for cube_id in cube_ids:
+            usable = [a for a in self.list(cube_id) if a.fingerprint == self._engine.fingerprint]
+            if usable:
+                ids.append(usable[0].id)
+        return ids
+
+    def attached(self, adapter_ids: Sequence[str]) -> AbstractContextManager:
+        """Run a request with these adapters on (equal-weight merge when several)."""
+        return self.manager.attached(list(adapter_ids))
+
+    def _notes(self, cube: MemCube, item_ids: Sequence[str] | None) -> list[DistillNote]:
+        if item_ids:
+            items = [self._items.get(item_id, cube.id) for item_id in item_ids]
+        else:
+            items, _ = self._items.list(cube.id, SEARCHABLE, limit=MAX_DISTILL_NOTES)
+        notes = [DistillNote(i.id, i.version, i.text) for i in items if i.state in SEARCHABLE]
+        if not notes:
+            raise InvalidInput(f"cube {cube.id} has no notes to distill")
+        return notes
+
+    def _current_versions(self, cube_id: str) -> dict[str, int]:
+        items, _ = self._items.list(cube_id, SEARCHABLE, limit=10**9)
+        return {item.id: item.version for item in items}
+
+    def _info(self, row: AdapterRow, current: dict[str, int]) -> AdapterInfo:
+        learned = dict(row.items)
+        # Deleting or editing a distilled note makes the adapter stale; new notes do not.
+        stale = any(current.get(item_id) != version for item_id, version in learned.items())
+        return AdapterInfo(row.id, row.cube_id, row.fingerprint, learned, row.steps,
+                           row.final_loss, row.size, stale, row.created_at)
+
+    def _mark_distilled(self, cube_id: str, notes: list[DistillNote],
+                        adapter_id: str) -> dict[str, int]:
+        """Activate and annotate the distilled notes; returns their versions afterwards."""
+        reason = f"distilled into adapter {adapter_id}"
+        versions = {}
+        for note in notes:
+            item = self._items.get(note.item_id, cube_id)
+            if item.state == State.CREATED:
+                item = self._items.transition(item.id, cube_id, State.ACTIVATED, "memos", reason)
+            self._items.record_event(item.id, cube_id, "distilled", "memos", reason)
+            versions[item.id] = item.version
+        return versions
+
