@@ -50,7 +50,9 @@ _SENTENCE_START_NOISE = frozenset(
     tomorrow last next that's there there's they he she his her congrats great nice cool
     awesome sounds love honestly actually anyway btw took got went came finally spent started
     tried bought visited moved just been getting planning thinking guess glad happy sorry
-    remember speaking talking after before during since""".split()
+    remember speaking talking after before during since send meet work being nothing guess big
+    pretty any sorry gotta talk take catch good aww now have my your our their his her its
+    please look check welcome enjoy let try keep call come give feel""".split()
 )
 
 TAG_TABLE: dict[str, tuple[str, ...]] = {
@@ -138,7 +140,7 @@ def extract_attributes(text: str, corpus_stats: CorpusStats | None = None) -> At
     entities = extract_entities(text)
     return Attributes(
         keywords=_rank_keywords(text, entities, corpus_stats),
-        tags=_tags(text),
+        tags=topic_tags(text),
         context=_context(text, entities),
     )
 
@@ -148,13 +150,19 @@ def _names(text: str) -> list[str]:
     for match in _CAPITAL_SPAN.finditer(text):
         words = match.group(0).split()
         if _at_sentence_start(text, match.start()):
-            while words and words[0].lower() in _SENTENCE_START_NOISE:
+            while words and _common_opener(words[0]):
                 words = words[1:]
         words = [w for w in words if w.lower() not in MONTHS and w.lower() not in _WEEKDAYS]
         span = " ".join(words).removesuffix("'s")
         if span and span.lower() not in STOPWORDS and span.lower() not in _SENTENCE_START_NOISE:
             names.append(span)
     return names
+
+
+def _common_opener(word: str) -> bool:
+    """A capitalised sentence opener that is most likely an ordinary word, not a name."""
+    lower = word.lower()
+    return lower in _SENTENCE_START_NOISE or lower in STOPWORDS or lower.endswith(("ing", "ed"))
 
 
 def _at_sentence_start(text: str, pos: int) -> bool:
@@ -185,7 +193,8 @@ def _rank_keywords(text: str, entities: list[str], stats: CorpusStats | None) ->
     return order[:10]
 
 
-def _tags(text: str) -> list[str]:
+def topic_tags(text: str) -> list[str]:
+    """Coarse topics of `text` from the keyword→tag table, in order of first mention."""
     tags = [_TAG_OF[t] for t in tokenize(text) if t in _TAG_OF]
     return list(dict.fromkeys(tags))
 

@@ -45,6 +45,7 @@ class LexicalIndex:
         self._lock = threading.RLock()
         self._bm25: bm25s.BM25 | None = None
         self._row_ids: list[str] = []
+        self._row_of: dict[str, int] = {}
         self._live = np.zeros(0, dtype=bool)
         self._dirty = False
 
@@ -84,8 +85,22 @@ class LexicalIndex:
             scores = self._bm25.get_scores(terms) * self._live
             return self._top(scores, k)
 
+    def scores(self, query: str, ids: Iterable[str]) -> dict[str, float]:
+        """BM25 score of the query against each of `ids` (0 for unknown ids or no match)."""
+        with self._lock:
+            if self._dirty:
+                self._rebuild()
+            ids = list(ids)
+            terms = [t for t in analyse(query) if self._bm25 and t in self._bm25.vocab_dict]
+            if not terms:
+                return dict.fromkeys(ids, 0.0)
+            all_scores = self._bm25.get_scores(terms) * self._live
+            row_of = self._row_of
+            return {i: float(all_scores[row_of[i]]) if i in row_of else 0.0 for i in ids}
+
     def _rebuild(self) -> None:
         self._row_ids = list(self._terms)
+        self._row_of = {id_: row for row, id_ in enumerate(self._row_ids)}
         self._live = np.ones(len(self._row_ids), dtype=bool)
         self._dirty = False
         if not self._row_ids:

@@ -99,6 +99,14 @@ class VectorIndex:
             slot = self._slot_of[int(id_)]
             return self._index.reconstruct(slot)
 
+    def vectors(self, ids) -> np.ndarray:
+        """Stored vectors of `ids`, one row each (KeyError if one is absent)."""
+        with self._lock:
+            slots = np.fromiter((self._slot_of[int(i)] for i in ids), dtype=np.int64)
+            if len(slots) == 0:
+                return np.empty((0, self.dim), dtype=np.float32)
+            return self._index.reconstruct_batch(slots)
+
     def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """The k nearest ids by inner product, best first."""
         return self.search_many(np.asarray(vector, dtype=np.float32).reshape(1, -1), k)[0]

@@ -57,6 +57,7 @@ def test_index_readding_an_id_replaces_its_vector(filled_index):
     assert [id_ for id_, _ in index.search(vectors[5], 2)] in ([1000, 1005], [1005, 1000])
     assert index.search(vectors[0], 1)[0][0] != 1000
     np.testing.assert_allclose(index.vector(1000), vectors[5], atol=1e-6)
+    np.testing.assert_allclose(index.vectors([1001, 1000]), vectors[[1, 5]], atol=1e-6)
 
 
 def test_index_switches_to_hnsw_past_threshold_and_back_after_removals():

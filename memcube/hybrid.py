@@ -1,0 +1,346 @@
+"""Hybrid retrieval over plaintext notes: dense + BM25 + entity graph, fused, time-aware.
+
+1. A month, year or day named in the query becomes a time window on each note's
+   event time; when notes fall in it, only they are ranked (dense by brute force when the
+   window is small).
+2. Dense (FAISS) and lexical (BM25) rankings are fused; their best hits, plus the
+   entities named in the query, seed a walk over the note↔entity graph, so a note that
+   shares a rare entity with a good hit is reached even when it shares no words with the
+   query (multi-hop). A reached note scores path × rarity of the bridging entity ×
+   similarity to the query.
+3. The three rankings are fused once more; each hit says why it is there.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+import threading
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from memcube.fusion import FusedHit, FusionMethod, fuse
+from memcube.keywords import MONTHS, extract_entities, topic_tags
+from memcube.lexical import LexicalIndex
+from storage.graph_store import GraphHit, LinkGraph
+from storage.vector_index import VectorIndex
+
+ENTITY_PREFIX = "entity:"
+_MONTH_YEAR = re.compile(rf"\b({'|'.join(MONTHS)})(?:\s+of)?,?\s+(\d{{4}})\b", re.IGNORECASE)
+_DAY_MONTH_YEAR = re.compile(rf"\b(\d{{1,2}})\s+({'|'.join(MONTHS)}),?\s+(\d{{4}})\b", re.I)
+_ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_YEAR = re.compile(r"\b(?:in|during|of|from)\s+(19\d\d|20\d\d)\b", re.IGNORECASE)
+_DATE_ENTITY = re.compile(rf"^(\d+|.*\b({'|'.join(m.capitalize() for m in MONTHS)})\b.*|[\d-]+)$")
+
+
+@dataclass(slots=True)
+class Note:
+    """What the retriever needs to know about one plaintext memory."""
+
+    id: str
+    text: str
+    embedding: np.ndarray
+    event_time: datetime | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    keywords: list[str] = field(default_factory=list)
+    entities: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class HybridConfig:
+    """Knobs of hybrid search; the defaults are what bench/retrieval_quality.py measured."""
+
+    pool: int = 50  # candidates taken from each source
+    seeds: int = 5  # fused dense+lexical hits the graph walk starts from
+    hops: int = 2  # note → entity → note
+    decay: float = 0.5
+    graph_limit: int = 200
+    max_entity_notes: int = 256  # an entity stops gaining links past this many notes
+    topic_boost: float = 1.0  # bridged notes sharing a topic tag with the query
+    lexical_mix: float = 0.5  # bridged notes: weight of their BM25 match to the query
+    residual_mix: float = 0.5  # bridged notes: share of similarity to the query's residual
+    brute_force_window: int = 20000  # time windows up to this size are ranked exactly
+    weights: dict[str, float] = field(
+        default_factory=lambda: {"dense": 1.0, "lexical": 0.5, "graph": 0.5}
+    )
+    method: FusionMethod = "weighted"
+
+    def __post_init__(self):
+        sizes = (self.pool, self.seeds, self.graph_limit, self.brute_force_window,
+                 self.max_entity_notes)
+        if min(sizes) <= 0:
+            raise ValueError("pool, seeds, graph_limit, brute_force_window and "
+                             "max_entity_notes must be positive")
+        if self.hops < 0 or not 0 < self.decay <= 1:
+            raise ValueError("need hops >= 0 and 0 < decay <= 1")
+
+
+class HybridRetriever:
+    """Dense, lexical and entity-graph search over notes, fused and filtered by time."""
+
+    def __init__(self, dim: int, config: HybridConfig | None = None,
+                 vectors: VectorIndex | None = None):
+        self.config = config or HybridConfig()
+        self._vectors = vectors or VectorIndex(dim)
+        self._lexical = LexicalIndex()
+        self._graph = LinkGraph()
+        self._notes: dict[str, Note] = {}
+        self._seq_of: dict[str, int] = {}
+        self._id_of: dict[int, str] = {}
+        self._timeline: list[tuple[datetime, str]] = []
+        self._entity_notes: Counter[str] = Counter()
+        self._next_seq = 0
+        self._lock = threading.RLock()
+
+    def __len__(self) -> int:
+        return len(self._notes)
+
+    def __contains__(self, note_id: object) -> bool:
+        return note_id in self._notes
+
+    def add(self, notes: Sequence[Note]) -> None:
+        """Index notes (an id already present is replaced)."""
+        with self._lock:
+            self.remove([note.id for note in notes if note.id in self._notes])
+            seqs = np.arange(self._next_seq, self._next_seq + len(notes), dtype=np.int64)
+            self._next_seq += len(notes)
+            if len(notes):
+                self._vectors.add(seqs, np.stack([note.embedding for note in notes]))
+            self._lexical.add([note.id for note in notes], [note.text for note in notes])
+            for seq, note in zip(seqs.tolist(), notes, strict=True):
+                self._remember(seq, note)
+
+    def remove(self, ids: Iterable[str]) -> None:
+        """Forget notes; unknown ids are ignored."""
+        with self._lock:
+            gone = [self._notes.pop(i) for i in ids if i in self._notes]
+            if not gone:
+                return
+            self._vectors.remove([self._seq_of[note.id] for note in gone])
+            self._lexical.remove([note.id for note in gone])
+            for note in gone:
+                self._forget(note)
+
+    def search(self, query_text: str, query_vector: np.ndarray, k: int = 10,
+               filters: Mapping[str, Any] | None = None) -> list[FusedHit]:
+        """The k best notes for the query, best first, each with the reasons it was found.
+
+        `filters` keys: "since" / "until" (datetimes, on event time) and any other key,
+        matched for equality against note metadata. Without "since"/"until", a month, day
+        or year named in the query restricts the search to notes from then, if any exist.
+        """
+        with self._lock:
+            if k <= 0 or not self._notes:
+                return []
+            admits = self._admission(query_text, filters or {})
+            rankings = {
+                "dense": self._dense(query_vector, admits),
+                "lexical": self._lexical_ranking(query_text, admits),
+            }
+            paths: dict[str, dict] = {}
+            # The graph contributes notes and a bridge score; the dense score of every
+            # candidate is exact, so a bridged note is judged by its own similarity too.
+            if self.config.hops:
+                rankings["graph"], paths = self._graph_ranking(query_text, query_vector,
+                                                               rankings, admits)
+                rankings["dense"] = self._with_exact(
+                    query_vector, rankings["dense"], [i for i, _ in rankings["graph"]])
+            fused = fuse(rankings, self.config.weights, self.config.method, details={
+                "graph": paths})
+            return fused[:k]
+
+    # admission: filters and the time window
+
+    def _admission(self, query_text: str, filters: Mapping[str, Any]) -> _Admission:
+        since, until = filters.get("since"), filters.get("until")
+        window = (since, until) if since or until else time_range_in(query_text)
+        equal = {key: value for key, value in filters.items() if key not in ("since", "until")}
+        members = None
+        if window is not None:
+            members = self._in_window(*window)
+            if not members and not (since or until):
+                window, members = None, None  # the query's date matches nothing: ignore it
+        return _Admission(self._notes, equal, members)
+
+    def _in_window(self, start: datetime | None, end: datetime | None) -> set[str]:
+        low = bisect.bisect_left(self._timeline, (_naive(start or datetime.min), ""))
+        high = bisect.bisect_left(self._timeline, (_naive(end or datetime.max), ""))
+        return {note_id for _, note_id in self._timeline[low:high]}
+
+    # the three sources
+
+    def _dense(self, query_vector: np.ndarray, admits: _Admission) -> list[tuple[str, float]]:
+        pool = self.config.pool
+        if admits.members is not None and len(admits.members) <= self.config.brute_force_window:
+            ids = [i for i in admits.members if admits(i)]
+            return self._exact(query_vector, ids)[:pool]
+        found = self._vectors.search(query_vector, pool if admits.open else 8 * pool)
+        return [(self._id_of[s], score) for s, score in found if admits(self._id_of[s])][:pool]
+
+    def _exact(self, query_vector: np.ndarray, ids: Sequence[str]) -> list[tuple[str, float]]:
+        if not ids:
+            return []
+        matrix = self._vectors.vectors([self._seq_of[i] for i in ids])
+        scores = matrix @ np.asarray(query_vector, dtype=np.float32)
+        order = np.argsort(-scores, kind="stable")
+        return [(ids[i], float(scores[i])) for i in order]
+
+    def _lexical_ranking(self, query_text: str, admits: _Admission) -> list[tuple[str, float]]:
+        pool = self.config.pool
+        found = self._lexical.search(query_text, pool if admits.open else 8 * pool)
+        return [(note_id, score) for note_id, score in found if admits(note_id)][:pool]
+
+    def _graph_ranking(self, query_text, query_vector, rankings, admits):
+        """Notes bridged to the best hits or to the query's entities by a shared entity."""
+        fused = fuse(rankings, self.config.weights, self.config.method)[: self.config.seeds]
+        seeds = {hit.id: hit.score for hit in fused}
+        top = max(seeds.values(), default=1.0)
+        walked = self._walk({i: s / top for i, s in seeds.items()}, self.config.hops)
+        entities = {ENTITY_PREFIX + e.lower(): 1.0 for e in extract_entities(query_text)}
+        for node, hit in self._walk(entities, 1).items():
+            if hit.score > walked.get(node, GraphHit(0.0)).score:
+                walked[node] = hit
+        reached = [node for node in walked if admits(node)]
+        similarity = self._residual_similarity(query_vector, reached, walked)
+        topics = set(topic_tags(query_text))
+        boost = {n: 1.0 + self.config.topic_boost * bool(topics & set(self._notes[n].tags))
+                 for n in reached}
+        lexical = self._lexical.scores(query_text, reached)
+        top_lexical = max(lexical.values(), default=0.0) or 1.0
+        mix = self.config.lexical_mix
+        scored = sorted(((n, walked[n].score * boost[n] * (max(similarity[n], 0.0)
+                                                          + mix * lexical[n] / top_lexical))
+                         for n in reached), key=lambda pair: -pair[1])[: self.config.graph_limit]
+        return scored, {node: {"path": walked[node].path} for node, _ in scored}
+
+    def _walk(self, seeds: dict[str, float], hops: int) -> dict[str, GraphHit]:
+        """Notes reached from the seeds, scored path × rarity of the rarest entity crossed."""
+        # Walk wider than we keep: many notes tie on path score until similarity splits them.
+        walked = self._graph.expand(seeds, hops=hops, decay=self.config.decay,
+                                    limit=4 * self.config.graph_limit, include_seeds=False)
+        reached = {}
+        for node, hit in walked.items():
+            if node.startswith(ENTITY_PREFIX):
+                continue
+            rarity = min(self._rarity(n) for n in hit.path if n.startswith(ENTITY_PREFIX))
+            reached[node] = GraphHit(hit.score * rarity, hit.path)
+        return reached
+
+    def _residual_similarity(self, query_vector, nodes, walked) -> dict[str, float]:
+        """Similarity of each bridged note to what the query asks beyond its seed note.
+
+        The seed already answers part of the query ("the person who adopted a beagle");
+        removing the seed's direction from the query vector leaves the rest ("what city
+        ... live in"), which is what the note at the other end of the bridge should match.
+        """
+        if not nodes:
+            return {}
+        query = np.asarray(query_vector, dtype=np.float32)
+        matrix = self._vectors.vectors([self._seq_of[n] for n in nodes])
+        origin = [walked[n].path[0] for n in nodes]
+        residuals = {}
+        for seed in dict.fromkeys(origin):
+            if seed.startswith(ENTITY_PREFIX):
+                # An entity has no vector of its own: the centroid of its notes stands in.
+                direction = matrix[[i for i, o in enumerate(origin) if o == seed]].mean(axis=0)
+            else:
+                direction = self._vectors.vector(self._seq_of[seed])
+            residuals[seed] = _reject(query, direction)
+        mix = self.config.residual_mix
+        return {n: float(row @ ((1 - mix) * query + mix * residuals[o]))
+                for n, row, o in zip(nodes, matrix, origin, strict=True)}
+
+    def _with_exact(self, query_vector, ranking, extra_ids) -> list[tuple[str, float]]:
+        """The dense ranking, extended with exact similarities of notes it lacks."""
+        known = {note_id for note_id, _ in ranking}
+        missing = [note_id for note_id in extra_ids if note_id not in known]
+        return sorted([*ranking, *self._exact(query_vector, missing)], key=lambda p: -p[1])
+
+    def _rarity(self, entity_node: str) -> float:
+        """IDF of an entity, scaled to (0, 1]: 1 for an entity in one note."""
+        total = max(len(self._notes), 2)
+        count = min(max(self._entity_notes[entity_node], 1), total)
+        return max(math.log(total / count) / math.log(total), 1e-3)
+
+    # bookkeeping
+
+    def _remember(self, seq: int, note: Note) -> None:
+        self._notes[note.id] = note
+        self._seq_of[note.id] = seq
+        self._id_of[seq] = note.id
+        if note.event_time is not None:
+            bisect.insort(self._timeline, (_naive(note.event_time), note.id))
+        self._graph.add_node(note.id)
+        for node in _entity_nodes(note):
+            self._entity_notes[node] += 1
+            if self._graph.degree(node) < self.config.max_entity_notes:
+                self._graph.add_link(note.id, node, "mentions", 1.0)
+
+    def _forget(self, note: Note) -> None:
+        del self._id_of[self._seq_of.pop(note.id)]
+        self._graph.remove_node(note.id)
+        self._entity_notes.subtract(_entity_nodes(note))
+        if note.event_time is not None:
+            self._timeline.remove((_naive(note.event_time), note.id))
+
+
+def _entity_nodes(note: Note) -> list[str]:
+    """Graph nodes of the entities a note links to; dates are left to the time window."""
+    nodes = {ENTITY_PREFIX + e.lower() for e in note.entities if not _DATE_ENTITY.match(e)}
+    return sorted(nodes)
+
+
+@dataclass(slots=True)
+class _Admission:
+    """Which notes a search may return: metadata equalities and an optional time window."""
+
+    notes: Mapping[str, Note]
+    equal: Mapping[str, Any]
+    members: set[str] | None
+
+    @property
+    def open(self) -> bool:
+        return not self.equal and self.members is None
+
+    def __call__(self, note_id: str) -> bool:
+        if self.members is not None and note_id not in self.members:
+            return False
+        metadata = self.notes[note_id].metadata
+        return all(metadata.get(key) == value for key, value in self.equal.items())
+
+
+def time_range_in(text: str) -> tuple[datetime, datetime] | None:
+    """The [start, end) span of the first day, month or year the text names, if any."""
+    if match := _ISO_DAY.search(text):
+        start = datetime(int(match[1]), int(match[2]), int(match[3]))
+        return start, start + timedelta(days=1)
+    if match := _DAY_MONTH_YEAR.search(text):
+        start = datetime(int(match[3]), MONTHS.index(match[2].lower()) + 1, int(match[1]))
+        return start, start + timedelta(days=1)
+    if match := _MONTH_YEAR.search(text):
+        year, month = int(match[2]), MONTHS.index(match[1].lower()) + 1
+        end = datetime(year + month // 12, month % 12 + 1, 1)
+        return datetime(year, month, 1), end
+    if match := _YEAR.search(text):
+        year = int(match[1])
+        return datetime(year, 1, 1), datetime(year + 1, 1, 1)
+    return None
+
+
+def _reject(vector: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """`vector` without its component along `direction`, renormalised."""
+    unit = direction / max(float(np.linalg.norm(direction)), 1e-6)
+    rest = vector - float(vector @ unit) * unit
+    return rest / max(float(np.linalg.norm(rest)), 1e-6)
+
+
+def _naive(moment: datetime) -> datetime:
+    """Event times compare as naive UTC."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
