@@ -116,7 +116,8 @@ class ChatPipeline:
                 deltas.append(delta)
                 yield delta
         text = "".join(deltas)
-        self._remember(target, opts, messages, text, user)
+        self._remember(target or self._session_cube(cube_ids, user, opts), opts, messages, text,
+                       user)
         finish = "stop" if stats.completion_tokens < opts.max_new_tokens else "length"
         yield ChatReply(text, hits, stats, finish, adapter_ids)
 
@@ -169,12 +170,20 @@ class ChatPipeline:
             raise InvalidInput("write-back needs cube_ids (the first one receives the turns)")
         return self._mos.get_cube(cube_ids[0], user, needed=Access.WRITE)
 
+    def _session_cube(self, cube_ids, user, opts: ChatOptions):
+        """Where turns leaving a session's window go: the first cube, if the caller may write."""
+        if opts.session_id is None or not cube_ids:
+            return None
+        if self._mos.cubes.access_of(cube_ids[0], user) < Access.WRITE:
+            return None
+        return self._mos.get_cube(cube_ids[0], user, needed=Access.WRITE)
+
     def _remember(self, cube, opts: ChatOptions, messages: list[dict], answer: str,
                   user) -> None:
         turns = [{"role": "user", "content": _last_user_turn(messages)},
                  {"role": "assistant", "content": answer}]
         turns = [turn for turn in turns if turn["content"].strip()]
-        if cube is not None and opts.write_back:
+        if cube is not None and _writes_back(opts):
             stored = turns if opts.write_back_reply else turns[:1]
             for turn in stored:
                 _store_turn(cube, turn, user, opts.session_id)

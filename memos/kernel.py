@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # these pull in torch, transformers and peft: imported when f
     from memos.adapters import AdapterInfo, ParametricMemory
     from memos.chat import ChatPipeline, ChatReply
     from memos.parametric import DistillConfig
+    from memos.sessions import SessionStore
 
 
 class MemOS:
@@ -184,6 +185,11 @@ class MemOS:
                     user: str | None = None, **options) -> Iterator[str | ChatReply]:
         """Like ``chat``, yielding text deltas and then the ChatReply."""
         return self._chat().stream(messages, cube_ids, user=user, **options)
+
+    @property
+    def sessions(self) -> SessionStore:
+        """Recent turns of conversations kept by ``session_id``."""
+        return self._chat().sessions
 
     def warm_memories(self, cube_id: str, item_ids: Sequence[str],
                       user: str | None = None) -> int:
