@@ -221,6 +221,8 @@ def _check_text(text) -> str:
         raise InvalidInput("a memory's text must be a non-empty string")
     if len(text) > MAX_TEXT_CHARS:
         raise InvalidInput(f"a memory's text is limited to {MAX_TEXT_CHARS} characters")
+    if "\x00" in text:  # PostgreSQL text cannot hold NUL; refuse it on every backend alike
+        raise InvalidInput("a memory's text must not contain NUL characters")
     return text
 
 

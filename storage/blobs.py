@@ -56,10 +56,9 @@ class BlobStore:
         """Store bytes at ``relative``; returns their checksum."""
         checksum = sha256_of(data)
         atomic_write(self._path(relative), data)
+        row = BlobRow(path=relative, sha256=checksum, size=len(data), created_at=self._clock.now())
         with self._database.session() as session:
-            session.merge(
-                BlobRow(path=relative, sha256=checksum, size=len(data), created_at=self._clock.now())
-            )
+            session.merge(row)
         return checksum
 
     def get(self, relative: str) -> bytes:
