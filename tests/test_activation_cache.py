@@ -42,7 +42,8 @@ def next_logits(engine, assembled) -> torch.Tensor:
 
 
 def kl(logits: torch.Tensor, reference: torch.Tensor) -> float:
-    return float(torch.sum(reference.softmax(-1) * (reference.log_softmax(-1) - logits.log_softmax(-1))))
+    log_p, log_q = reference.log_softmax(-1), logits.log_softmax(-1)
+    return float(torch.sum(log_p.exp() * (log_p - log_q)))
 
 
 def test_exact_prefix_reuse_matches_cold_prefill(engine, parts, tmp_path):
