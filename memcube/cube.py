@@ -11,11 +11,11 @@ from memcube.cube_store import CubeInfo
 from memcube.item import MemoryItem, encode_embedding
 from memcube.item_store import HistoryEntry, ItemStore
 from memcube.keywords import extract_attributes
-from memcube.lifecycle import State, parse_state
+from memcube.lifecycle import State, check_transition, parse_state
 from memcube.linker import Linker
 from memcube.plaintext_index import PlaintextIndex
 from memcube.search import SearchFilters, SearchHit, check_k, include_states
-from storage.errors import InvalidInput
+from storage.errors import IllegalTransition, InvalidInput
 from storage.schema import ItemRow
 
 MAX_TEXT_CHARS = 20_000
@@ -122,7 +122,13 @@ class MemCube:
     def merge(self, survivor_id: str, other_ids: Sequence[str], actor: str | None = None,
               reason: str | None = None) -> MemoryItem:
         """Fold near-duplicates into ``survivor_id``; the others point at it, history kept."""
+        if survivor_id in other_ids:
+            raise InvalidInput("a memory cannot be merged into itself")
         survivor = self._items.get(survivor_id, self.id)
+        if survivor.state in (State.MERGED, State.DELETED):
+            raise IllegalTransition(f"cannot merge into a {survivor.state} memory")
+        for other in other_ids:  # check them all first, so one bad id merges none
+            check_transition(self._items.get(other, self.id).state, State.MERGED)
         for other in other_ids:
             self._items.transition(other, self.id, State.MERGED, actor, reason,
                                    merged_into=survivor.id)
@@ -194,7 +200,7 @@ class MemCube:
         if not fresh:
             return []
         rows = [self._row(entry, vector) for entry, vector in fresh]
-        items = self._items.insert(rows, actor=rows[0].actor)
+        items = self._items.insert(rows)  # each row keeps its own actor
         seqs = self._items.seq_of([item.id for item in items])
         for item in items:
             self._index.upsert(seqs[item.id], item)

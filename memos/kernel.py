@@ -130,7 +130,11 @@ class MemOS:
         """Give another user read or write access (``None`` revokes it)."""
         require(self.cubes.access_of(cube_id, user), Access.OWNER, cube_id)
         self.cubes.share(cube_id, with_user, parse_access(access) if access else None)
-        return self.cubes.get(cube_id)
+        info = self.cubes.get(cube_id)
+        with self._lock:
+            if cube_id in self._open_cubes:
+                self._open_cubes[cube_id].info = info
+        return info
 
     def search(self, query: str, cube_ids: Sequence[str] | None = None, k: int = 10,
                user: str | None = None, **filters) -> list[SearchHit]:

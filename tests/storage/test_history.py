@@ -133,3 +133,11 @@ def test_linking_a_similar_note_records_the_older_notes_new_tags(clocked):
     assert (evolved.event, evolved.actor, evolved.reason) == (
         "evolved", "memos", f"linked to {newer.id}")
     assert set(evolved.changes["tags"][1]) == set(older.tags) | set(newer.tags)
+
+
+def test_batch_add_records_each_notes_own_actor(cube):
+    first, second = cube.add_many([
+        {"text": "Marta keeps bees on the roof of her flat.", "actor": "marta"},
+        {"text": "The ferry to Barreiro leaves at midnight.", "actor": "rui"}])
+    assert cube.history(first.id)[0].actor == "marta"
+    assert cube.history(second.id)[0].actor == "rui"

@@ -95,3 +95,45 @@ def test_memory_outside_editable_states_cannot_be_edited(mos, state):
     with pytest.raises(IllegalTransition):
         cube.update(item.id, text="The ferry leaves the harbour at eight.")
     assert mos.items.get(item.id).text == "The ferry leaves the harbour at seven."
+
+
+def test_merge_points_the_others_at_the_survivor(mos):
+    cube = mos.create_cube("merge")
+    keep, *others = cube.add_many([{"text": t, "force": True} for t in (
+        "The night bus N1 stops at Cais do Sodré.", "Night bus N1 calls at Cais do Sodré.",
+        "The N1 night bus serves Cais do Sodré.")])
+    cube.merge(keep.id, [other.id for other in others], reason="same fact")
+    for other in others:
+        stored = mos.items.get(other.id)
+        assert (stored.state, stored.merged_into) == (State.MERGED, keep.id)
+    assert mos.items.get(keep.id).state == State.CREATED
+
+
+def test_memory_cannot_be_merged_into_itself(mos):
+    cube = mos.create_cube("merge")
+    item = cube.add("The night bus N1 stops at Cais do Sodré.")
+    with pytest.raises(InvalidInput):
+        cube.merge(item.id, [item.id])
+    assert mos.items.get(item.id).state == State.CREATED
+
+
+@pytest.mark.parametrize("state", [State.MERGED, State.DELETED], ids=lambda state: state.value)
+def test_nothing_merges_into_a_merged_or_deleted_memory(mos, state):
+    cube = mos.create_cube("merge")
+    gone, other = cube.add_many([{"text": t, "force": True} for t in (
+        "The night bus N1 stops at Cais do Sodré.", "The ferry to Barreiro leaves at midnight.")])
+    cube.set_state(gone.id, state)
+    with pytest.raises(IllegalTransition):
+        cube.merge(gone.id, [other.id])
+    assert mos.items.get(other.id).state == State.CREATED
+
+
+def test_merge_with_one_illegal_member_merges_none(mos):
+    cube = mos.create_cube("merge")
+    keep, loose, frozen = cube.add_many([{"text": t, "force": True} for t in (
+        "The night bus N1 stops at Cais do Sodré.", "The ferry to Barreiro leaves at midnight.",
+        "Tram 28 climbs to Graça.")])
+    cube.freeze(frozen.id)
+    with pytest.raises(IllegalTransition):
+        cube.merge(keep.id, [loose.id, frozen.id])
+    assert mos.items.get(loose.id).state == State.CREATED

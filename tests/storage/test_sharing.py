@@ -104,3 +104,8 @@ def test_deleting_a_cube_removes_its_shares_and_items(mos, shared):
         mos.items.get(item.id)
     with pytest.raises(NotFound):
         mos.get_cube(shared.id)
+
+
+def test_open_cube_sees_shares_made_after_it_was_opened(mos, shared):
+    mos.share_cube(shared.id, "dave", "read", user="alice")
+    assert mos.get_cube(shared.id, user="dave").info.shares["dave"] == "read"
