@@ -3,12 +3,16 @@ distillation (``MemOS.warm_memories``, ``distill``, ``enforce_budgets``) and the
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from sqlalchemy import select
 
 from memcube.lifecycle import State
 from memos.kernel import MemOS
 from memos.scheduler import JobState
+from memos.scheduler.policies import PromoteActivationPolicy, PromoteParametricPolicy
+from memos.scheduler.settings import PromoteActivationSettings, PromoteParametricSettings
 from storage.schema import AdapterRow
 
 needs_warm = pytest.mark.skipif(not hasattr(MemOS, "warm_memories"),
@@ -100,3 +104,43 @@ def test_evict_policy_keeps_budgets_and_never_touches_frozen_notes(chat_mos):
     [job] = jobs_of(chat_mos, "evict")
     assert job.state == JobState.SUCCEEDED, job.error
     assert cube.get(pinned.id).state == State.FROZEN
+
+
+def test_promote_activation_plans_only_notes_hot_within_the_window(mos, cube, clock):
+    hot = cube.add("Alice moved to Lisbon in May 2023.")
+    cube.add("Bob adopted a grey cat named Pixel.")
+    settings = PromoteActivationSettings(min_retrievals=3, window_s=3600)
+    for _ in range(2):
+        cube.search("Where does Alice live?", k=1)
+    clock.advance(hours=2)
+    cube.search("Where does Alice live?", k=1)
+    assert PromoteActivationPolicy().plan(mos, cube.id, settings, clock.now()) is None
+    cube.search("Where does Alice live?", k=1)
+    cube.search("Where does Alice live?", k=1)
+    assert PromoteActivationPolicy().plan(mos, cube.id, settings, clock.now()) == \
+        {"item_ids": [hot.id]}
+
+
+def test_promote_parametric_plans_for_stable_used_cubes_and_stale_adapters(mos, cube, clock):
+    policy = PromoteParametricPolicy()
+    settings = PromoteParametricSettings(min_notes=2, stable_s=3600, min_retrievals=2)
+    alice = cube.add("Alice moved to Lisbon in May 2023.")
+    cube.add("Bob adopted a grey cat named Pixel.")
+    clock.advance(hours=2)
+    assert policy.plan(mos, cube.id, settings, clock.now()) is None  # never used
+    cube.search("Where does Alice live?", k=2)
+    assert policy.plan(mos, cube.id, settings, clock.now()) == {"redistill": False}
+    add_adapter(mos, cube.id, clock.now())
+    assert policy.plan(mos, cube.id, settings, clock.now()) is None  # up to date
+    clock.advance(minutes=1)
+    cube.update(alice.id, text="Alice moved to Porto in June 2024.")
+    assert policy.plan(mos, cube.id, settings, clock.now()) is None  # not stable yet
+    clock.advance(hours=2)
+    assert policy.plan(mos, cube.id, settings, clock.now()) == {"redistill": True}
+
+
+def add_adapter(mos, cube_id: str, at) -> None:
+    """The row distillation leaves behind (written here: planning reads only SQL)."""
+    with mos.database.session() as session:
+        session.add(AdapterRow(id=uuid.uuid4().hex, cube_id=cube_id, fingerprint="f" * 64,
+                               path="adapter", items={}, steps=1, size=1, created_at=at))
