@@ -61,7 +61,7 @@ class HybridConfig:
     seeds: int = 5  # fused dense+lexical hits the graph walk starts from
     hops: int = 2  # note → entity → note
     decay: float = 0.5
-    graph_limit: int = 200
+    graph_limit: int = 100
     max_entity_notes: int = 256  # an entity stops gaining links past this many notes
     topic_boost: float = 1.0  # bridged notes sharing a topic tag with the query
     lexical_mix: float = 0.5  # bridged notes: weight of their BM25 match to the query
@@ -101,6 +101,11 @@ class HybridRetriever:
 
     def __len__(self) -> int:
         return len(self._notes)
+
+    @property
+    def vector_index(self) -> VectorIndex:
+        """The FAISS index underneath (keyed by internal sequence numbers)."""
+        return self._vectors
 
     def __contains__(self, note_id: object) -> bool:
         return note_id in self._notes
@@ -221,16 +226,19 @@ class HybridRetriever:
         return scored, {node: {"path": walked[node].path} for node, _ in scored}
 
     def _walk(self, seeds: dict[str, float], hops: int) -> dict[str, GraphHit]:
-        """Notes reached from the seeds, scored path × rarity of the rarest entity crossed."""
+        """Notes reached from the seeds, scored path × rarity of the entity they were reached by."""
         # Walk wider than we keep: many notes tie on path score until similarity splits them.
         walked = self._graph.expand(seeds, hops=hops, decay=self.config.decay,
                                     limit=4 * self.config.graph_limit, include_seeds=False)
+        rarity: dict[str, float] = {}
         reached = {}
         for node, hit in walked.items():
             if node.startswith(ENTITY_PREFIX):
                 continue
-            rarity = min(self._rarity(n) for n in hit.path if n.startswith(ENTITY_PREFIX))
-            reached[node] = GraphHit(hit.score * rarity, hit.path)
+            bridge = hit.path[-2]  # the graph is bipartite: a note is entered from an entity
+            if bridge not in rarity:
+                rarity[bridge] = self._rarity(bridge)
+            reached[node] = GraphHit(hit.score * rarity[bridge], hit.path)
         return reached
 
     def _residual_similarity(self, query_vector, nodes, walked) -> dict[str, float]:

@@ -46,6 +46,7 @@ class LexicalIndex:
         self._bm25: bm25s.BM25 | None = None
         self._row_ids: list[str] = []
         self._row_of: dict[str, int] = {}
+        self._last_query: tuple[str, np.ndarray | None] | None = None
         self._live = np.zeros(0, dtype=bool)
         self._dirty = False
 
@@ -71,6 +72,7 @@ class LexicalIndex:
                 self._terms.pop(id_, None)
             if self._bm25 is not None and not self._dirty:
                 self._live = np.array([i in self._terms for i in self._row_ids], dtype=bool)
+                self._last_query = None
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """The k best-matching ids by BM25 score, best first; only positive scores."""
@@ -79,11 +81,8 @@ class LexicalIndex:
                 self._rebuild()
             if self._bm25 is None or k <= 0:
                 return []
-            terms = [t for t in analyse(query) if t in self._bm25.vocab_dict]
-            if not terms:
-                return []
-            scores = self._bm25.get_scores(terms) * self._live
-            return self._top(scores, k)
+            scores = self._all_scores(query)
+            return [] if scores is None else self._top(scores, k)
 
     def scores(self, query: str, ids: Iterable[str]) -> dict[str, float]:
         """BM25 score of the query against each of `ids` (0 for unknown ids or no match)."""
@@ -91,16 +90,25 @@ class LexicalIndex:
             if self._dirty:
                 self._rebuild()
             ids = list(ids)
-            terms = [t for t in analyse(query) if self._bm25 and t in self._bm25.vocab_dict]
-            if not terms:
+            scores = self._all_scores(query) if self._bm25 is not None else None
+            if scores is None:
                 return dict.fromkeys(ids, 0.0)
-            all_scores = self._bm25.get_scores(terms) * self._live
             row_of = self._row_of
-            return {i: float(all_scores[row_of[i]]) if i in row_of else 0.0 for i in ids}
+            return {i: float(scores[row_of[i]]) if i in row_of else 0.0 for i in ids}
+
+    def _all_scores(self, query: str) -> np.ndarray | None:
+        """Scores of every row, remembered for the last query (hybrid search asks twice)."""
+        if self._last_query is not None and self._last_query[0] == query:
+            return self._last_query[1]
+        terms = [t for t in analyse(query) if t in self._bm25.vocab_dict]
+        scores = self._bm25.get_scores(terms) * self._live if terms else None
+        self._last_query = (query, scores)
+        return scores
 
     def _rebuild(self) -> None:
         self._row_ids = list(self._terms)
         self._row_of = {id_: row for row, id_ in enumerate(self._row_ids)}
+        self._last_query = None
         self._live = np.ones(len(self._row_ids), dtype=bool)
         self._dirty = False
         if not self._row_ids:

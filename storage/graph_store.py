@@ -133,9 +133,15 @@ class LinkGraph:
     ) -> dict[str, GraphHit]:
         reached: dict[str, GraphHit] = {}
         for node, hit in frontier.items():
+            base = hit.score * decay
             for other, kinds in self._graph[node].items():
-                score = hit.score * decay * max(data["weight"] for data in kinds.values())
-                if other in hit.path or score <= reached.get(other, GraphHit(0.0)).score:
+                if len(kinds) == 1:
+                    weight = next(iter(kinds.values()))["weight"]
+                else:
+                    weight = max(data["weight"] for data in kinds.values())
+                score = base * weight
+                known = reached.get(other)
+                if (known is not None and score <= known.score) or other in hit.path:
                     continue
                 reached[other] = GraphHit(score, [*hit.path, other])
         # Only the strongest nodes walk on, which bounds the cost around hub nodes.

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import numpy as np
 import pytest
 
 from memcube.fusion import fuse
+from memcube.hybrid import HybridConfig, HybridRetriever, Note, time_range_in
 from memcube.keywords import CorpusStats, extract_attributes, extract_entities
 from memcube.lexical import LexicalIndex
 from storage.errors import CorruptBlob
@@ -248,3 +251,83 @@ def test_weighted_fusion_uses_normalised_scores_and_weights():
     assert hits[0].why["graph"]["path"] == ["x", "y"]
     with pytest.raises(ValueError):
         fuse({}, method="borda")
+
+
+# HybridRetriever
+
+
+def hybrid_notes(embedder) -> list[Note]:
+    rows = [
+        ("pet", "Tom: We adopted a beagle from the shelter and named him Nala.", (2023, 3, 4)),
+        ("home", "Tom: I've been living in Seattle for three years and I love it.", (2022, 6, 1)),
+        ("ana", "Ana: I've been living in Lisbon since I was a kid.", (2022, 7, 9)),
+        ("bo", "Bo: We live in Denver, close to the mountains.", (2023, 1, 2)),
+        ("cat", "Ana: My sister adopted a cat last year.", (2023, 3, 20)),
+        ("run", "Maria: I ran a half marathon last weekend!", (2023, 3, 12)),
+        ("pottery", "Maria: I went to my first pottery class on Saturday.", (2023, 6, 3)),
+        ("hike", "Maria: We went hiking in the Alps, it was great.", (2023, 8, 15)),
+    ]
+    vectors = embedder.embed([text for _, text, _ in rows])
+    return [
+        Note(id_, text, vector, datetime(*day), {"speaker": text.split(":")[0]},
+             extract_attributes(text).keywords, extract_entities(text))
+        for (id_, text, day), vector in zip(rows, vectors, strict=True)
+    ]
+
+
+@pytest.fixture(scope="module")
+def retriever(embedder) -> HybridRetriever:
+    retriever = HybridRetriever(embedder.dim)
+    retriever.add(hybrid_notes(embedder))
+    return retriever
+
+
+def test_hybrid_bridges_from_the_top_hit_through_a_shared_entity(embedder):
+    retriever = HybridRetriever(embedder.dim, HybridConfig(seeds=1))
+    retriever.add(hybrid_notes(embedder))
+    query = "What city does the person who adopted a beagle live in?"
+    hits = retriever.search(query, embedder.embed_one(query), k=3)
+    assert hits[0].id == "pet"
+    home = next(hit for hit in hits if hit.id == "home")
+    assert home.why["graph"]["path"] == ["pet", "entity:tom", "home"]
+
+
+def test_hybrid_keeps_to_the_month_the_query_names(retriever, embedder):
+    query = "What did Maria do in March 2023?"
+    hits = retriever.search(query, embedder.embed_one(query), k=5)
+    assert {hit.id for hit in hits} <= {"pet", "cat", "run"}
+    assert hits[0].id == "run"
+
+
+def test_hybrid_ignores_a_named_month_with_no_notes(retriever, embedder):
+    query = "What did Maria do in May 1999?"
+    assert retriever.search(query, embedder.embed_one(query), k=3)
+
+
+def test_hybrid_applies_metadata_and_explicit_time_filters(retriever, embedder):
+    query = "What did Maria do?"
+    vector = embedder.embed_one(query)
+    hits = retriever.search(query, vector, k=8, filters={"speaker": "Ana"})
+    assert {hit.id for hit in hits} == {"ana", "cat"}
+    hits = retriever.search(query, vector, k=8, filters={"since": datetime(2023, 6, 1)})
+    assert {hit.id for hit in hits} == {"pottery", "hike"}
+
+
+def test_hybrid_never_returns_removed_notes(embedder):
+    retriever = HybridRetriever(embedder.dim)
+    retriever.add(hybrid_notes(embedder))
+    retriever.remove(["pet", "home"])
+    query = "What city does the person who adopted a beagle live in?"
+    hits = retriever.search(query, embedder.embed_one(query), k=8)
+    assert {"pet", "home"}.isdisjoint(hit.id for hit in hits) and len(retriever) == 6
+    assert HybridRetriever(embedder.dim).search(query, embedder.embed_one(query), 5) == []
+
+
+def test_time_range_in_reads_days_months_and_years():
+    assert time_range_in("What happened on 2023-03-04?") == (datetime(2023, 3, 4),
+                                                            datetime(2023, 3, 5))
+    assert time_range_in("What did she do in December 2022?") == (datetime(2022, 12, 1),
+                                                                 datetime(2023, 1, 1))
+    assert time_range_in("Where did he travel in 2021?") == (datetime(2021, 1, 1),
+                                                            datetime(2022, 1, 1))
+    assert time_range_in("Where does Tom live?") is None
