@@ -106,7 +106,7 @@ def distill(
         train_seconds=time.time() - started,
         config=_config_summary(config),
     )
-    return AdapterArtifact(metadata=metadata, peft_config=_peft_config_dict(config), state_dict=state)
+    return AdapterArtifact(metadata, peft_config=_peft_config_dict(config), state_dict=state)
 
 
 @contextmanager
