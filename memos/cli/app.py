@@ -10,7 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from memos import __version__
-from memos.cli import cubes, jobs, memories, serve, stats, users
+from memos.cli import adapters, cubes, jobs, kv, memories, serve, stats, users
 from memos.cli.context import Connection
 from memos.cli.errors import describe
 
@@ -66,7 +66,8 @@ def root(
     ctx.call_on_close(ctx.obj.close)
 
 
-for group in (users.users_app, users.keys_app, cubes.app, memories.app, jobs.app):
+for group in (users.users_app, users.keys_app, cubes.app, memories.app, kv.app, adapters.app,
+              jobs.app):
     app.add_typer(group)
 app.command("serve")(serve.serve)
 app.command("stats")(stats.stats)

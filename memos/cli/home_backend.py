@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from memos.auth import KeyStore
@@ -70,3 +71,35 @@ class HomeBackend(Backend):
     def cancel_job(self, job_id: str) -> dict:
         """Cancel a job."""
         return as_dict(self.mos.scheduler.jobs.cancel(job_id))
+
+    def kv_entries(self, cube_id: str | None) -> list[dict]:
+        """Cached KV chunks (of one cube's notes, or all), most recently used first."""
+        return as_dict(self.mos.activation.entries(cube_id))
+
+    def kv_stats(self) -> dict:
+        """Hits, misses, bytes and evictions per tier of this process's cache."""
+        return as_dict(self.mos.activation.stats())
+
+    def warm(self, cube_id: str, item_ids: Sequence[str]) -> int:
+        """Precompute the KV of these notes; returns how many were warmed."""
+        return self.mos.warm_memories(cube_id, item_ids)
+
+    def kv_evict(self, key: str) -> None:
+        """Drop a cached chunk from every tier, its file included."""
+        self.mos.activation.evict(key)
+
+    def list_adapters(self, cube_id: str) -> list[dict]:
+        """A cube's adapters, newest first."""
+        return as_dict(self.mos.adapters.list(cube_id))
+
+    def distill(self, cube_id: str, item_ids: Sequence[str], steps: int | None,
+                progress: Callable[[int, int, float], None] | None) -> dict:
+        """Train the cube's LoRA adapter from its notes (blocking)."""
+        from memos.parametric import DistillConfig
+
+        config = DistillConfig(steps=steps) if steps else None
+        return as_dict(self.mos.distill(cube_id, list(item_ids) or None, config, progress))
+
+    def delete_adapter(self, adapter_id: str) -> None:
+        """Unload and remove an adapter."""
+        self.mos.adapters.delete(adapter_id)

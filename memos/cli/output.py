@@ -31,7 +31,7 @@ def print_table(rows: Sequence[dict], columns: Sequence[Column], title: str | No
     if not rows:
         typer.echo(empty)
         return
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False)
     for key, header in columns:
         table.add_column(header, no_wrap=key not in WRAPPING, overflow="fold")
     for row in rows:

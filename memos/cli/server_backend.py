@@ -76,6 +76,34 @@ class ServerBackend(Backend):
         """Jobs are not served over HTTP (yet)."""
         raise _home_only("jobs")
 
+    def kv_entries(self, cube_id: str | None) -> list[dict]:
+        """The KV cache is not served over HTTP (yet)."""
+        raise _home_only("KV cache")
+
+    def kv_stats(self) -> dict:
+        """The KV cache is not served over HTTP (yet)."""
+        raise _home_only("KV cache")
+
+    def warm(self, cube_id: str, item_ids) -> int:
+        """The KV cache is not served over HTTP (yet)."""
+        raise _home_only("KV cache")
+
+    def kv_evict(self, key: str) -> None:
+        """The KV cache is not served over HTTP (yet)."""
+        raise _home_only("KV cache")
+
+    def list_adapters(self, cube_id: str) -> list[dict]:
+        """Adapters are not served over HTTP (yet)."""
+        raise _home_only("adapter")
+
+    def distill(self, cube_id: str, item_ids, steps, progress) -> dict:
+        """Adapters are not served over HTTP (yet)."""
+        raise _home_only("adapter")
+
+    def delete_adapter(self, adapter_id: str) -> None:
+        """Adapters are not served over HTTP (yet)."""
+        raise _home_only("adapter")
+
     def _get(self, path: str, params: dict | None = None):
         response = self.http.get(path, params=params)
         raise_for_error(response)

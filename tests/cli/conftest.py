@@ -29,11 +29,13 @@ class Cli:
 
     connection: list[str]
     mode: str
+    env: dict[str, str] = field(default_factory=dict)
     runner: CliRunner = field(default_factory=CliRunner)
 
     def run(self, *args: str, input: str | None = None) -> Result:
         """The result of ``memos <connection> <args>``."""
-        return self.runner.invoke(app, [*self.connection, *args], input=input)
+        return self.runner.invoke(app, [*self.connection, *args], input=input, env=self.env,
+                                  prog_name="memos")
 
     def ok(self, *args: str, input: str | None = None) -> Result:
         """Like ``run``, asserting exit code 0."""
