@@ -126,6 +126,10 @@ class ChunkCache:
             if not self._store.remove(key):
                 raise NotFound(f"no cached chunk {key}")
 
+    def file_path(self, key: str) -> Path:
+        """Where the entry's file lives (or would live) on disk."""
+        return self._store.disk.path(key)
+
     def __contains__(self, key: str) -> bool:
         with self._lock:
             return key in self._store.info

@@ -186,7 +186,7 @@ def disk_load_rows(caches, chunk_ids, fingerprint, device) -> list[str]:
     rows = []
     for method in ("chunks", "int8", "int4"):
         cache = caches[method]
-        path = cache._store.disk.path(cache.key_for(chunk_ids))
+        path = cache.file_path(cache.key_for(chunk_ids))
         start = time.perf_counter()
         for _ in range(5):
             payload = path.read_bytes()
