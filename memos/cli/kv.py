@@ -23,7 +23,7 @@ SEARCHABLE = ["created", "activated", "frozen"]
 KEY_SHOWN = 16  # key prefix shown in tables; commands accept any unique prefix
 ENTRY_COLUMNS = [("key", "key"), ("cube", "cube"), ("item_id", "item id"),
                  ("tokens", "tokens"), ("size", "size"), ("tier", "tier"),
-                 ("pinned", "pinned"), ("hits", "hits")]
+                 ("hits", "hits")]
 TIER_COLUMNS = [("tier", "tier"), ("entries", "entries"), ("size", "size"),
                 ("budget", "budget"), ("hits", "hits"), ("evictions", "evictions")]
 
