@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.limits import MIB, BodyLimit
 from api.metrics import MetricsMiddleware, RequestMetrics
-from api.routes import chat, cubes, health, memories, search, users
+from api.routes import adapters, chat, cubes, health, jobs, kv, memories, search, users
 from memos import __version__
 from memos.auth import ADMIN_KEY_FILE, KeyStore
 from memos.kernel import MemOS
@@ -29,7 +29,7 @@ def create_app(mos: MemOS, settings: Settings, *, keys: KeyStore | None = None) 
                   description="A memory OS for LLM agents: cubes of memories, search and chat.")
     app.state.mos, app.state.keys, app.state.settings = mos, keys, settings
     app.state.metrics = RequestMetrics()
-    for module in (users, cubes, memories, search, chat):
+    for module in (users, cubes, memories, search, chat, kv, adapters, jobs):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(health.router)
     install_error_handlers(app)
@@ -41,9 +41,11 @@ def create_app(mos: MemOS, settings: Settings, *, keys: KeyStore | None = None) 
 
 @asynccontextmanager
 async def _load_models(app: FastAPI):
-    mos = app.state.mos
+    mos, settings = app.state.mos, app.state.settings
     await run_in_threadpool(lambda: (mos.engine, mos.embedder))
+    mos.scheduler.start(settings.workers)
     yield
+    mos.scheduler.stop()
 
 
 def _announce(secret: str | None, mos: MemOS) -> None:

@@ -8,6 +8,8 @@ from collections import defaultdict
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from memos.scheduler import JobState
+
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
@@ -104,3 +106,20 @@ def _labels(**labels: str) -> str:
 
 def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def kernel_metrics(mos) -> list[str]:
+    """KV cache hits, bytes and entries per tier, and scheduler jobs by state."""
+    stats = mos.activation.stats()
+    tiers = stats["tiers"]
+    lines = []
+    for field, help_text in (("hits", "KV chunk cache hits per tier."),
+                             ("evictions", "KV chunks evicted per tier."),
+                             ("bytes", "Bytes of KV held per tier."),
+                             ("entries", "KV chunks held per tier.")):
+        values = {(("tier", name),): tier.get(field, 0) for name, tier in tiers.items()}
+        lines += gauge(f"memos_kv_{field}", help_text, values)
+    lines += gauge("memos_kv_misses", "KV chunk cache misses.", {(): stats["misses"]})
+    jobs = mos.scheduler.jobs
+    counts = {(("state", state.value),): jobs.list(state.value, limit=1)[1] for state in JobState}
+    return lines + gauge("memos_jobs", "Scheduler jobs by state.", counts)

@@ -159,13 +159,16 @@ class MemCube:
                tags: Sequence[str] = (), metadata: dict | None = None,
                event_after: datetime | None = None, event_before: datetime | None = None,
                written_after: datetime | None = None, written_before: datetime | None = None,
-               expand_graph: bool = True) -> list[SearchHit]:
-        """Hybrid search (dense + lexical + graph), best first; each hit says why."""
+               expand_graph: bool = True, vector: np.ndarray | None = None) -> list[SearchHit]:
+        """Hybrid search (dense + lexical + graph), best first; each hit says why.
+
+        ``vector`` is the query's embedding when the caller already has it (multi-cube search).
+        """
         if not query or not query.strip():
             raise InvalidInput("query must not be empty")
         filters = SearchFilters(include_states(states), tuple(tags), metadata or {},
                                 event_after, event_before, written_after, written_before)
-        vector = self._embedder.embed_one(query)
+        vector = self._embedder.embed_one(query) if vector is None else vector
         hits = self._index.search(query, vector, check_k(k), filters, self._items.get_many,
                                   expand_graph=expand_graph)
         self._items.touch([hit.item.id for hit in hits], retrieved=True)

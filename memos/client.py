@@ -95,6 +95,14 @@ def reply_from_json(data: Mapping):
                      stats=stats, finish_reason=data["finish_reason"])
 
 
+def job_from_json(data: Mapping):
+    """A scheduler Job from its API form."""
+    from memos.scheduler import Job, JobState
+
+    times = {name: _when(data[name]) for name in ("created_at", "updated_at", "run_after")}
+    return Job(**{**data, **times, "state": JobState(data["state"])})
+
+
 def _items(data: Mapping) -> list[MemoryItem]:
     return [item_from_json(d) for d in data["data"]]
 
@@ -337,8 +345,51 @@ class Client:
     def import_cube(self, path: str | Path) -> RemoteCube:
         """Upload an archive; the cube is recreated, owned by this user."""
         response = self._http.post("/v1/cubes/import", content=Path(path).read_bytes(),
-                                   headers={"Content-Type": "application/zip"})
+                                   headers={"Content-Type": "application/octet-stream"})
         return RemoteCube(self, _parse(_Call("POST", "", parse=cube_from_json), response))
+
+    def distill(self, cube_id: str, item_ids: Sequence[str] | None = None, **options) -> dict:
+        """Train the cube's LoRA adapter (blocks until trained); the adapter's fields."""
+        body = {"item_ids": item_ids, **options}
+        return self.run(_Call("POST", f"/v1/cubes/{cube_id}/adapters", json=body))
+
+    def list_adapters(self, cube_id: str) -> list[dict]:
+        """A cube's adapters, newest first."""
+        return self.run(_Call("GET", f"/v1/cubes/{cube_id}/adapters"))["data"]
+
+    def delete_adapter(self, cube_id: str, adapter_id: str) -> None:
+        """Remove one of the cube's adapters."""
+        self.run(_Call("DELETE", f"/v1/cubes/{cube_id}/adapters/{adapter_id}"))
+
+    def kv_stats(self) -> dict:
+        """Hits, misses, bytes and evictions per tier of the KV chunk cache."""
+        return self.run(_Call("GET", "/v1/kv/stats"))
+
+    def kv_entries(self, cube_id: str) -> list[dict]:
+        """The cached chunks of a cube's memories."""
+        return self.run(_Call("GET", f"/v1/cubes/{cube_id}/kv"))["data"]
+
+    def warm(self, cube_id: str, item_ids: Sequence[str]) -> int:
+        """Precompute the KV of some memories' chunks; how many were warmed."""
+        body = {"item_ids": list(item_ids)}
+        return self.run(_Call("POST", f"/v1/cubes/{cube_id}/kv/warm", json=body))["warmed"]
+
+    def list_jobs(self, cube_id: str | None = None, state: str | None = None,
+                  kind: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list, int]:
+        """A page of jobs (newest first) and how many match in all."""
+        params = {k: v for k, v in {"cube_id": cube_id, "state": state, "kind": kind,
+                                    "limit": limit, "offset": offset}.items() if v is not None}
+        call = _Call("GET", "/v1/jobs", params=params,
+                     parse=lambda d: ([job_from_json(j) for j in d["data"]], d["count"]))
+        return self.run(call)
+
+    def get_job(self, job_id: str):
+        """One job."""
+        return self.run(_Call("GET", f"/v1/jobs/{job_id}", parse=job_from_json))
+
+    def cancel_job(self, job_id: str):
+        """Cancel a job."""
+        return self.run(_Call("POST", f"/v1/jobs/{job_id}/cancel", parse=job_from_json))
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -141,9 +141,11 @@ class MemOS:
         """Search several readable cubes at once; hits merged by score."""
         check_k(k)
         ids = cube_ids if cube_ids else [c.id for c in self.list_cubes(user)]
+        cubes = [self.get_cube(cube_id, user) for cube_id in dict.fromkeys(ids)]
+        vector = self.embedder.embed_one(query) if cubes and query and query.strip() else None
         hits = []
-        for cube_id in dict.fromkeys(ids):
-            hits.extend(self.get_cube(cube_id, user).search(query, k, **filters))
+        for cube in cubes:  # the query is embedded once, not once per cube
+            hits.extend(cube.search(query, k, vector=vector, **filters))
         return sorted(hits, key=lambda hit: -hit.score)[:k]
 
     @property

@@ -21,7 +21,7 @@ from api.schemas.cubes import (
 )
 
 router = APIRouter(prefix=f"{V1}/cubes", tags=["cubes"])
-ARCHIVE_TYPE = "application/zip"
+ARCHIVE_TYPE = "application/octet-stream"
 
 
 def _public(info) -> CubePublic:

@@ -7,6 +7,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from api.deps import MosDep
+from api.metrics import kernel_metrics
 from memos import __version__
 
 router = APIRouter(tags=["service"])
@@ -36,8 +37,8 @@ def health(mos: MosDep):
 @router.get("/metrics", response_class=PlainTextResponse, responses={
     200: {"content": {"text/plain": {"schema": {"type": "string"}}},
           "description": "Prometheus text format."}})
-def metrics(request: Request):
-    """Request counts and latencies in the Prometheus text format."""
-    lines = request.app.state.metrics.render()
+def metrics(request: Request, mos: MosDep):
+    """Request counts and latencies, KV cache use per tier and job counts (Prometheus text)."""
+    lines = request.app.state.metrics.render() + kernel_metrics(mos)
     return PlainTextResponse("\n".join(lines) + "\n",
                              media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -54,7 +54,8 @@ def free_port() -> int:
 
 def start_server(home: Path, engine, embedder, admin_key: str | None = ADMIN_KEY) -> LiveServer:
     """Serve a fresh MemOS home on a free loopback port; returns once it accepts requests."""
-    settings = Settings(home=home, admin_key=admin_key, host="127.0.0.1", port=free_port())
+    settings = Settings(home=home, admin_key=admin_key, host="127.0.0.1", port=free_port(),
+                        workers=0)  # jobs stay pending unless a test runs them
     mos = MemOS(settings=settings, engine=engine, embedder=embedder)
     config = uvicorn.Config(create_app(mos, settings), host=settings.host, port=settings.port,
                             log_level="warning", lifespan="on")

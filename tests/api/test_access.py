@@ -29,6 +29,11 @@ ROUTES = [
     ("GET", "/v1/cubes/{cube}/memories/{item}/as-of?at=2030-01-01T00:00:00Z", None),
     ("POST", "/v1/cubes/{cube}/search", {"query": "anything"}),
     ("POST", "/v1/search", {"query": "anything", "cube_ids": ["{cube}"]}),
+    ("GET", "/v1/cubes/{cube}/kv", None),
+    ("POST", "/v1/cubes/{cube}/kv/warm", {"item_ids": ["{item}"]}),
+    ("GET", "/v1/cubes/{cube}/adapters", None),
+    ("POST", "/v1/cubes/{cube}/adapters", {"steps": 1}),
+    ("DELETE", "/v1/cubes/{cube}/adapters/{adapter}", None),
     ("POST", "/v1/chat", {**CHAT, "cube_ids": ["{cube}"]}),
     ("POST", "/v1/chat/stream", {**CHAT, "cube_ids": ["{cube}"]}),
 ]
@@ -50,7 +55,7 @@ def target(alice, admin):
 
 def _request(http, route, cube, item):
     method, path, body = route
-    fill = {"cube": cube.id, "item": item.id, "user": "bob"}
+    fill = {"cube": cube.id, "item": item.id, "adapter": item.id, "user": "bob"}
     path = path.format(**fill)
     if body is not None:
         body = _filled(body, fill)
@@ -103,7 +108,8 @@ def test_the_route_table_covers_every_cube_scoped_route(live):
     scoped = {(method.upper(), path) for path, ops in paths.items() for method in ops
               if "{cube_id}" in path}
     table = {(m, p.split("?")[0].replace("{cube}", "{cube_id}").replace("{item}", "{item_id}")
-              .replace("{user}", "{user_id}")) for m, p, _ in ROUTES}
+              .replace("{user}", "{user_id}").replace("{adapter}", "{adapter_id}"))
+             for m, p, _ in ROUTES}
     assert scoped <= table
 
 

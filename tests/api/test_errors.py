@@ -79,7 +79,7 @@ def test_deeply_nested_metadata_is_a_4xx(http, cube):
 
 def test_garbage_archive_import_is_400(http):
     response = http.post("/v1/cubes/import", content=b"this is not a zip file",
-                         headers={"Content-Type": "application/zip"})
+                         headers={"Content-Type": "application/octet-stream"})
     _error(response, 400, "invalid_input")
 
 

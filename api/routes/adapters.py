@@ -1,0 +1,41 @@
+"""Parametric memory: distil a cube's notes into a LoRA adapter, list and delete adapters."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+
+from api.deps import CurrentUser, MosDep, ReadableCube, WritableCube
+from api.routes import V1
+from api.schemas.system import AdapterCreate, AdapterPublic, AdaptersPublic
+from storage.errors import NotFound
+
+router = APIRouter(prefix=V1 + "/cubes/{cube_id}/adapters", tags=["adapters"])
+AdapterId = Annotated[str, Path(min_length=1, max_length=64, description="An adapter's id.")]
+
+
+@router.post("", status_code=201, response_model=AdapterPublic)
+def distill(body: AdapterCreate, cube: WritableCube, mos: MosDep, caller: CurrentUser):
+    """Train the cube's LoRA adapter from its notes (blocks until trained)."""
+    from memos.parametric import DistillConfig  # pulls in peft; only when asked to train
+
+    options = body.model_dump(exclude_none=True, exclude={"item_ids"})
+    info = mos.distill(cube.id, body.item_ids, DistillConfig(**options), user=caller.user_id)
+    return AdapterPublic.model_validate(info.to_dict())
+
+
+@router.get("", response_model=AdaptersPublic)
+def list_adapters(cube: ReadableCube, mos: MosDep):
+    """A cube's adapters, newest first, each saying whether it is stale."""
+    adapters = [AdapterPublic.model_validate(a.to_dict()) for a in mos.adapters.list(cube.id)]
+    return AdaptersPublic(data=adapters, count=len(adapters))
+
+
+@router.delete("/{adapter_id}", status_code=204)
+def delete_adapter(adapter_id: AdapterId, cube: WritableCube, mos: MosDep) -> Response:
+    """Unload and remove one of the cube's adapters."""
+    if adapter_id not in {a.id for a in mos.adapters.list(cube.id)}:
+        raise NotFound(f"no adapter {adapter_id!r} in cube {cube.id!r}")
+    mos.adapters.delete(adapter_id)
+    return Response(status_code=204)

@@ -1,0 +1,57 @@
+"""Activation memory: cached KV chunks, their stats, warming, pinning and eviction."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from api.deps import AdminUser, CurrentUser, MosDep, ReadableCube, WritableCube
+from api.routes import V1
+from api.schemas.system import KvEntriesPublic, KvEntryPublic, KvPin, KvWarm, KvWarmed
+
+router = APIRouter(prefix=V1, tags=["activation cache"])
+Key = Annotated[str, Path(min_length=1, max_length=64, description="A cached chunk's key.")]
+
+
+def _entries(rows: list[dict]) -> KvEntriesPublic:
+    return KvEntriesPublic(data=[KvEntryPublic.model_validate(r) for r in rows], count=len(rows))
+
+
+@router.get("/kv/stats")
+def kv_stats(mos: MosDep, _: CurrentUser) -> dict:
+    """Hits, misses, evictions and bytes per tier of the KV chunk cache."""
+    return mos.activation.stats()
+
+
+@router.get("/kv/entries", response_model=KvEntriesPublic)
+def kv_entries(mos: MosDep, _: AdminUser,
+               cube_id: Annotated[str | None, Query(max_length=64)] = None):
+    """Every cached chunk, or one cube's (admin only)."""
+    return _entries(mos.activation.entries(cube_id))
+
+
+@router.get("/cubes/{cube_id}/kv", response_model=KvEntriesPublic)
+def cube_kv_entries(cube: ReadableCube, mos: MosDep):
+    """The cached chunks of one cube's memories."""
+    return _entries(mos.activation.entries(cube.id))
+
+
+@router.post("/cubes/{cube_id}/kv/warm", response_model=KvWarmed)
+def warm(body: KvWarm, cube: WritableCube, mos: MosDep, caller: CurrentUser):
+    """Precompute the KV of some memories' prompt chunks."""
+    return KvWarmed(warmed=mos.warm_memories(cube.id, body.item_ids, caller.user_id))
+
+
+@router.put("/kv/entries/{key}/pin", status_code=204)
+def pin(key: Key, body: KvPin, mos: MosDep, _: AdminUser) -> Response:
+    """Keep a chunk out of eviction, or release it (admin only)."""
+    mos.activation.pin(key, body.pinned)
+    return Response(status_code=204)
+
+
+@router.delete("/kv/entries/{key}", status_code=204)
+def evict(key: Key, mos: MosDep, _: AdminUser) -> Response:
+    """Drop a chunk from every tier (admin only)."""
+    mos.activation.evict(key)
+    return Response(status_code=204)
