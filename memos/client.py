@@ -92,7 +92,8 @@ def reply_from_json(data: Mapping):
     known = {f.name for f in dataclasses.fields(GenerationStats)}
     stats = GenerationStats(**{k: v for k, v in data["stats"].items() if k in known})
     return ChatReply(text=data["text"], memories=[hit_from_json(h) for h in data["memories"]],
-                     stats=stats, finish_reason=data["finish_reason"])
+                     stats=stats, finish_reason=data["finish_reason"],
+                     adapters=list(data.get("adapters", [])))
 
 
 def job_from_json(data: Mapping):

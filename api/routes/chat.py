@@ -23,7 +23,8 @@ def reply_public(reply) -> ChatReplyPublic:
     """The response form of a ChatReply."""
     return ChatReplyPublic(
         text=reply.text, memories=[HitPublic.model_validate(h.to_dict()) for h in reply.memories],
-        stats=reply.stats.as_dict(), finish_reason=reply.finish_reason)
+        stats=reply.stats.as_dict(), finish_reason=reply.finish_reason,
+        adapters=list(getattr(reply, "adapters", [])))
 
 
 def _chat_args(body: ChatRequest, caller) -> tuple[list[dict], dict]:

@@ -26,12 +26,17 @@ class ChatRequest(Strict):
     cube_ids: Annotated[list[Identifier], Field(max_length=32)] | None = None
     k: Annotated[int, Field(ge=0, le=50, description="Memories to retrieve.")] = 5
     memory_kinds: Annotated[list[MemoryKind], Field(max_length=3)] | None = None
+    memory_token_budget: Annotated[int, Field(ge=0, le=6000,
+                                              description="Prompt tokens for memories.")] = 1024
     max_new_tokens: Annotated[int, Field(ge=1, le=1024)] = 128
     temperature: Annotated[float, Field(ge=0.0, le=2.0, allow_inf_nan=False)] = 0.0
+    top_p: Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)] = 1.0
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
     stop: Annotated[list[Annotated[str, Field(min_length=1, max_length=32)]],
                     Field(max_length=4)] = Field(default_factory=list)
     session_id: Annotated[str, Field(max_length=128)] | None = None
-    write_back: bool = Field(default=False, description="Store the exchange as a memory.")
+    write_back: bool = Field(default=False, description="Store the user's turn as a memory.")
+    write_back_reply: bool = Field(default=False, description="Store the reply as well.")
 
     def as_kwargs(self) -> dict:
         """Keyword arguments of ``MemOS.chat``."""
@@ -49,3 +54,4 @@ class ChatReplyPublic(Public):
     memories: list[HitPublic]
     stats: dict
     finish_reason: str
+    adapters: list[str] = Field(default_factory=list, description="Adapters attached.")
