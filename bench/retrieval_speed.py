@@ -7,12 +7,14 @@ Texts are turns from bench/retrieval_data.py (several seeds). Throughput is meas
 extraction and HybridRetriever.add. Indexes larger than that reuse the embedded texts with
 synthesised vectors (the embedded ones plus small Gaussian noise, renormalised); the output
 says how many of each. Latency is per query: VectorIndex.search alone, HybridRetriever.search
-with a precomputed query vector, and the same including embedding the query.
+with a precomputed query vector (wall, and CPU time of the searching thread, which other
+processes on a shared machine disturb less), and the same including embedding the query.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from datetime import datetime
 
@@ -98,26 +100,27 @@ def percentiles(seconds: list[float]) -> str:
 
 
 def latency(retriever: HybridRetriever, embedder: Embedder, questions, vectors) -> dict[str, str]:
-    """p50 / p99 milliseconds of the three search paths over the given questions."""
+    """p50 / p99 milliseconds (wall, and CPU of this thread) of the three search paths."""
     retriever.search(questions[0], vectors[0], 10)  # lazy BM25 rebuild happens here, once
-    dense = timings(lambda i: retriever.vector_index.search(vectors[i], 10), len(questions))
-    hybrid = timings(lambda i: retriever.search(questions[i], vectors[i], 10), len(questions))
-    embedded = timings(
-        lambda i: retriever.search(questions[i], embedder.embed_one(questions[i]), 10),
-        len(questions),
+    count = len(questions)
+    dense, _ = timings(lambda i: retriever.vector_index.search(vectors[i], 10), count)
+    hybrid, hybrid_cpu = timings(lambda i: retriever.search(questions[i], vectors[i], 10), count)
+    embedded, _ = timings(
+        lambda i: retriever.search(questions[i], embedder.embed_one(questions[i]), 10), count
     )
     return {"dense": percentiles(dense), "hybrid": percentiles(hybrid),
-            "embedded": percentiles(embedded)}
+            "hybrid_cpu": percentiles(hybrid_cpu), "embedded": percentiles(embedded)}
 
 
-def timings(call, count: int) -> list[float]:
-    """Wall seconds of call(0) … call(count - 1)."""
-    seconds = []
+def timings(call, count: int) -> tuple[list[float], list[float]]:
+    """Wall and thread-CPU seconds of call(0) … call(count - 1)."""
+    wall, cpu = [], []
     for i in range(count):
-        began = time.perf_counter()
+        began, cpu_began = time.perf_counter(), time.thread_time()
         call(i)
-        seconds.append(time.perf_counter() - began)
-    return seconds
+        wall.append(time.perf_counter() - began)
+        cpu.append(time.thread_time() - cpu_began)
+    return wall, cpu
 
 
 def main() -> None:
@@ -132,7 +135,8 @@ def main() -> None:
     questions = questions[: args.queries]
     faiss.omp_set_num_threads(1)  # one query at a time: OpenMP only adds wake-up latency
     embedder = Embedder.load(device="cpu")
-    print(f"torch threads: {torch.get_num_threads()}; embedder: {embedder.name}")
+    print(f"torch threads: {torch.get_num_threads()}; embedder: {embedder.name}; "
+          f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     began, cpu_began = time.perf_counter(), time.process_time()
     retriever, vectors, spent = bulk_add(embedder, texts, times)
     total, cpu = time.perf_counter() - began, time.process_time() - cpu_began
@@ -142,15 +146,15 @@ def main() -> None:
           f"process CPU {cpu:.1f} s = {len(texts) / cpu:.0f} notes per CPU-second")
     query_vectors = embedder.embed(questions)
     print("| notes | embedded / synthesised | index | build s | VectorIndex p50/p99 ms "
-          "| hybrid p50/p99 ms | hybrid + query embedding p50/p99 ms |")
-    print("|---|---|---|---|---|---|---|")
+          "| hybrid p50/p99 ms | hybrid CPU p50/p99 ms | hybrid + query embedding p50/p99 ms |")
+    print("|---|---|---|---|---|---|---|---|")
     for size in sorted(args.sizes):
         build = grow(retriever, texts, times, vectors, size, rng)
         row = latency(retriever, embedder, questions, query_vectors)
         mode = "HNSW" if retriever.vector_index.is_hnsw else "flat"
         real = min(size, len(texts))
         print(f"| {size:,} | {real:,} / {size - real:,} | {mode} | {build:.1f} | {row['dense']} "
-              f"| {row['hybrid']} | {row['embedded']} |", flush=True)
+              f"| {row['hybrid']} | {row['hybrid_cpu']} | {row['embedded']} |", flush=True)
 
 
 if __name__ == "__main__":

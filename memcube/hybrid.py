@@ -62,7 +62,7 @@ class HybridConfig:
     hops: int = 2  # note → entity → note
     decay: float = 0.5
     graph_limit: int = 100
-    max_entity_notes: int = 256  # an entity stops gaining links past this many notes
+    max_entity_notes: int = 128  # an entity stops gaining links past this many notes
     topic_boost: float = 1.0  # bridged notes sharing a topic tag with the query
     lexical_mix: float = 0.5  # bridged notes: weight of their BM25 match to the query
     residual_mix: float = 0.5  # bridged notes: share of similarity to the query's residual
@@ -94,7 +94,9 @@ class HybridRetriever:
         self._notes: dict[str, Note] = {}
         self._seq_of: dict[str, int] = {}
         self._id_of: dict[int, str] = {}
-        self._timeline: list[tuple[datetime, str]] = []
+        self._timeline: list[tuple[datetime, str]] = []  # sorted by event time
+        self._timeline_ids: list[str] = []  # the ids of _timeline, for slicing
+        self._timeline_seqs: list[int] = []  # and their index sequence numbers
         self._entity_notes: Counter[str] = Counter()
         self._next_seq = 0
         self._lock = threading.RLock()
@@ -167,34 +169,43 @@ class HybridRetriever:
         since, until = filters.get("since"), filters.get("until")
         window = (since, until) if since or until else time_range_in(query_text)
         equal = {key: value for key, value in filters.items() if key not in ("since", "until")}
-        members = None
-        if window is not None:
-            members = self._in_window(*window)
-            if not members and not (since or until):
-                window, members = None, None  # the query's date matches nothing: ignore it
-        return _Admission(self._notes, equal, members)
+        if window is None:
+            return _Admission(self._notes, equal, None)
+        low, high = self._window_bounds(*window)
+        if low == high and not (since or until):
+            return _Admission(self._notes, equal, None)  # the query's date matches nothing
+        return _Admission(self._notes, equal, set(self._timeline_ids[low:high]),
+                          self._timeline_ids[low:high], self._timeline_seqs[low:high])
 
-    def _in_window(self, start: datetime | None, end: datetime | None) -> set[str]:
+    def _window_bounds(self, start: datetime | None, end: datetime | None) -> tuple[int, int]:
         low = bisect.bisect_left(self._timeline, (_naive(start or datetime.min), ""))
         high = bisect.bisect_left(self._timeline, (_naive(end or datetime.max), ""))
-        return {note_id for _, note_id in self._timeline[low:high]}
+        return low, high
 
     # the three sources
 
     def _dense(self, query_vector: np.ndarray, admits: _Admission) -> list[tuple[str, float]]:
         pool = self.config.pool
         if admits.members is not None and len(admits.members) <= self.config.brute_force_window:
-            ids = [i for i in admits.members if admits(i)]
-            return self._exact(query_vector, ids)[:pool]
+            if admits.equal:
+                ids = [i for i in admits.window_ids if admits(i)]
+                return self._exact(query_vector, ids, limit=pool)
+            return self._exact(query_vector, admits.window_ids, pool, admits.window_seqs)
         found = self._vectors.search(query_vector, pool if admits.open else 8 * pool)
         return [(self._id_of[s], score) for s, score in found if admits(self._id_of[s])][:pool]
 
-    def _exact(self, query_vector: np.ndarray, ids: Sequence[str]) -> list[tuple[str, float]]:
+    def _exact(self, query_vector: np.ndarray, ids: Sequence[str], limit: int | None = None,
+               seqs: Sequence[int] | None = None) -> list[tuple[str, float]]:
+        """Exact similarities of `ids` to the query, best first, the best `limit` only."""
         if not ids:
             return []
-        matrix = self._vectors.vectors([self._seq_of[i] for i in ids])
-        scores = matrix @ np.asarray(query_vector, dtype=np.float32)
-        order = np.argsort(-scores, kind="stable")
+        matrix = self._vectors.vectors(seqs if seqs is not None else
+                                       [self._seq_of[i] for i in ids])
+        scores = _dot_rows(matrix, np.asarray(query_vector, dtype=np.float32))
+        order = np.arange(len(ids))
+        if limit is not None and limit < len(ids):
+            order = np.argpartition(-scores, limit - 1)[:limit]
+        order = order[np.argsort(-scores[order], kind="stable")]
         return [(ids[i], float(scores[i])) for i in order]
 
     def _lexical_ranking(self, query_text: str, admits: _Admission) -> list[tuple[str, float]]:
@@ -262,8 +273,9 @@ class HybridRetriever:
                 direction = self._vectors.vector(self._seq_of[seed])
             residuals[seed] = _reject(query, direction)
         mix = self.config.residual_mix
-        return {n: float(row @ ((1 - mix) * query + mix * residuals[o]))
-                for n, row, o in zip(nodes, matrix, origin, strict=True)}
+        targets = {o: (1 - mix) * query + mix * residual for o, residual in residuals.items()}
+        scores = _dot_rows(matrix, np.stack([targets[o] for o in origin]))
+        return dict(zip(nodes, scores.tolist(), strict=True))
 
     def _with_exact(self, query_vector, ranking, extra_ids) -> list[tuple[str, float]]:
         """The dense ranking, extended with exact similarities of notes it lacks."""
@@ -284,7 +296,11 @@ class HybridRetriever:
         self._seq_of[note.id] = seq
         self._id_of[seq] = note.id
         if note.event_time is not None:
-            bisect.insort(self._timeline, (_naive(note.event_time), note.id))
+            entry = (_naive(note.event_time), note.id)
+            at = bisect.bisect_left(self._timeline, entry)
+            self._timeline.insert(at, entry)
+            self._timeline_ids.insert(at, note.id)
+            self._timeline_seqs.insert(at, seq)
         self._graph.add_node(note.id)
         for node in _entity_nodes(note):
             self._entity_notes[node] += 1
@@ -296,7 +312,8 @@ class HybridRetriever:
         self._graph.remove_node(note.id)
         self._entity_notes.subtract(_entity_nodes(note))
         if note.event_time is not None:
-            self._timeline.remove((_naive(note.event_time), note.id))
+            at = bisect.bisect_left(self._timeline, (_naive(note.event_time), note.id))
+            del self._timeline[at], self._timeline_ids[at], self._timeline_seqs[at]
 
 
 def _entity_nodes(note: Note) -> list[str]:
@@ -312,6 +329,8 @@ class _Admission:
     notes: Mapping[str, Note]
     equal: Mapping[str, Any]
     members: set[str] | None
+    window_ids: list[str] = field(default_factory=list)  # the window in time order
+    window_seqs: list[int] = field(default_factory=list)
 
     @property
     def open(self) -> bool:
@@ -320,6 +339,8 @@ class _Admission:
     def __call__(self, note_id: str) -> bool:
         if self.members is not None and note_id not in self.members:
             return False
+        if not self.equal:
+            return True
         metadata = self.notes[note_id].metadata
         return all(metadata.get(key) == value for key, value in self.equal.items())
 
@@ -340,6 +361,17 @@ def time_range_in(text: str) -> tuple[datetime, datetime] | None:
         year = int(match[1])
         return datetime(year, 1, 1), datetime(year + 1, 1, 1)
     return None
+
+
+def _dot_rows(matrix: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Row-wise dot products with one vector or with a same-shaped matrix.
+
+    einsum, not `@`: a multi-threaded BLAS matrix-vector product spends milliseconds waking
+    its threads when cores are shared, for microseconds of work.
+    """
+    if other.ndim == 1:
+        return np.einsum("ij,j->i", matrix, other)
+    return np.einsum("ij,ij->i", matrix, other)
 
 
 def _reject(vector: np.ndarray, direction: np.ndarray) -> np.ndarray:

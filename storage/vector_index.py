@@ -102,10 +102,16 @@ class VectorIndex:
     def vectors(self, ids) -> np.ndarray:
         """Stored vectors of `ids`, one row each (KeyError if one is absent)."""
         with self._lock:
-            slots = np.fromiter((self._slot_of[int(i)] for i in ids), dtype=np.int64)
-            if len(slots) == 0:
+            if not self.is_hnsw:  # the flat index is keyed by id itself
+                wanted = np.asarray(ids, dtype=np.int64).ravel()
+                missing = [i for i in wanted.tolist() if i not in self._slot_of]
+                if missing:
+                    raise KeyError(missing[0])
+            else:
+                wanted = np.fromiter((self._slot_of[int(i)] for i in ids), dtype=np.int64)
+            if len(wanted) == 0:
                 return np.empty((0, self.dim), dtype=np.float32)
-            return self._index.reconstruct_batch(slots)
+            return self._index.reconstruct_batch(wanted)
 
     def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """The k nearest ids by inner product, best first."""
