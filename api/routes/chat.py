@@ -24,7 +24,7 @@ def reply_public(reply) -> ChatReplyPublic:
     return ChatReplyPublic(
         text=reply.text, memories=[HitPublic.model_validate(h.to_dict()) for h in reply.memories],
         stats=reply.stats.as_dict(), finish_reason=reply.finish_reason,
-        adapters=list(getattr(reply, "adapters", [])))
+        adapters=list(reply.adapters))
 
 
 def _chat_args(body: ChatRequest, caller) -> tuple[list[dict], dict]:
