@@ -7,7 +7,7 @@ import os
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -21,6 +21,7 @@ KEY_PREFIX = "memos_"
 ADMIN_USER = "admin"
 ADMIN_KEY_FILE = "admin.key"
 USER_ID_LIMIT = 64
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 @dataclass(slots=True)
@@ -131,7 +132,9 @@ class KeyStore:
             ).first()
             if row is None:
                 return None
-            row.last_used_at = self._clock.now()
+            now = self._clock.now()
+            if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+                row.last_used_at = now  # at most one write a minute per key, not per request
             user = session.get(UserRow, row.user_id)
             return Caller(user.id, bool(user.is_admin))
 
