@@ -125,22 +125,24 @@ def test_promote_parametric_plans_for_stable_used_cubes_and_stale_adapters(mos, 
     policy = PromoteParametricPolicy()
     settings = PromoteParametricSettings(min_notes=2, stable_s=3600, min_retrievals=2)
     alice = cube.add("Alice moved to Lisbon in May 2023.")
-    cube.add("Bob adopted a grey cat named Pixel.")
+    bob = cube.add("Bob adopted a grey cat named Pixel.")
     clock.advance(hours=2)
     assert policy.plan(mos, cube.id, settings, clock.now()) is None  # never used
     cube.search("Where does Alice live?", k=2)
     assert policy.plan(mos, cube.id, settings, clock.now()) == {"redistill": False}
-    add_adapter(mos, cube.id, clock.now())
+    add_adapter(mos, cube.id, clock.now(), {alice.id: alice.version, bob.id: bob.version})
     assert policy.plan(mos, cube.id, settings, clock.now()) is None  # up to date
-    clock.advance(minutes=1)
+    cube.add("Carol plays the cello.")
+    clock.advance(hours=2)
+    assert policy.plan(mos, cube.id, settings, clock.now()) is None  # new notes: not stale
     cube.update(alice.id, text="Alice moved to Porto in June 2024.")
     assert policy.plan(mos, cube.id, settings, clock.now()) is None  # not stable yet
     clock.advance(hours=2)
     assert policy.plan(mos, cube.id, settings, clock.now()) == {"redistill": True}
 
 
-def add_adapter(mos, cube_id: str, at) -> None:
+def add_adapter(mos, cube_id: str, at, items: dict[str, int]) -> None:
     """The row distillation leaves behind (written here: planning reads only SQL)."""
     with mos.database.session() as session:
         session.add(AdapterRow(id=uuid.uuid4().hex, cube_id=cube_id, fingerprint="f" * 64,
-                               path="adapter", items={}, steps=1, size=1, created_at=at))
+                               path="adapter", items=items, steps=1, size=1, created_at=at))

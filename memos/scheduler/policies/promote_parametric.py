@@ -25,14 +25,13 @@ class CubeShape:
 
     notes: int
     last_change: datetime | None
-    adapter_at: datetime | None
+    has_adapter: bool
     adapter_stale: bool
 
     @property
     def adapter_outdated(self) -> bool:
-        """No adapter, a stale one, or notes changed after the newest one was made."""
-        return (self.adapter_at is None or self.adapter_stale
-                or (self.last_change is not None and self.last_change > self.adapter_at))
+        """No adapter yet, or the newest one learned notes since edited or removed."""
+        return not self.has_adapter or self.adapter_stale
 
 
 class PromoteParametricPolicy(Policy):
@@ -50,11 +49,11 @@ class PromoteParametricPolicy(Policy):
         shape = cube_shape(mos, cube_id)
         if not _due(shape, settings, now):
             return None
-        if shape.adapter_at is None:
+        if not shape.has_adapter:
             since = now - timedelta(seconds=settings.window_s)
             if cube_retrievals(mos.database, cube_id, since) < settings.min_retrievals:
                 return None
-        return {"redistill": shape.adapter_at is not None}
+        return {"redistill": shape.has_adapter}
 
     def run(self, ctx: JobContext) -> dict:
         if not cube_shape(ctx.mos, ctx.job.cube_id).adapter_outdated:
@@ -65,16 +64,22 @@ class PromoteParametricPolicy(Policy):
 
 
 def cube_shape(mos, cube_id: str) -> CubeShape:
-    """Count live notes, find their last change and the cube's newest adapter."""
+    """Count live notes, find their last change and whether the newest adapter is stale."""
+    live = [state.value for state in SEARCHABLE]
     with mos.database.session() as session:
         notes = session.scalar(select(func.count()).where(
-            ItemRow.cube_id == cube_id, ItemRow.state.in_([s.value for s in SEARCHABLE])))
+            ItemRow.cube_id == cube_id, ItemRow.state.in_(live)))
         last_change = session.scalar(select(func.max(ItemHistoryRow.at)).where(
             ItemHistoryRow.cube_id == cube_id, ItemHistoryRow.event.in_(CONTENT_EVENTS)))
         adapter = session.scalars(select(AdapterRow).where(AdapterRow.cube_id == cube_id)
                                   .order_by(AdapterRow.created_at.desc()).limit(1)).first()
-    return CubeShape(notes or 0, as_utc(last_change), adapter.created_at if adapter else None,
-                     bool(adapter and adapter.stale))
+        learned = dict(adapter.items) if adapter else {}
+        current = dict(session.execute(select(ItemRow.id, ItemRow.version).where(
+            ItemRow.id.in_(list(learned)), ItemRow.state.in_(live))).all())
+    # As the kernel judges it: stale once a distilled note is edited or gone (not when added).
+    stale = adapter is not None and (adapter.stale or any(
+        current.get(item_id) != version for item_id, version in learned.items()))
+    return CubeShape(notes or 0, as_utc(last_change), adapter is not None, stale)
 
 
 def _due(shape: CubeShape, settings: PromoteParametricSettings, now: datetime) -> bool:
