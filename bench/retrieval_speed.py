@@ -1,6 +1,7 @@
 """Bulk-add throughput and search latency of plaintext retrieval at 10k and 100k notes.
 
-    python bench/retrieval_speed.py [--embed 10000] [--sizes 10000 100000] [--queries 200]
+    python bench/retrieval_speed.py [--embed 2000] [--sizes 10000 100000] [--queries 200]
+                                    [--torch-threads N]
 
 Texts are turns from bench/retrieval_data.py (several seeds). Throughput is measured on
 `--embed` unique texts, end to end: embedding (memos.embedder.Embedder, CPU), attribute
@@ -129,7 +130,11 @@ def main() -> None:
     parser.add_argument("--embed", type=int, default=2000, help="unique texts to embed")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10000, 100000])
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--torch-threads", type=int, default=0,
+                        help="torch intra-op threads for embedding (0: torch's default)")
     args = parser.parse_args()
+    if args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
     rng = np.random.default_rng(0)
     texts, times, questions = corpus_texts(args.embed)
     questions = questions[: args.queries]

@@ -3,12 +3,14 @@
 1. A month, year or day named in the query becomes a time window on each note's
    event time; when notes fall in it, only they are ranked (dense by brute force when the
    window is small).
-2. Dense (FAISS) and lexical (BM25) rankings are fused; their best hits, plus the
-   entities named in the query, seed a walk over the note↔entity graph, so a note that
-   shares a rare entity with a good hit is reached even when it shares no words with the
-   query (multi-hop). A reached note scores path × rarity of the bridging entity ×
-   similarity to the query.
-3. The three rankings are fused once more; each hit says why it is there.
+2. Dense (FAISS) and lexical (BM25) rankings are fused; their best hits seed a two-hop
+   walk over the note↔entity graph, and the entities named in the query a one-hop walk,
+   so a note sharing a rare entity with a good hit is reached even when it shares no
+   words with the query (multi-hop). A reached note scores path × rarity of the bridging
+   entity × (similarity to the query with its seed's direction removed + its BM25 match),
+   boosted when it shares a topic tag with the query.
+3. Every candidate gets its exact dense score, and the three rankings are fused by
+   weighted, min-max normalised score; each hit says why it is there (graph: the path).
 """
 
 from __future__ import annotations
