@@ -1,6 +1,6 @@
 """Engine benchmark: model load, prefill and decode speed, embedder throughput.
 
-    python bench/engine.py [--device cpu|cuda] [--repeats 3]
+    python bench/engine.py [--device cpu|cuda] [--repeats 3] [--no-embedder]
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-embedder", action="store_true", help="skip the embedder")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as models_dir:
@@ -66,10 +67,11 @@ def main() -> None:
     config = GenerationConfig(max_new_tokens=64)
     reply = engine.generate(prompt, config)
     rows.append(("decode (greedy, 64 new tokens)", f"{reply.stats.tokens_per_s:,.1f} tok/s"))
-    embedder = Embedder.load(device=args.device)
-    sentences = [f"Note {i}: {' '.join(WORDS[i % 7: i % 7 + 9])}." for i in range(512)]
-    seconds = timed(lambda: embedder.embed(sentences), args.repeats)
-    rows.append(("embedder, 512 sentences", f"{len(sentences) / seconds:,.0f} sentences/s"))
+    if not args.no_embedder:
+        embedder = Embedder.load(device=args.device)
+        sentences = [f"Note {i}: {' '.join(WORDS[i % 7: i % 7 + 9])}." for i in range(512)]
+        seconds = timed(lambda: embedder.embed(sentences), args.repeats)
+        rows.append(("embedder, 512 sentences", f"{len(sentences) / seconds:,.0f} sentences/s"))
     print(f"\nengine benchmark on {engine.describe()['device']} ({engine.describe()['dtype']}), "
           f"{torch.get_num_threads()} torch threads\n")
     width = max(len(name) for name, _ in rows)
