@@ -276,6 +276,15 @@ class Client:
         """A new API key for a user; its secret is in ``["key"]`` (admin key needed)."""
         return self.run(_Call("POST", "/v1/keys", json={"user_id": user_id, "name": name}))
 
+    def list_users(self) -> list[dict]:
+        """Every user (admin key needed)."""
+        return self.run(_Call("GET", "/v1/users"))["data"]
+
+    def list_keys(self, user_id: str | None = None) -> list[dict]:
+        """API keys of one user, or of everyone, without secrets (admin key needed)."""
+        params = {"user_id": user_id} if user_id else None
+        return self.run(_Call("GET", "/v1/keys", params=params))["data"]
+
     def revoke_key(self, key_id: str) -> None:
         """Revoke an API key (admin key needed)."""
         self.run(_Call("DELETE", f"/v1/keys/{key_id}"))
@@ -366,9 +375,18 @@ class Client:
         """Hits, misses, bytes and evictions per tier of the KV chunk cache."""
         return self.run(_Call("GET", "/v1/kv/stats"))
 
-    def kv_entries(self, cube_id: str) -> list[dict]:
-        """The cached chunks of a cube's memories."""
-        return self.run(_Call("GET", f"/v1/cubes/{cube_id}/kv"))["data"]
+    def kv_entries(self, cube_id: str | None = None) -> list[dict]:
+        """The cached chunks of a cube's memories, or every chunk (admin key needed)."""
+        path = f"/v1/cubes/{cube_id}/kv" if cube_id else "/v1/kv/entries"
+        return self.run(_Call("GET", path))["data"]
+
+    def kv_evict(self, key: str) -> None:
+        """Drop a cached chunk from every tier (admin key needed)."""
+        self.run(_Call("DELETE", f"/v1/kv/entries/{key}"))
+
+    def kv_pin(self, key: str, pinned: bool = True) -> None:
+        """Keep a cached chunk out of eviction, or release it (admin key needed)."""
+        self.run(_Call("PUT", f"/v1/kv/entries/{key}/pin", json={"pinned": pinned}))
 
     def warm(self, cube_id: str, item_ids: Sequence[str]) -> int:
         """Precompute the KV of some memories' chunks; how many were warmed."""

@@ -62,12 +62,15 @@ def delete(
     ctx: typer.Context,
     adapter_id: Annotated[str, typer.Argument(help="Adapter id (see `memos adapters list`).",
                                               show_default=False)],
+    cube: Annotated[str | None, typer.Option(
+        "--cube", "-c", help="The adapter's cube (saves looking it up on a server).")] = None,
     yes: Yes = False,
     json: Json = False,
 ) -> None:
     """Unload and delete an adapter."""
     confirm(f"delete adapter {adapter_id}", yes)
-    backend(ctx).delete_adapter(adapter_id)
+    target = backend(ctx)
+    target.delete_adapter(adapter_id, resolve_cube(target, cube)["id"] if cube else None)
     emit({"deleted": adapter_id}, json, lambda _: say(f"Deleted adapter {adapter_id}."))
 
 

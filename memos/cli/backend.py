@@ -116,6 +116,14 @@ def cube_names(backend: Backend) -> dict[str, str]:
     return {cube["id"]: cube["name"] for cube in backend.list_cubes()}
 
 
+def count_by(rows: Sequence[dict], field: str) -> dict[str, int]:
+    """How many rows have each value of ``field``."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row[field]] = counts.get(row[field], 0) + 1
+    return counts
+
+
 def as_dict(value: Any) -> Any:
     """A kernel or SDK result as plain JSON-friendly data."""
     if hasattr(value, "to_dict"):

@@ -6,8 +6,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from memos.auth import KeyStore
-from memos.cli.backend import Backend, as_dict
+from memos.cli.backend import Backend, as_dict, count_by
 from memos.kernel import MemOS
+from storage.errors import NotFound
 
 
 class HomeBackend(Backend):
@@ -23,10 +24,7 @@ class HomeBackend(Backend):
     def cube_stats(self, cube_id: str) -> dict:
         """A cube's fields and counts, with its scheduler jobs by state."""
         jobs, _ = self.mos.scheduler.jobs.list(cube_id=cube_id, limit=1000)
-        by_state: dict[str, int] = {}
-        for job in jobs:
-            by_state[job.state.value] = by_state.get(job.state.value, 0) + 1
-        return {**super().cube_stats(cube_id), "jobs_by_state": by_state}
+        return {**super().cube_stats(cube_id), "jobs_by_state": count_by(as_dict(jobs), "state")}
 
     def create_cube(self, name: str, owner: str | None, description: str) -> dict:
         """A new cube owned by ``owner`` (the local user when not given)."""
@@ -100,6 +98,8 @@ class HomeBackend(Backend):
         config = DistillConfig(steps=steps) if steps else None
         return as_dict(self.mos.distill(cube_id, list(item_ids) or None, config, progress))
 
-    def delete_adapter(self, adapter_id: str) -> None:
-        """Unload and remove an adapter."""
+    def delete_adapter(self, adapter_id: str, cube_id: str | None) -> None:
+        """Unload and remove an adapter (of ``cube_id`` when given)."""
+        if cube_id and self.mos.adapters.get(adapter_id).cube_id != cube_id:
+            raise NotFound(f"no adapter {adapter_id!r} in cube {cube_id!r}")
         self.mos.adapters.delete(adapter_id)

@@ -1,7 +1,8 @@
-"""``memos kv``: the KV chunk cache (activation memory): entries, stats, warm and evict.
+"""``memos kv``: the KV chunk cache (activation memory): entries, stats, warm, evict and pin.
 
-On a home folder the cache is this process's: device and host tiers start empty and the
-disk tier holds what earlier runs stored; hit and miss counters count this run only.
+Against a server these act on the server's running cache. On a home folder the cache is this
+process's: device and host tiers start empty and the disk tier holds what earlier runs
+stored; hit and miss counters count this run only, and pins would die with the command.
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ from memos.cli.errors import CliError
 from memos.cli.options import CubeRef, Json
 from memos.cli.output import emit, human_bytes, print_table, progress, say
 
-app = typer.Typer(name="kv", help="Inspect, warm and evict the KV chunk cache (loads the model).",
+app = typer.Typer(name="kv", help="Inspect, warm, evict and pin the KV chunk cache (on a home "
+                  "folder, loads the model).",
                   no_args_is_help=True, epilog="Example: memos kv stats")
 
 SEARCHABLE = ["created", "activated", "frozen"]
 KEY_SHOWN = 16  # key prefix shown in tables; commands accept any unique prefix
 ENTRY_COLUMNS = [("key", "key"), ("cube", "cube"), ("item_id", "item id"),
                  ("tokens", "tokens"), ("size", "size"), ("tier", "tier"),
-                 ("hits", "hits")]
+                 ("pinned", "pinned"), ("hits", "hits")]
 TIER_COLUMNS = [("tier", "tier"), ("entries", "entries"), ("size", "size"),
                 ("budget", "budget"), ("hits", "hits"), ("evictions", "evictions")]
 
@@ -86,6 +88,25 @@ def evict(
     for key in full:
         target.kv_evict(key)
     emit({"evicted": full}, json, lambda _: say(f"Evicted {len(full)} chunk(s)."))
+
+
+@app.command(epilog="Example: memos --url http://127.0.0.1:8765 kv pin 999540ab38082d53")
+def pin(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(
+        help="Chunk key or unique key prefix (see `memos kv list`).", show_default=False)],
+    off: Annotated[bool, typer.Option("--off", help="Release the pin instead.")] = False,
+    json: Json = False,
+) -> None:
+    """Keep a cached chunk out of eviction, or release it with --off (server mode only)."""
+    target = backend(ctx)
+    if target.mode == "home":  # refused before the model loads: a pin outlives no command
+        raise CliError("kv pin needs a running server (--url and --api-key): pins live in the "
+                       "server's cache, and a home folder's cache ends with the command")
+    full = _full_key(key, [entry["key"] for entry in target.kv_entries(None)])
+    target.kv_pin(full, not off)
+    emit({"key": full, "pinned": not off}, json, lambda _: say(
+        f"{'Released' if off else 'Pinned'} chunk {full[:KEY_SHOWN]}."))
 
 
 def _full_key(prefix: str, known: list[str]) -> str:

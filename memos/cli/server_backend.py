@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import httpx
-
-from memos.cli.backend import Backend, as_dict
+from memos.cli.backend import Backend, as_dict, count_by
 from memos.cli.errors import CliError
-from memos.client import Client, raise_for_error
+from memos.client import Client
+from storage.errors import NotFound
 
 TIMEOUT_S = 600.0  # distillation and imports can take minutes
+JOBS_COUNTED = 1000  # jobs read per cube for `memos stats`
 
 
 class ServerBackend(Backend):
@@ -18,19 +19,24 @@ class ServerBackend(Backend):
 
     mode = "server"
 
-    def __init__(self, client: Client, http: httpx.Client) -> None:
+    def __init__(self, client: Client) -> None:
         super().__init__(client)
         self.client = client
-        self.http = http  # the Client's own connection, for the calls Client does not wrap
 
     @classmethod
     def connect(cls, url: str, api_key: str | None) -> ServerBackend:
         """A backend for the server at ``url``, authenticating with ``api_key``."""
         if not api_key:
             raise CliError("server mode needs an API key: --api-key or MEMOS_API_KEY")
-        http = httpx.Client(base_url=url, timeout=TIMEOUT_S,
-                            headers={"Authorization": f"Bearer {api_key}"})
-        return cls(Client(url, api_key, http=http), http)
+        return cls(Client(url, api_key, timeout=TIMEOUT_S))
+
+    def cube_stats(self, cube_id: str) -> dict:
+        """A cube's fields and counts, with its jobs by state, KV bytes by tier and adapters."""
+        jobs, _ = self.client.list_jobs(cube_id=cube_id, limit=JOBS_COUNTED)
+        return {**super().cube_stats(cube_id),
+                "jobs_by_state": count_by(as_dict(jobs), "state"),
+                "kv_bytes_by_tier": _bytes_by_tier(self.client.kv_entries(cube_id)),
+                "adapters": len(self.client.list_adapters(cube_id))}
 
     def create_cube(self, name: str, owner: str | None, description: str) -> dict:
         """A new cube owned by the key's user."""
@@ -44,7 +50,7 @@ class ServerBackend(Backend):
 
     def list_users(self) -> list[dict]:
         """Every user (admin key needed)."""
-        return self._get("/v1/users")["data"]
+        return self.client.list_users()
 
     def create_user(self, user_id: str, is_admin: bool) -> dict:
         """A new user (admin key needed)."""
@@ -52,8 +58,7 @@ class ServerBackend(Backend):
 
     def list_keys(self, user_id: str | None) -> list[dict]:
         """API keys of one user, or of everyone (admin key needed)."""
-        params = {"user_id": user_id} if user_id else None
-        return self._get("/v1/keys", params)["data"]
+        return self.client.list_keys(user_id)
 
     def create_key(self, user_id: str, name: str) -> dict:
         """A new API key; the secret is in ``key`` (admin key needed)."""
@@ -65,49 +70,58 @@ class ServerBackend(Backend):
 
     def list_jobs(self, state: str | None, cube_id: str | None, kind: str | None, limit: int,
                   offset: int) -> dict:
-        """Jobs are not served over HTTP (yet)."""
-        raise _home_only("jobs")
+        """A page of jobs, newest first (without an admin key, of one readable cube)."""
+        jobs, total = self.client.list_jobs(cube_id, state, kind, limit, offset)
+        return {"items": as_dict(jobs), "total": total}
 
     def get_job(self, job_id: str) -> dict:
-        """Jobs are not served over HTTP (yet)."""
-        raise _home_only("jobs")
+        """One job."""
+        return as_dict(self.client.get_job(job_id))
 
     def cancel_job(self, job_id: str) -> dict:
-        """Jobs are not served over HTTP (yet)."""
-        raise _home_only("jobs")
+        """Cancel a job."""
+        return as_dict(self.client.cancel_job(job_id))
 
     def kv_entries(self, cube_id: str | None) -> list[dict]:
-        """The KV cache is not served over HTTP (yet)."""
-        raise _home_only("KV cache")
+        """Cached chunks of one cube's notes, or all of them (admin key needed)."""
+        return self.client.kv_entries(cube_id)
 
     def kv_stats(self) -> dict:
-        """The KV cache is not served over HTTP (yet)."""
-        raise _home_only("KV cache")
+        """Hits, misses, bytes and evictions per tier of the server's cache."""
+        return self.client.kv_stats()
 
-    def warm(self, cube_id: str, item_ids) -> int:
-        """The KV cache is not served over HTTP (yet)."""
-        raise _home_only("KV cache")
+    def warm(self, cube_id: str, item_ids: Sequence[str]) -> int:
+        """Precompute the KV of these notes on the server; returns how many were warmed."""
+        return self.client.warm(cube_id, item_ids)
 
     def kv_evict(self, key: str) -> None:
-        """The KV cache is not served over HTTP (yet)."""
-        raise _home_only("KV cache")
+        """Drop a cached chunk from every tier (admin key needed)."""
+        self.client.kv_evict(key)
+
+    def kv_pin(self, key: str, pinned: bool) -> None:
+        """Keep a cached chunk out of eviction, or release it (admin key needed)."""
+        self.client.kv_pin(key, pinned)
 
     def list_adapters(self, cube_id: str) -> list[dict]:
-        """Adapters are not served over HTTP (yet)."""
-        raise _home_only("adapter")
+        """A cube's adapters, newest first."""
+        return self.client.list_adapters(cube_id)
 
-    def distill(self, cube_id: str, item_ids, steps, progress) -> dict:
-        """Adapters are not served over HTTP (yet)."""
-        raise _home_only("adapter")
+    def distill(self, cube_id: str, item_ids: Sequence[str], steps: int | None,
+                progress: Callable[[int, int, float], None] | None) -> dict:
+        """Train the cube's LoRA adapter on the server (blocking; no step progress over HTTP)."""
+        options = {"steps": steps} if steps else {}
+        return self.client.distill(cube_id, list(item_ids) or None, **options)
 
-    def delete_adapter(self, adapter_id: str) -> None:
-        """Adapters are not served over HTTP (yet)."""
-        raise _home_only("adapter")
+    def delete_adapter(self, adapter_id: str, cube_id: str | None) -> None:
+        """Unload and remove an adapter; its cube is looked up when not given."""
+        self.client.delete_adapter(cube_id or self._cube_of_adapter(adapter_id), adapter_id)
 
-    def _get(self, path: str, params: dict | None = None):
-        response = self.http.get(path, params=params)
-        raise_for_error(response)
-        return response.json()
+    def _cube_of_adapter(self, adapter_id: str) -> str:
+        for cube in self.client.list_cubes():
+            if any(adapter["id"] == adapter_id for adapter in self.client.list_adapters(cube.id)):
+                return cube.id
+        raise NotFound(f"no adapter {adapter_id!r} in the cubes this key can read "
+                       "(see `memos adapters list CUBE`)")
 
 
 def _no_owner(owner: str | None, action: str) -> None:
@@ -116,6 +130,8 @@ def _no_owner(owner: str | None, action: str) -> None:
                        "API key's user (log in with that user's key)")
 
 
-def _home_only(what: str) -> CliError:
-    return CliError(f"the server's API has no {what} endpoints; run this command with --home "
-                    "on the server's home folder")
+def _bytes_by_tier(entries: list[dict]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for entry in entries:
+        totals[entry["tier"]] = totals.get(entry["tier"], 0) + entry["nbytes"]
+    return totals

@@ -1,4 +1,5 @@
-"""``memos stats``: per cube, items by kind and state, bytes per tier, adapters and jobs."""
+"""``memos stats``: per cube, items by state, index sizes and jobs; on a server, also KV bytes
+per tier and adapters (on a home folder those would need the chat model loaded)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ import typer
 from memos.cli.backend import resolve_cube
 from memos.cli.context import backend
 from memos.cli.options import Json
-from memos.cli.output import emit, print_table
+from memos.cli.output import emit, human_bytes, print_table
 
 STATS_COLUMNS = [("name", "cube"), ("owner", "owner"), ("items", "items"),
                  ("by_state", "by state"), ("indexed", "indexed"), ("links", "links"),
-                 ("jobs", "jobs")]
+                 ("jobs", "jobs"), ("kv", "kv cache"), ("adapters", "adapters")]
 
 
 def stats(
@@ -22,7 +23,8 @@ def stats(
         "--cube", "-c", help="Cube id or name (repeatable; default: all).")] = None,
     json: Json = False,
 ) -> None:
-    """Show per-cube statistics: items by kind and state, index sizes.
+    """Show per-cube statistics: items by state, index sizes, jobs (and on a server, KV
+    bytes per tier and adapters).
 
     Example: memos stats -c notes --json
     """
@@ -37,8 +39,14 @@ def stats(
 def _summary(row: dict) -> dict:
     by_state = row.get("items_by_state", {})
     return {**row, "items": sum(by_state.values()), "by_state": _counts(by_state),
-            "jobs": _counts(row["jobs_by_state"]) if "jobs_by_state" in row else "n/a"}
+            "jobs": _counts(row["jobs_by_state"]) if "jobs_by_state" in row else "n/a",
+            "kv": _tier_bytes(row["kv_bytes_by_tier"]) if "kv_bytes_by_tier" in row else "n/a",
+            "adapters": row.get("adapters", "n/a")}
 
 
 def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{name} {count}" for name, count in sorted(counts.items()))
+
+
+def _tier_bytes(by_tier: dict[str, int]) -> str:
+    return ", ".join(f"{tier} {human_bytes(size)}" for tier, size in sorted(by_tier.items()))

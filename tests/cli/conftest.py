@@ -69,11 +69,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(home: Path, embedder) -> Server:
-    """Serve ``home`` with the real embedder; lifespan off, so the chat model is never loaded
-    (no CLI command here needs it)."""
+def start_server(home: Path, engine, embedder) -> Server:
+    """Serve ``home`` with the session's real model and embedder; lifespan off, so the
+    scheduler's workers never start and queued jobs stay pending."""
     settings = Settings(home=home, admin_key=ADMIN_KEY, host="127.0.0.1", port=free_port())
-    mos = MemOS(settings=settings, embedder=embedder)
+    mos = MemOS(settings=settings, engine=engine, embedder=embedder)
     config = uvicorn.Config(create_app(mos, settings), host=settings.host, port=settings.port,
                             log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
@@ -94,9 +94,10 @@ def cli_home(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def server(embedder, tmp_path_factory) -> Iterator[Server]:
-    """A real memos server for the server-mode tests."""
-    running = start_server(tmp_path_factory.mktemp("cli-server-home"), embedder)
+def server(engine, embedder, tmp_path_factory) -> Iterator[Server]:
+    """A real memos server for the server-mode tests, with the chat model loaded as the
+    service loads it at startup (the KV cache, adapters and stats need it)."""
+    running = start_server(tmp_path_factory.mktemp("cli-server-home"), engine, embedder)
     yield running
     running.stop()
 

@@ -1,44 +1,63 @@
-"""``memos jobs`` on a home folder: list, show and cancel the scheduler's persisted jobs."""
+"""``memos jobs`` in both modes: list, show and cancel the scheduler's persisted jobs."""
 
 from __future__ import annotations
+
+import uuid
 
 import pytest
 
 from memos.kernel import MemOS
+from tests.cli.conftest import Cli
+
+
+def enqueue_archive(mos: MemOS) -> dict:
+    cube = mos.create_cube(f"jobs-{len(mos.list_cubes())}")
+    return mos.scheduler.enqueue("archive", cube.id, {"item_ids": []}).to_dict()
 
 
 @pytest.fixture
-def queued_job(cli_home, embedder) -> dict:
-    """A pending archive job queued by the kernel's scheduler in the CLI's home folder."""
-    with MemOS(cli_home, embedder=embedder) as mos:
-        cube = mos.create_cube(f"jobs-{len(mos.list_cubes())}")
-        return mos.scheduler.enqueue("archive", cube.id, {"item_ids": []}).to_dict()
+def queued_job(cli, request, embedder) -> dict:
+    """A pending archive job queued by the kernel's scheduler behind the CLI: in the home
+    folder, or in the server's MemOS (whose workers never run in these tests)."""
+    if cli.mode == "server":
+        return enqueue_archive(request.getfixturevalue("server").mos)
+    with MemOS(request.getfixturevalue("cli_home"), embedder=embedder) as mos:
+        return enqueue_archive(mos)
 
 
-def test_jobs_list_shows_the_queued_job(home_cli, queued_job):
-    page = home_cli.json("jobs", "list", "--state", "pending")
+def test_jobs_list_shows_the_queued_job(cli, queued_job):
+    page = cli.json("jobs", "list", "--state", "pending")
     assert queued_job["id"] in [job["id"] for job in page["items"]]
-    assert queued_job["id"] in home_cli.ok("jobs", "list").stdout
+    assert queued_job["id"] in cli.ok("jobs", "list").stdout
 
 
-def test_jobs_show_prints_the_job(home_cli, queued_job):
-    job = home_cli.json("jobs", "show", queued_job["id"])
+def test_jobs_list_filters_by_cube(cli, queued_job):
+    page = cli.json("jobs", "list", "-c", queued_job["cube_id"])
+    assert [job["id"] for job in page["items"]] == [queued_job["id"]] and page["total"] == 1
+
+
+def test_jobs_show_prints_the_job(cli, queued_job):
+    job = cli.json("jobs", "show", queued_job["id"])
     assert (job["kind"], job["state"]) == ("archive", "pending")
+    assert "archive" in cli.ok("jobs", "show", queued_job["id"]).stdout
 
 
-def test_cancel_a_pending_job_cancels_it_at_once(home_cli, queued_job):
-    assert home_cli.json("jobs", "cancel", queued_job["id"])["state"] == "cancelled"
-    result = home_cli.run("jobs", "cancel", queued_job["id"])
+def test_cancel_a_pending_job_cancels_it_at_once(cli, queued_job):
+    assert cli.json("jobs", "cancel", queued_job["id"])["state"] == "cancelled"
+    result = cli.run("jobs", "cancel", queued_job["id"])
     assert result.exit_code == 0
-    finished = home_cli.json("jobs", "list", "--state", "cancelled")
+    finished = cli.json("jobs", "list", "--state", "cancelled")
     assert queued_job["id"] in [job["id"] for job in finished["items"]]
 
 
-def test_unknown_job_exits_1(home_cli):
-    result = home_cli.run("jobs", "show", "f" * 32)
+def test_unknown_job_exits_1(cli):
+    result = cli.run("jobs", "show", "f" * 32)
     assert result.exit_code == 1 and result.stderr.startswith("Error: no job")
 
 
-def test_jobs_on_a_server_point_to_home_mode(admin_cli):
-    result = admin_cli.run("jobs", "list")
-    assert result.exit_code == 1 and "--home" in result.stderr
+def test_jobs_without_a_cube_need_an_admin_key_on_a_server(admin_cli, server):
+    user_id = admin_cli.json("users", "create", f"reader-{uuid.uuid4().hex[:6]}")["id"]
+    key = admin_cli.json("keys", "create", user_id)["key"]
+    reader = Cli(["--url", server.url, "--api-key", key], "server")
+    result = reader.run("jobs", "list")
+    assert result.exit_code == 1 and "cube_id is required" in result.stderr
