@@ -21,3 +21,14 @@ def test_stats_in_home_mode_counts_jobs_by_state(home_cli):
     home_cli.ok("cubes", "create", name)
     [row] = home_cli.json("stats", "-c", name)
     assert row["jobs_by_state"] == {}
+
+
+def test_stats_on_a_server_adds_kv_bytes_by_tier_and_adapters(admin_cli):
+    name = f"stats-{uuid.uuid4().hex[:6]}"
+    admin_cli.ok("cubes", "create", name)
+    admin_cli.ok("memories", "add", name, "Hana repairs old radios.")
+    admin_cli.ok("kv", "warm", name)
+    [row] = admin_cli.json("stats", "-c", name)
+    assert row["adapters"] == 0 and row["jobs_by_state"] == {}
+    assert sum(row["kv_bytes_by_tier"].values()) > 0
+    assert "kv cache" in admin_cli.ok("stats", "-c", name).stdout
