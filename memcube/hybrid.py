@@ -90,7 +90,7 @@ class HybridRetriever:
     def __init__(self, dim: int, config: HybridConfig | None = None,
                  vectors: VectorIndex | None = None):
         self.config = config or HybridConfig()
-        self._vectors = vectors or VectorIndex(dim)
+        self._vectors = vectors if vectors is not None else VectorIndex(dim)
         self._lexical = LexicalIndex()
         self._graph = LinkGraph()
         self._notes: dict[str, Note] = {}
@@ -114,14 +114,21 @@ class HybridRetriever:
     def __contains__(self, note_id: object) -> bool:
         return note_id in self._notes
 
-    def add(self, notes: Sequence[Note]) -> None:
-        """Index notes (an id already present is replaced)."""
+    def add(self, notes: Sequence[Note], seqs: Sequence[int] | None = None) -> None:
+        """Index notes (an id already present is replaced).
+
+        ``seqs`` are the notes' ids in the vector index when the caller owns that numbering
+        (a saved index loaded with ``vectors=``): vectors already there are not added again.
+        """
         with self._lock:
             self.remove([note.id for note in notes if note.id in self._notes])
-            seqs = np.arange(self._next_seq, self._next_seq + len(notes), dtype=np.int64)
-            self._next_seq += len(notes)
-            if len(notes):
-                self._vectors.add(seqs, np.stack([note.embedding for note in notes]))
+            if seqs is None:
+                seqs = np.arange(self._next_seq, self._next_seq + len(notes), dtype=np.int64)
+            seqs = np.asarray(seqs, dtype=np.int64)
+            self._next_seq = max(self._next_seq, int(seqs.max(initial=-1)) + 1)
+            fresh = [i for i, seq in enumerate(seqs.tolist()) if seq not in self._vectors]
+            if fresh:
+                self._vectors.add(seqs[fresh], np.stack([notes[i].embedding for i in fresh]))
             self._lexical.add([note.id for note in notes], [note.text for note in notes])
             for seq, note in zip(seqs.tolist(), notes, strict=True):
                 self._remember(seq, note)
@@ -138,7 +145,8 @@ class HybridRetriever:
                 self._forget(note)
 
     def search(self, query_text: str, query_vector: np.ndarray, k: int = 10,
-               filters: Mapping[str, Any] | None = None) -> list[FusedHit]:
+               filters: Mapping[str, Any] | None = None,
+               expand_graph: bool = True) -> list[FusedHit]:
         """The k best notes for the query, best first, each with the reasons it was found.
 
         `filters` keys: "since" / "until" (datetimes, on event time) and any other key,
@@ -156,7 +164,7 @@ class HybridRetriever:
             paths: dict[str, dict] = {}
             # The graph contributes notes and a bridge score; the dense score of every
             # candidate is exact, so a bridged note is judged by its own similarity too.
-            if self.config.hops:
+            if self.config.hops and expand_graph:
                 rankings["graph"], paths = self._graph_ranking(query_text, query_vector,
                                                                rankings, admits)
                 rankings["dense"] = self._with_exact(

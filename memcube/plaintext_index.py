@@ -1,4 +1,9 @@
-"""The derived, rebuildable search structures of one cube: FAISS, BM25 and the link graph."""
+"""The derived, rebuildable search structures of one cube.
+
+The FAISS index (keyed by each item's SQL sequence number) and the graph of note links are
+saved in the cube folder; hybrid retrieval (dense + BM25 + entity graph + time windows) runs
+over them in memory. SQL stays the source of truth: every structure here can be rebuilt.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from memcube.fusion import fuse
+from memcube.hybrid import HybridConfig, HybridRetriever, Note
 from memcube.item import MemoryItem
-from memcube.lexical import LexicalIndex
+from memcube.keywords import extract_entities
 from memcube.lifecycle import State
 from memcube.search import SearchFilters, SearchHit
 from storage.errors import CorruptBlob
@@ -17,17 +22,17 @@ from storage.graph_store import LinkGraph
 from storage.vector_index import VectorIndex
 
 Loader = Callable[[Iterable[str]], dict[str, MemoryItem]]
-SOURCE_WEIGHTS = {"dense": 1.0, "lexical": 1.0, "graph": 0.6}
 
 
 class PlaintextIndex:
     """Dense, lexical and graph indexes over a cube's notes; SQL stays the source of truth."""
 
-    def __init__(self, folder: Path, vectors: VectorIndex, graph: LinkGraph) -> None:
+    def __init__(self, folder: Path, vectors: VectorIndex, graph: LinkGraph,
+                 config: HybridConfig | None = None) -> None:
         self.folder = Path(folder)
         self._vectors = vectors
         self._graph = graph
-        self._lexical = LexicalIndex()
+        self._retriever = HybridRetriever(vectors.dim, config, vectors=vectors)
         self._seq_to_id: dict[int, str] = {}
         self._id_to_seq: dict[str, int] = {}
         self.keyword_index: dict[str, set[str]] = {}
@@ -50,7 +55,7 @@ class PlaintextIndex:
         index = cls(folder, vectors, graph)
         for seq, item in entries:
             index._remember(seq, item)
-        index._lexical.add([item.id for _, item in entries], [item.text for _, item in entries])
+        index._retriever.add([_note(item) for _, item in entries], [seq for seq, _ in entries])
         if rebuilt:
             index.save()
         return index
@@ -69,8 +74,7 @@ class PlaintextIndex:
         """Index a new note, or re-index a changed one."""
         if item.id in self._id_to_seq:
             self.remove(item.id, keep_links=True)
-        self._vectors.add(np.array([seq], dtype=np.int64), item.embedding[None, :])
-        self._lexical.add([item.id], [item.text])
+        self._retriever.add([_note(item)], [seq])
         self._remember(seq, item)
 
     def remove(self, item_id: str, keep_links: bool = False) -> None:
@@ -79,8 +83,7 @@ class PlaintextIndex:
         if seq is None:
             return
         del self._seq_to_id[seq]
-        self._vectors.remove([seq])
-        self._lexical.remove([item_id])
+        self._retriever.remove([item_id])
         for keyword in self._keywords_of.pop(item_id, []):
             self.keyword_index.get(keyword, set()).discard(item_id)
         if not keep_links:
@@ -106,23 +109,16 @@ class PlaintextIndex:
 
     def search(self, query: str, vector: np.ndarray, k: int, filters: SearchFilters,
                load: Loader, expand_graph: bool = True) -> list[SearchHit]:
-        """Fused dense + lexical (+ graph) hits that pass the filters, best first."""
-        pool = max(5 * k, 50)
-        raw = {"dense": self._dense(vector, pool), "lexical": self._lexical.search(query, pool)}
-        items = load({item_id for ranking in raw.values() for item_id, _ in ranking})
-        rankings = {source: [(i, s) for i, s in ranking if i in items and filters.admits(items[i])]
-                    for source, ranking in raw.items()}
-        paths: dict[str, list[str]] = {}
-        if expand_graph:
-            rankings["graph"], paths = self._graph_ranking(rankings, filters, load, items)
-        fused = fuse(rankings, weights=SOURCE_WEIGHTS, method="rrf")[:k]
-        hits = []
-        for hit in fused:
-            why = dict(hit.why)
-            if "graph" in why and hit.id in paths:
-                why["graph"] = {**why["graph"], "path": paths[hit.id]}
-            hits.append(SearchHit(items[hit.id], hit.score, why))
-        return hits
+        """Hybrid hits that pass the filters, best first, each saying why it was found."""
+        wanted = {"since": filters.event_after, "until": filters.event_before}
+        window = {key: value for key, value in wanted.items() if value is not None}
+        # The retriever knows event times and metadata; states, tags and write times are
+        # checked on the SQL rows, so ask for more than k and keep the admitted ones.
+        fused = self._retriever.search(query, vector, 4 * k + 20,
+                                       {**window, **filters.metadata}, expand_graph)
+        items = load(hit.id for hit in fused)
+        admitted = [hit for hit in fused if hit.id in items and filters.admits(items[hit.id])]
+        return [SearchHit(items[hit.id], hit.score, hit.why) for hit in admitted[:k]]
 
     def save(self) -> None:
         """Write the FAISS index and the graph to the cube folder (atomically)."""
@@ -134,16 +130,6 @@ class PlaintextIndex:
         return [(self._seq_to_id[seq], score) for seq, score in self._vectors.search(vector, k)
                 if seq in self._seq_to_id]
 
-    def _graph_ranking(self, rankings, filters, load, items):
-        seeds = fuse(rankings, weights=SOURCE_WEIGHTS, method="rrf")[:5]
-        top = max((hit.score for hit in seeds), default=1.0) or 1.0
-        expanded = self._graph.expand({hit.id: hit.score / top for hit in seeds}, hops=2,
-                                      decay=0.5, limit=50, include_seeds=False)
-        items.update(load(node for node in expanded if node not in items))
-        ranking = [(node, hit.score) for node, hit in expanded.items()
-                   if node in items and filters.admits(items[node])]
-        return ranking, {node: hit.path for node, hit in expanded.items()}
-
     def _remember(self, seq: int, item: MemoryItem) -> None:
         self._seq_to_id[seq] = item.id
         self._id_to_seq[item.id] = seq
@@ -151,6 +137,12 @@ class PlaintextIndex:
         self._keywords_of[item.id] = keywords
         for keyword in keywords:
             self.keyword_index.setdefault(keyword, set()).add(item.id)
+
+
+def _note(item: MemoryItem) -> Note:
+    return Note(id=item.id, text=item.text, embedding=item.embedding,
+                event_time=item.event_time, metadata=item.metadata, keywords=item.keywords,
+                entities=extract_entities(item.text), tags=item.tags)
 
 
 # Saved files are trusted only when they hold exactly what SQL holds: files written before a
