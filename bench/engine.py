@@ -65,6 +65,7 @@ def main() -> None:
         rows.append((f"prefill {length} tokens", f"{length / seconds:,.0f} tok/s ({seconds:.3f} s)"))
     prompt = [{"role": "user", "content": "Tell me a long story about a lighthouse keeper."}]
     config = GenerationConfig(max_new_tokens=64)
+    engine.generate(prompt, GenerationConfig(max_new_tokens=8))  # warm-up (kernels, allocator)
     reply = engine.generate(prompt, config)
     rows.append(("decode (greedy, 64 new tokens)", f"{reply.stats.tokens_per_s:,.1f} tok/s"))
     if not args.no_embedder:
