@@ -23,9 +23,10 @@ app = typer.Typer(name="kv", help="Inspect, warm, evict and pin the KV chunk cac
 
 SEARCHABLE = ["created", "activated", "frozen"]
 KEY_SHOWN = 16  # key prefix shown in tables; commands accept any unique prefix
+# Pins show only in --json: one more column would cut the keys on a 100-column terminal.
 ENTRY_COLUMNS = [("key", "key"), ("cube", "cube"), ("item_id", "item id"),
                  ("tokens", "tokens"), ("size", "size"), ("tier", "tier"),
-                 ("pinned", "pinned"), ("hits", "hits")]
+                 ("hits", "hits")]
 TIER_COLUMNS = [("tier", "tier"), ("entries", "entries"), ("size", "size"),
                 ("budget", "budget"), ("hits", "hits"), ("evictions", "evictions")]
 
