@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from storage.clock import as_utc
 from storage.database import Database
@@ -46,20 +47,29 @@ def import_cube(database: Database, path: Path, files_root: Path,
     with _open(path) as archive:
         manifest = read_manifest(archive)
         files = _file_targets(archive, Path(files_root))
-        cube = dict(manifest["cube"])
-        if owner:
-            cube["owner_id"] = owner
-        with database.session() as session:
-            if session.get(CubeRow, cube["id"]) is not None:
-                raise Conflict(f"cube {cube['id']} already exists in this home")
-            session.add(_from_dict(CubeRow, cube))
-            for name, table in TABLES.items():
-                for line in archive.read(f"{name}.jsonl").decode().splitlines():
-                    session.add(_from_dict(table, json.loads(line)))
+        try:
+            cube = _insert_rows(database, archive, dict(manifest["cube"]), owner)
+        except (KeyError, TypeError, ValueError, UnicodeDecodeError, SQLAlchemyError) as error:
+            # A damaged or hand-made archive: nothing was committed.
+            raise InvalidInput(f"archive {path} is damaged ({type(error).__name__})") from None
         for member, target in files:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(archive.read(member))
     return cube["id"]
+
+
+def _insert_rows(database: Database, archive: zipfile.ZipFile, cube: dict,
+                 owner: str | None) -> dict:
+    if owner:
+        cube["owner_id"] = owner
+    with database.session() as session:
+        if session.get(CubeRow, cube["id"]) is not None:
+            raise Conflict(f"cube {cube['id']} already exists in this home")
+        session.add(_from_dict(CubeRow, cube))
+        for name, table in TABLES.items():
+            for line in archive.read(f"{name}.jsonl").decode().splitlines():
+                session.add(_from_dict(table, json.loads(line)))
+    return cube
 
 
 def _file_targets(archive: zipfile.ZipFile, files_root: Path) -> list[tuple[str, Path]]:

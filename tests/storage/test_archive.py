@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from memcube.archive import FORMAT_VERSION
+from memcube.archive import FORMAT, FORMAT_VERSION
 from memcube.lifecycle import State
+from memos import MemOS
 from storage.errors import Conflict, InvalidInput, UnsupportedFormat
 
 NOTES = [
@@ -146,3 +147,15 @@ def test_archive_member_pointing_outside_the_home_is_refused(open_memos, tmp_pat
     with pytest.raises(InvalidInput, match="outside the home folder"):
         target.import_cube(path)
     assert not (tmp_path / "escaped.txt").exists() and target.list_cubes() == []
+
+
+def test_damaged_archive_is_refused_and_writes_nothing(tmp_path, embedder):
+    archive = tmp_path / "damaged.memcube"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("manifest.json", json.dumps({"format": FORMAT, "version": FORMAT_VERSION,
+                                                     "cube": {"id": "c1", "name": "x"}}))
+        bundle.writestr("items.jsonl", '{"no_such_column": 1}\n')
+    with MemOS(home=tmp_path / "home", embedder=embedder) as mos:
+        with pytest.raises(InvalidInput, match="damaged"):
+            mos.import_cube(archive, owner="alice")
+        assert mos.list_cubes() == []
