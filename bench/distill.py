@@ -34,7 +34,8 @@ def main() -> None:
     print(f"model {engine.name} on {engine.device} ({engine.dtype}), {args.notes} notes")
 
     base = _measure(engine, facts, texts)
-    config = DistillConfig(seed=args.seed, **({"epochs": args.epochs} if args.epochs else {}))
+    overrides = {"epochs": args.epochs, "learning_rate": args.learning_rate}
+    config = DistillConfig(seed=args.seed, **{k: v for k, v in overrides.items() if v})
     started = time.perf_counter()
     artifact = distill(engine, notes, config, progress=_print_progress)
     train_s = time.perf_counter() - started
@@ -98,6 +99,7 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--notes", type=int, default=50)
     parser.add_argument("--epochs", type=int, default=None, help="override DistillConfig.epochs")
+    parser.add_argument("--learning-rate", type=float, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--models-dir", default="memos-home/models")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")

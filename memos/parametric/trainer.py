@@ -28,7 +28,8 @@ from storage.errors import Cancelled, InvalidInput
 
 Progress = Callable[[int, int, float], None]
 _ADAPTER = "distill"
-_ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+# The MLPs, where transformers are thought to store facts; attention is left as it is.
+_MLP = ("gate_proj", "up_proj", "down_proj")
 
 
 @dataclass(slots=True)
@@ -36,12 +37,12 @@ class DistillConfig:
     """LoRA shape and training schedule; defaults fit ~50 short notes on a 2-core CPU."""
 
     rank: int = 16
-    alpha: float = 32.0
-    target_modules: tuple[str, ...] = _ALL_LINEAR
-    epochs: int = 6
+    alpha: float = 16.0
+    target_modules: tuple[str, ...] = _MLP
+    epochs: int = 3
     steps: int | None = None  # when set, overrides epochs
-    learning_rate: float = 2e-3
-    warmup_steps: int = 10
+    learning_rate: float = 1e-3
+    warmup_steps: int = 5
     max_tokens: int = 128
     batch_size: int = 8
     seed: int = 0
