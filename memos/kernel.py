@@ -242,6 +242,8 @@ class MemOS:
         """Save derived indexes and release the database."""
         if self._scheduler is not None:
             self._scheduler.stop()
+        if self._adapters is not None:
+            self._adapters.manager.unload_all()  # hand the engine back without LoRA layers
         with self._lock:
             for cube in self._open_cubes.values():
                 cube.save_indexes()

@@ -24,6 +24,7 @@ from memos.parametric.distillation_data import (
     TrainingExample,
     build_examples,
 )
+from memos.parametric.replay import replay_examples
 from storage.errors import Cancelled, InvalidInput
 
 Progress = Callable[[int, int, float], None]
@@ -45,6 +46,7 @@ class DistillConfig:
     warmup_steps: int = 5
     max_tokens: int = 128
     batch_size: int = 8
+    replay: int = 20  # examples of the base model's own text mixed in (0: none)
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -67,6 +69,8 @@ class DistillConfig:
             raise InvalidInput("max_tokens must be between 8 and 4096")
         if not 1 <= self.batch_size <= 512:
             raise InvalidInput("batch_size must be between 1 and 512")
+        if not 0 <= self.replay <= 1000:
+            raise InvalidInput("replay must be between 0 and 1000")
 
     def lora_config(self) -> LoraConfig:
         """The peft config of the adapter this trains."""
@@ -89,6 +93,7 @@ def distill(
     """Train a LoRA adapter on ``notes``; the engine keeps serving its base model meanwhile."""
     config = config or DistillConfig()
     examples = build_examples(engine, notes, config.max_tokens)
+    examples += replay_examples(engine, config.replay)
     batches = _batch_schedule(examples, config)
     started = time.time()
     with _lora_training_copy(engine, config) as peft_model:
