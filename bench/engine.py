@@ -62,7 +62,8 @@ def main() -> None:
     for length in (128, 512, 2048):
         ids = synthetic_ids(engine, length)
         seconds = timed(lambda ids=ids: engine.prefill(ids), args.repeats)
-        rows.append((f"prefill {length} tokens", f"{length / seconds:,.0f} tok/s ({seconds:.3f} s)"))
+        speed = f"{length / seconds:,.0f} tok/s ({seconds:.3f} s)"
+        rows.append((f"prefill {length} tokens", speed))
     prompt = [{"role": "user", "content": "Tell me a long story about a lighthouse keeper."}]
     config = GenerationConfig(max_new_tokens=64)
     engine.generate(prompt, GenerationConfig(max_new_tokens=8))  # warm-up (kernels, allocator)

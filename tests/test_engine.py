@@ -35,7 +35,8 @@ def test_reply_after_cache_reports_reused_tokens(engine):
     reply = engine.generate_from(ids, cache, GenerationConfig(max_new_tokens=8))
     assert reply.stats.reused_tokens == len(ids) - 3
     assert reply.stats.computed_tokens == 3
-    assert reply.token_ids == engine.generate(QUESTION, GenerationConfig(max_new_tokens=8)).token_ids
+    cold = engine.generate(QUESTION, GenerationConfig(max_new_tokens=8))
+    assert reply.token_ids == cold.token_ids
 
 
 def test_streamed_reply_equals_non_streamed(engine):
@@ -59,7 +60,8 @@ def test_max_new_tokens_limits_the_reply(engine):
 
 
 def test_token_counting_matches_encoding(engine):
-    assert engine.count_tokens("Alice moved to Lisbon.") == len(engine.encode("Alice moved to Lisbon."))
+    text = "Alice moved to Lisbon."
+    assert engine.count_tokens(text) == len(engine.encode(text))
 
 
 def test_fingerprint_is_stable_and_depends_on_dtype(engine, models_dir):
@@ -83,7 +85,8 @@ def test_missing_model_folder_names_the_install_step(tmp_path):
 
 def test_embedder_ranks_paraphrase_above_unrelated(embedder):
     vectors = embedder.embed(
-        ["Alice moved to Lisbon in May.", "In May, Alice relocated to Lisbon.", "Stocks fell today."]
+        ["Alice moved to Lisbon in May.", "In May, Alice relocated to Lisbon.",
+         "Stocks fell today."]
     )
     assert vectors.shape == (3, 384)
     similarity = vectors @ vectors[0]
