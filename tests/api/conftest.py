@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from live_server import free_port, serve_in_thread
 
 from api.app import create_app
 from memos.client import Client
@@ -46,27 +45,12 @@ class LiveServer:
         self.mos.close()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_server(home: Path, engine, embedder, admin_key: str | None = ADMIN_KEY) -> LiveServer:
     """Serve a fresh MemOS home on a free loopback port; returns once it accepts requests."""
     settings = Settings(home=home, admin_key=admin_key, host="127.0.0.1", port=free_port(),
                         workers=0)  # jobs stay pending unless a test runs them
     mos = MemOS(settings=settings, engine=engine, embedder=embedder)
-    config = uvicorn.Config(create_app(mos, settings), host=settings.host, port=settings.port,
-                            log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the API server did not start")
-        time.sleep(0.02)
+    server, thread = serve_in_thread(create_app(mos, settings), settings.port, lifespan="on")
     return LiveServer(f"http://127.0.0.1:{settings.port}", mos, home, server, thread)
 
 

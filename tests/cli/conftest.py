@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +11,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from click.testing import Result
+from live_server import free_port, serve_in_thread
 from typer.testing import CliRunner
 
 from api.app import create_app
@@ -63,27 +62,12 @@ class Server:
         self.mos.close()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_server(home: Path, engine, embedder) -> Server:
     """Serve ``home`` with the session's real model and embedder; lifespan off, so the
     scheduler's workers never start and queued jobs stay pending."""
     settings = Settings(home=home, admin_key=ADMIN_KEY, host="127.0.0.1", port=free_port())
     mos = MemOS(settings=settings, engine=engine, embedder=embedder)
-    config = uvicorn.Config(create_app(mos, settings), host=settings.host, port=settings.port,
-                            log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the API server did not start")
-        time.sleep(0.02)
+    server, thread = serve_in_thread(create_app(mos, settings), settings.port, lifespan="off")
     return Server(f"http://127.0.0.1:{settings.port}", mos, server, thread)
 
 
