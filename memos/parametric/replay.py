@@ -1,15 +1,14 @@
-"""Replay of the base model's own text, mixed into distillation so it forgets less.
+"""Replay of the base model's own text, which distillation holds the adapter to.
 
-The adapter should learn the notes and leave everything else alone. Training it also on what
-the base model itself writes after a few generic openings pulls the adapted model back
-towards the base distribution on ordinary text (self-distillation replay), at the cost of
-some extra steps.
+The adapter should learn the notes and leave everything else alone. Each training step also
+scores a few texts the base model itself wrote after generic openings, and penalises the
+adapted model's divergence from the base model's next-token distributions on them
+(KL(base || adapted), as in learning without forgetting / self-distillation).
 """
 
 from __future__ import annotations
 
 from memos.engine import GenerationConfig
-from memos.parametric.distillation_data import IGNORE, TrainingExample
 
 OPENINGS = (
     "The history of the town begins", "Scientists have long studied how", "On a quiet morning,",
@@ -22,12 +21,11 @@ OPENINGS = (
 )
 
 
-def replay_examples(engine, count: int, new_tokens: int = 48) -> list[TrainingExample]:
-    """``count`` examples of the base model continuing generic openings (greedy)."""
-    examples = []
+def replay_texts(engine, count: int, new_tokens: int = 48) -> list[list[int]]:
+    """Token ids of ``count`` generic openings, each continued greedily by the base model."""
+    texts = []
     for index in range(count):
         prompt = engine.encode(OPENINGS[index % len(OPENINGS)])
         reply = engine.generate_from(prompt, config=GenerationConfig(max_new_tokens=new_tokens))
-        ids = prompt + reply.token_ids
-        examples.append(TrainingExample(ids, [IGNORE] * len(prompt) + reply.token_ids))
-    return examples
+        texts.append(prompt + reply.token_ids)
+    return texts

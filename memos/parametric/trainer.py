@@ -24,7 +24,7 @@ from memos.parametric.distillation_data import (
     TrainingExample,
     build_examples,
 )
-from memos.parametric.replay import replay_examples
+from memos.parametric.replay import replay_texts
 from storage.errors import Cancelled, InvalidInput
 
 Progress = Callable[[int, int, float], None]
@@ -46,7 +46,9 @@ class DistillConfig:
     warmup_steps: int = 5
     max_tokens: int = 128
     batch_size: int = 8
-    replay: int = 20  # examples of the base model's own text mixed in (0: none)
+    replay: int = 20  # texts of the base model's own the adapter is held to (0: none)
+    replay_weight: float = 1.0  # weight of the KL-to-base loss on those texts
+    replay_batch_size: int = 4
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -71,6 +73,10 @@ class DistillConfig:
             raise InvalidInput("batch_size must be between 1 and 512")
         if not 0 <= self.replay <= 1000:
             raise InvalidInput("replay must be between 0 and 1000")
+        if not self.replay_weight >= 0:
+            raise InvalidInput("replay_weight must not be negative")
+        if not 1 <= self.replay_batch_size <= 512:
+            raise InvalidInput("replay_batch_size must be between 1 and 512")
 
     def lora_config(self) -> LoraConfig:
         """The peft config of the adapter this trains."""
@@ -93,11 +99,11 @@ def distill(
     """Train a LoRA adapter on ``notes``; the engine keeps serving its base model meanwhile."""
     config = config or DistillConfig()
     examples = build_examples(engine, notes, config.max_tokens)
-    examples += replay_examples(engine, config.replay)
     batches = _batch_schedule(examples, config)
+    anchors = _anchor_schedule(replay_texts(engine, config.replay), config, len(batches))
     started = time.time()
     with _lora_training_copy(engine, config) as peft_model:
-        final_loss = _train(peft_model, batches, config, engine.device, progress, cancel)
+        final_loss = _train(peft_model, batches, anchors, config, engine.device, progress, cancel)
         state = {k: v.detach().to("cpu", copy=True) for k, v in
                  get_peft_model_state_dict(peft_model, adapter_name=_ADAPTER).items()}
     metadata = AdapterMetadata(
@@ -147,8 +153,8 @@ def _bare_copy(model: torch.nn.Module) -> torch.nn.Module:
     return clone
 
 
-def _train(peft_model, batches, config, device, progress, cancel) -> float:
-    """Run the optimizer over ``batches``; returns the mean loss of the last steps."""
+def _train(peft_model, batches, anchors, config, device, progress, cancel) -> float:
+    """Run the optimizer over ``batches``; returns the mean note loss of the last steps."""
     model = peft_model.base_model.model
     params = [p for p in peft_model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=0.0)
@@ -157,11 +163,15 @@ def _train(peft_model, batches, config, device, progress, cancel) -> float:
     )
     model.train()
     recent: list[float] = []
-    for step, batch in enumerate(batches, start=1):
+    for step, (batch, anchor) in enumerate(zip(batches, anchors, strict=True), start=1):
         if cancel is not None and cancel.is_set():
             raise Cancelled("distillation was cancelled; no adapter was written")
         loss = _batch_loss(model, *(t.to(device) for t in batch))
-        loss.backward()
+        total = loss
+        if anchor is not None:
+            drift = _drift_from_base(peft_model, *(t.to(device) for t in anchor))
+            total = loss + config.replay_weight * drift
+        total.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
         schedule.step()
@@ -182,6 +192,34 @@ def _batch_loss(model, input_ids, attention_mask, labels) -> torch.Tensor:
     keep = targets != IGNORE
     logits = model.get_output_embeddings()(hidden[:, :-1][keep]).float()
     return F.cross_entropy(logits, targets[keep])
+
+
+def _drift_from_base(peft_model, input_ids, attention_mask) -> torch.Tensor:
+    """Mean KL(base || adapted) of the next-token distributions over the unpadded positions."""
+    model = peft_model.base_model.model
+    keep = attention_mask.bool()
+    with torch.no_grad(), peft_model.disable_adapter():
+        base = model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False)
+        base_logp = F.log_softmax(base.logits[keep].float(), dim=-1)
+    adapted = model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False)
+    adapted_logp = F.log_softmax(adapted.logits[keep].float(), dim=-1)
+    return F.kl_div(adapted_logp, base_logp, log_target=True, reduction="batchmean")
+
+
+def _anchor_schedule(texts: list[list[int]], config: DistillConfig, steps: int) -> list:
+    """One padded batch of replay texts per step, cycling through them (``None``: no replay)."""
+    if not texts or config.replay_weight == 0:
+        return [None] * steps
+    size = min(config.replay_batch_size, len(texts))
+    order = torch.randperm(len(texts), generator=torch.Generator().manual_seed(config.seed))
+    cycle = [texts[i] for i in order.tolist()]
+    batches = []
+    for step in range(steps):
+        start = step * size % len(cycle)
+        group = (cycle + cycle)[start : start + size]
+        ids, mask, _ = _pad([TrainingExample(t, t) for t in group])
+        batches.append((ids, mask))
+    return batches
 
 
 def _batch_schedule(examples: list[TrainingExample], config: DistillConfig) -> list[tuple]:
