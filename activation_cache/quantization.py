@@ -48,7 +48,7 @@ def dequantize(
     codes = parts["codes"]
     if method == "int4":
         codes = torch.stack((codes & 0x0F, codes >> 4), dim=-1).flatten(-2)
-    values = codes.float() * parts["step"].float() + parts["low"].float()
+    values = codes.float().mul_(parts["step"].float()).add_(parts["low"].float())
     flat = values.flatten(-2)
     if role == "key":
         tokens = shape[2]

@@ -56,6 +56,29 @@ def test_flipped_byte_is_caught_by_checksum(tmp_path):
         read_chunk(path, fingerprint="model-a")
 
 
+def test_edited_header_field_is_caught_by_checksum(tmp_path):
+    path = tmp_path / "a.safetensors"
+    write_chunk(path, ids(1), small_kv(), fingerprint="model-a")
+    data = path.read_bytes()
+    assert data.count(b'"layers":"2"') == 1
+    path.write_bytes(data.replace(b'"layers":"2"', b'"layers":"1"'))
+    with pytest.raises(CorruptBlob, match="checksum"):
+        read_chunk(path, fingerprint="model-a")
+
+
+def test_quantized_chunk_reads_back_every_layer_within_its_error(tmp_path):
+    kv = small_kv(tokens=40, layers=3)
+    for method, bound in (("int8", 0.02), ("int4", 0.3)):
+        path = tmp_path / f"{method}.safetensors"
+        write_chunk(path, ids(1, 40), kv, fingerprint="m", quantization=method)
+        stored = read_chunk(path, fingerprint="m")
+        assert stored.kv.num_tokens == 40 and len(stored.kv.layers) == 3
+        for (k, v), (k2, v2) in zip(kv.layers, stored.kv.layers, strict=True):
+            assert k2.shape == k.shape and v2.shape == v.shape
+            assert float((k2 - k).abs().max()) <= bound * float(k.abs().max())
+            assert float((v2 - v).abs().max()) <= bound * float(v.abs().max())
+
+
 def test_truncated_file_is_corrupt(tmp_path):
     path = tmp_path / "a.safetensors"
     write_chunk(path, ids(1), small_kv(), fingerprint="model-a")
