@@ -4,8 +4,10 @@
                                     [--torch-threads N]
 
 Texts are turns from bench/retrieval_data.py (several seeds). Throughput is measured on
-`--embed` unique texts, end to end: embedding (memos.embedder.Embedder, CPU), attribute
-extraction and HybridRetriever.add. Indexes larger than that reuse the embedded texts with
+`--embed` unique texts, end to end through `MemCube.add_many` in batches of `--batch`
+(embedding, attributes, SQLite rows and history, duplicate check, indexing, linking and tag
+evolution), next to embedding alone as the baseline in the same run. The latency indexes are
+built with HybridRetriever.add. Indexes larger than that reuse the embedded texts with
 synthesised vectors (the embedded ones plus small Gaussian noise, renormalised); the output
 says how many of each. Latency is per query: VectorIndex.search alone, HybridRetriever.search
 with a precomputed query vector (wall, and CPU time of the searching thread, which other
@@ -16,8 +18,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 import time
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 
 import faiss
 import numpy as np
@@ -26,6 +30,7 @@ from retrieval_data import generate
 
 from memcube.hybrid import HybridRetriever, Note
 from memcube.keywords import extract_attributes, extract_entities
+from memos import MemOS
 from memos.embedder import Embedder
 
 
@@ -52,25 +57,36 @@ def make_notes(ids, texts, times, vectors) -> list[Note]:
     return notes
 
 
-def bulk_add(embedder: Embedder, texts, times) -> tuple[HybridRetriever, np.ndarray, dict]:
-    """Embed and index `texts` in batches of 1,000, timing each stage."""
+def build_retriever(embedder: Embedder, texts, times) -> tuple[HybridRetriever, np.ndarray]:
+    """A HybridRetriever over `texts` (the latency indexes start from it) and their vectors."""
     retriever = HybridRetriever(embedder.dim)
-    spent = {"embed": 0.0, "attributes": 0.0, "index": 0.0}
-    vectors = []
-    for start in range(0, len(texts), 1000):
-        chunk = slice(start, start + 1000)
-        began = time.perf_counter()
-        batch = embedder.embed(texts[chunk])
-        spent["embed"] += time.perf_counter() - began
-        began = time.perf_counter()
-        ids = [f"n{i}" for i in range(start, start + len(batch))]
-        notes = make_notes(ids, texts[chunk], times[chunk], batch)
-        spent["attributes"] += time.perf_counter() - began
-        began = time.perf_counter()
-        retriever.add(notes)
-        spent["index"] += time.perf_counter() - began
-        vectors.append(batch)
-    return retriever, np.concatenate(vectors), spent
+    vectors = embedder.embed(texts)
+    retriever.add(make_notes([f"n{i}" for i in range(len(texts))], texts, times, vectors))
+    return retriever, vectors
+
+
+def cube_bulk_add(embedder: Embedder, texts, times, batch: int) -> tuple[float, float]:
+    """Notes per second (wall) and per CPU-second of MemCube.add_many into a fresh SQLite home."""
+    with tempfile.TemporaryDirectory() as home:
+        mos = MemOS(home=Path(home), embedder=embedder)
+        cube = mos.create_cube("speed", owner="bench")
+        began, cpu_began = time.perf_counter(), time.process_time()
+        for start in range(0, len(texts), batch):
+            cube.add_many([{"text": text, "event_time": when.replace(tzinfo=UTC)}
+                           for text, when in zip(texts[start:start + batch],
+                                                 times[start:start + batch], strict=True)])
+        wall, cpu = time.perf_counter() - began, time.process_time() - cpu_began
+        mos.close()
+    return len(texts) / wall, len(texts) / cpu
+
+
+def embedding_rate(embedder: Embedder, texts, batch: int) -> tuple[float, float]:
+    """Notes per second (wall) and per CPU-second of embedding alone, the baseline."""
+    began, cpu_began = time.perf_counter(), time.process_time()
+    for start in range(0, len(texts), batch):
+        embedder.embed(texts[start:start + batch])
+    wall, cpu = time.perf_counter() - began, time.process_time() - cpu_began
+    return len(texts) / wall, len(texts) / cpu
 
 
 def synthesise(vectors: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -124,12 +140,25 @@ def timings(call, count: int) -> tuple[list[float], list[float]]:
     return wall, cpu
 
 
+def print_bulk_add(embedder: Embedder, texts, times, batch: int) -> None:
+    """Table: MemCube.add_many against embedding alone, on the same texts."""
+    embed_wall, embed_cpu = embedding_rate(embedder, texts, batch)
+    cube_wall, cube_cpu = cube_bulk_add(embedder, texts, times, batch)
+    print(f"\nbulk add of {len(texts):,} notes in batches of {batch}:\n")
+    print("| path | notes/s (wall) | notes per CPU-second | share of embedding-only rate |")
+    print("|---|---|---|---|")
+    print(f"| embedding only (baseline) | {embed_wall:.0f} | {embed_cpu:.0f} | 100% |")
+    print(f"| MemCube.add_many | {cube_wall:.0f} | {cube_cpu:.0f} | "
+          f"{cube_wall / embed_wall:.0%} |\n")
+
+
 def main() -> None:
     """Run the throughput and latency measurements and print one table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--embed", type=int, default=2000, help="unique texts to embed")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10000, 100000])
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--batch", type=int, default=200, help="notes per MemCube.add_many")
     parser.add_argument("--torch-threads", type=int, default=0,
                         help="torch intra-op threads for embedding (0: torch's default)")
     args = parser.parse_args()
@@ -142,13 +171,9 @@ def main() -> None:
     embedder = Embedder.load(device="cpu")
     print(f"torch threads: {torch.get_num_threads()}; embedder: {embedder.name}; "
           f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    began, cpu_began = time.perf_counter(), time.process_time()
-    retriever, vectors, spent = bulk_add(embedder, texts, times)
-    total, cpu = time.perf_counter() - began, time.process_time() - cpu_began
-    print(f"bulk add of {len(texts)} embedded notes: {len(texts) / total:.0f} notes/s wall "
-          f"(embed {spent['embed']:.1f} s, attributes {spent['attributes']:.1f} s, "
-          f"index {spent['index']:.1f} s, total {total:.1f} s); "
-          f"process CPU {cpu:.1f} s = {len(texts) / cpu:.0f} notes per CPU-second")
+    embedder.embed(texts[:64])  # warm-up
+    print_bulk_add(embedder, texts, times, args.batch)
+    retriever, vectors = build_retriever(embedder, texts, times)
     query_vectors = embedder.embed(questions)
     print("| notes | embedded / synthesised | index | build s | VectorIndex p50/p99 ms "
           "| hybrid p50/p99 ms | hybrid CPU p50/p99 ms | hybrid + query embedding p50/p99 ms |")

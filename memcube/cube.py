@@ -64,18 +64,21 @@ class MemCube:
         if not entries:
             return []
         vectors = self._embedder.embed([entry["text"] for entry in entries])
+        threshold = float(self.settings.get("dedupe_threshold", 0.97))
+        within_batch = vectors @ vectors.T >= threshold
+        stored_twins = self._stored_duplicates(vectors, threshold)
         result: list[MemoryItem | int] = []
-        fresh: list[tuple[dict, np.ndarray]] = []
-        for entry, vector in zip(entries, vectors, strict=True):
-            duplicate = None if entry.get("force") else self._duplicate_of(vector, fresh)
-            if isinstance(duplicate, int):
-                result.append(duplicate)
-            elif duplicate is not None:
-                result.append(self._touch(duplicate))
-            else:
+        fresh: list[int] = []  # positions in entries of the notes to store
+        for position, entry in enumerate(entries):
+            earlier = np.flatnonzero(within_batch[position, fresh])  # indexes into fresh
+            if entry.get("force") or not (len(earlier) or stored_twins[position]):
                 result.append(len(fresh))
-                fresh.append((entry, vector))
-        stored = self._store(fresh)
+                fresh.append(position)
+            elif len(earlier):
+                result.append(int(earlier[0]))
+            else:
+                result.append(self._touch(stored_twins[position]))
+        stored = self._store([(entries[i], vectors[i]) for i in fresh])
         return [stored[r] if isinstance(r, int) else r for r in result]
 
     def get(self, item_id: str) -> MemoryItem:
@@ -183,17 +186,12 @@ class MemCube:
         """Persist the derived indexes (they can always be rebuilt from SQL)."""
         self._index.save()
 
-    def _duplicate_of(self, vector: np.ndarray, fresh: list[tuple[dict, np.ndarray]]):
-        threshold = float(self.settings.get("dedupe_threshold", 0.97))
-        for position, (_, other) in enumerate(fresh):
-            if float(other @ vector) >= threshold:
-                return position
-        nearest = self._index.nearest(vector, 1, states=frozenset({State.CREATED,
-                                                                    State.ACTIVATED, State.FROZEN}),
-                                      load=self._items.get_many)
-        if nearest and nearest[0][1] >= threshold:
-            return nearest[0][0]
-        return None
+    def _stored_duplicates(self, vectors: np.ndarray, threshold: float) -> list[MemoryItem | None]:
+        """Per vector, the live stored note it nearly repeats, if any."""
+        live = frozenset({State.CREATED, State.ACTIVATED, State.FROZEN})
+        nearest = self._index.nearest_many(vectors, 1, live, self._items.get_many)
+        return [found[0][0] if found and found[0][1] >= threshold else None
+                for found in nearest]
 
     def _touch(self, item: MemoryItem) -> MemoryItem:
         self._items.touch([item.id])
@@ -205,10 +203,10 @@ class MemCube:
         rows = [self._row(entry, vector) for entry, vector in fresh]
         items = self._items.insert(rows)  # each row keeps its own actor
         seqs = self._items.seq_of([item.id for item in items])
-        for item in items:
-            self._index.upsert(seqs[item.id], item)
+        self._index.upsert_many([(seqs[item.id], item) for item in items])
         self._linker.link_new(self.id, self.settings, items, self._index, self._items)
-        return [self._items.get(item.id, self.id) for item in items]
+        current = self._items.get_many(item.id for item in items)
+        return [current[item.id] for item in items]
 
     def _row(self, entry: dict, vector: np.ndarray) -> ItemRow:
         derived = extract_attributes(entry["text"])

@@ -83,19 +83,37 @@ class ItemStore:
     def update(self, item_id: str, cube_id: str, fields: dict, actor: str | None = None,
                reason: str | None = None, event: str = "updated") -> MemoryItem:
         """Change editable fields; bumps the version and records old and new values."""
-        unknown = set(fields) - set(EDITABLE_FIELDS)
-        if unknown:
-            raise InvalidInput(f"cannot edit {sorted(unknown)}")
+        _check_fields(fields)
         with self._database.session() as session:
             row = _row(session, item_id, cube_id)
-            if State(row.state) not in EDITABLE:
-                raise IllegalTransition(f"a {row.state} memory cannot be edited")
-            changes = _apply(row, fields)
-            if changes:
-                row.version += 1
-                row.updated_at = self._clock.now()
-                _record(session, row, event, changes, actor, reason, row.updated_at)
+            self._change(session, row, fields, actor, reason, event)
             return MemoryItem.from_row(row)
+
+    def update_many(self, cube_id: str, changes: dict[str, tuple[dict, str | None]],
+                    actor: str | None = None, event: str = "updated") -> None:
+        """Apply ``{item_id: (fields, reason)}`` in one transaction, as ``update`` would."""
+        for fields, _ in changes.values():
+            _check_fields(fields)
+        if not changes:
+            return
+        with self._database.session() as session:
+            rows = {row.id: row for row in session.scalars(
+                select(ItemRow).where(ItemRow.id.in_(list(changes))))}
+            for item_id, (fields, reason) in changes.items():
+                row = rows.get(item_id)
+                if row is None or row.cube_id != cube_id:
+                    raise NotFound(f"no memory {item_id!r}")
+                self._change(session, row, fields, actor, reason, event)
+
+    def _change(self, session: Session, row: ItemRow, fields: dict, actor: str | None,
+                reason: str | None, event: str) -> None:
+        if State(row.state) not in EDITABLE:
+            raise IllegalTransition(f"a {row.state} memory cannot be edited")
+        changes = _apply(row, fields)
+        if changes:
+            row.version += 1
+            row.updated_at = self._clock.now()
+            _record(session, row, event, changes, actor, reason, row.updated_at)
 
     def transition(self, item_id: str, cube_id: str, target: State, actor: str | None = None,
                    reason: str | None = None, merged_into: str | None = None) -> MemoryItem:
@@ -203,6 +221,12 @@ def _row(session: Session, item_id: str, cube_id: str | None) -> ItemRow:
     if row is None or (cube_id is not None and row.cube_id != cube_id):
         raise NotFound(f"no memory {item_id!r}")
     return row
+
+
+def _check_fields(fields: dict) -> None:
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidInput(f"cannot edit {sorted(unknown)}")
 
 
 def _apply(row: ItemRow, fields: dict) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import select
 
 from memcube.item import MemoryItem
@@ -12,7 +13,7 @@ from memcube.item_store import ItemStore
 from memcube.lifecycle import EDITABLE, SEARCHABLE, State
 from memcube.plaintext_index import PlaintextIndex
 from storage.clock import Clock
-from storage.database import Database
+from storage.database import Database, upsert
 from storage.schema import ItemRow, LinkRow
 
 
@@ -57,9 +58,10 @@ class Linker:
         settings = LinkSettings.from_cube(cube_settings)
         chosen: dict[tuple[str, str], tuple[str, float]] = {}
         evolve: list[tuple[MemoryItem, MemoryItem]] = []
-        for item in items:
-            for other, score in index.nearest(item.embedding, settings.max_similar + 1,
-                                              SEARCHABLE, store.get_many):
+        neighbours = index.nearest_many(np.stack([item.embedding for item in items]),
+                                        settings.max_similar + 1, SEARCHABLE, store.get_many)
+        for item, nearest in zip(items, neighbours, strict=True):
+            for other, score in nearest:
                 if other.id != item.id and score >= settings.similar_threshold:
                     _keep(chosen, item.id, other.id, "similar", score)
                     if score >= settings.evolve_threshold:
@@ -67,19 +69,19 @@ class Linker:
             for other_id, weight in _keyword_neighbours(index.keyword_index, item, settings):
                 _keep(chosen, item.id, other_id, "keyword", weight)
         self._store(cube_id, chosen, index)
-        for new, old in evolve:
-            _evolve(store, cube_id, new, old)
+        _evolve(store, cube_id, evolve)
 
     def _store(self, cube_id: str, chosen: dict, index: PlaintextIndex) -> None:
         if not chosen:
             return
         now = self._clock.now()
+        rows = [{"source_id": source, "target_id": target, "cube_id": cube_id, "kind": kind,
+                 "weight": round(weight, 4), "created_at": now}
+                for (source, target), (kind, weight) in chosen.items()]
         with self._database.session() as session:
-            for (source, target), (kind, weight) in chosen.items():
-                session.merge(LinkRow(source_id=source, target_id=target, cube_id=cube_id,
-                                      kind=kind, weight=round(weight, 4), created_at=now))
-        for (source, target), (kind, weight) in chosen.items():
-            index.add_link(source, target, kind, round(weight, 4))
+            upsert(session, LinkRow, rows, keys=("source_id", "target_id"))
+        for row in rows:
+            index.add_link(row["source_id"], row["target_id"], row["kind"], row["weight"])
 
 
 def _keep(chosen: dict, a: str, b: str, kind: str, weight: float) -> None:
@@ -100,10 +102,25 @@ def _keyword_neighbours(keyword_index: dict[str, set[str]], item: MemoryItem,
     return [(other, min(1.0, 0.3 + 0.2 * count)) for other, count in shared.items()]
 
 
-def _evolve(store: ItemStore, cube_id: str, new: MemoryItem, old: MemoryItem) -> None:
-    """The older note learns the new note's tags (recorded in its history)."""
-    current = store.get(old.id, cube_id)
-    merged = sorted(set(current.tags) | set(new.tags))
-    if merged != sorted(current.tags) and current.state in EDITABLE:
-        store.update(old.id, cube_id, {"tags": merged}, actor="memos",
-                     reason=f"linked to {new.id}", event="evolved")
+def _evolve(store: ItemStore, cube_id: str, pairs: list[tuple[MemoryItem, MemoryItem]]) -> None:
+    """Older notes learn the tags of the new notes they were linked to (recorded in history)."""
+    learned = _learned_tags(pairs)
+    current = store.get_many(learned)
+    changes = {}
+    for old_id, (tags, sources) in learned.items():
+        item = current.get(old_id)
+        if item is None or item.state not in EDITABLE or tags <= set(item.tags):
+            continue
+        changes[old_id] = ({"tags": sorted(set(item.tags) | tags)},
+                           "linked to " + ", ".join(sources))
+    store.update_many(cube_id, changes, actor="memos", event="evolved")
+
+
+def _learned_tags(pairs: list[tuple[MemoryItem, MemoryItem]]) -> dict[str, tuple[set, list]]:
+    """Per older note: the tags of the new notes linked to it, and those notes' ids."""
+    learned: dict[str, tuple[set[str], list[str]]] = {}
+    for new, old in pairs:
+        tags, sources = learned.setdefault(old.id, (set(), []))
+        tags.update(new.tags)
+        sources.append(new.id)
+    return learned

@@ -72,10 +72,16 @@ class PlaintextIndex:
 
     def upsert(self, seq: int, item: MemoryItem) -> None:
         """Index a new note, or re-index a changed one."""
-        if item.id in self._id_to_seq:
-            self.remove(item.id, keep_links=True)
-        self._retriever.add([_note(item)], [seq])
-        self._remember(seq, item)
+        self.upsert_many([(seq, item)])
+
+    def upsert_many(self, entries: Sequence[tuple[int, MemoryItem]]) -> None:
+        """Index new notes, or re-index changed ones, as (seq, item) pairs."""
+        for _, item in entries:
+            if item.id in self._id_to_seq:
+                self.remove(item.id, keep_links=True)
+        self._retriever.add([_note(item) for _, item in entries], [seq for seq, _ in entries])
+        for seq, item in entries:
+            self._remember(seq, item)
 
     def remove(self, item_id: str, keep_links: bool = False) -> None:
         """Drop a note from every index."""
@@ -101,11 +107,16 @@ class PlaintextIndex:
     def nearest(self, vector: np.ndarray, k: int, states: frozenset[State],
                 load: Loader) -> list[tuple[MemoryItem, float]]:
         """The ``k`` most similar notes in ``states``, with cosine similarity."""
-        found = self._dense(vector, max(4 * k, 16))
-        items = load(item_id for item_id, _ in found)
-        ranked = [(items[i], score) for i, score in found if i in items
-                  and items[i].state in states]
-        return ranked[:k]
+        return self.nearest_many(np.asarray(vector).reshape(1, -1), k, states, load)[0]
+
+    def nearest_many(self, vectors: np.ndarray, k: int, states: frozenset[State],
+                     load: Loader) -> list[list[tuple[MemoryItem, float]]]:
+        """``nearest`` for each row of ``vectors``, loading the candidates in one go."""
+        found = [[(self._seq_to_id[seq], score) for seq, score in row if seq in self._seq_to_id]
+                 for row in self._vectors.search_many(vectors, max(4 * k, 16))]
+        items = load({item_id for row in found for item_id, _ in row})
+        return [[(items[i], score) for i, score in row
+                 if i in items and items[i].state in states][:k] for row in found]
 
     def search(self, query: str, vector: np.ndarray, k: int, filters: SearchFilters,
                load: Loader, expand_graph: bool = True) -> list[SearchHit]:
@@ -125,10 +136,6 @@ class PlaintextIndex:
         self.folder.mkdir(parents=True, exist_ok=True)
         self._vectors.save(self.folder / "vectors.faiss")
         self._graph.save(self.folder / "graph.json")
-
-    def _dense(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        return [(self._seq_to_id[seq], score) for seq, score in self._vectors.search(vector, k)
-                if seq in self._seq_to_id]
 
     def _remember(self, seq: int, item: MemoryItem) -> None:
         self._seq_to_id[seq] = item.id
