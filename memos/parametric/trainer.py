@@ -48,7 +48,7 @@ class DistillConfig:
     batch_size: int = 8
     replay: int = 20  # texts of the base model's own the adapter is held to (0: none)
     replay_weight: float = 1.0  # weight of the KL-to-base loss on those texts
-    replay_batch_size: int = 4
+    replay_batch_size: int = 2
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -100,7 +100,7 @@ def distill(
     config = config or DistillConfig()
     examples = build_examples(engine, notes, config.max_tokens)
     batches = _batch_schedule(examples, config)
-    anchors = _anchor_schedule(replay_texts(engine, config.replay), config, len(batches))
+    anchors = _anchor_schedule(engine, config, len(batches))
     started = time.time()
     with _lora_training_copy(engine, config) as peft_model:
         final_loss = _train(peft_model, batches, anchors, config, engine.device, progress, cancel)
@@ -206,10 +206,11 @@ def _drift_from_base(peft_model, input_ids, attention_mask) -> torch.Tensor:
     return F.kl_div(adapted_logp, base_logp, log_target=True, reduction="batchmean")
 
 
-def _anchor_schedule(texts: list[list[int]], config: DistillConfig, steps: int) -> list:
+def _anchor_schedule(engine, config: DistillConfig, steps: int) -> list:
     """One padded batch of replay texts per step, cycling through them (``None``: no replay)."""
-    if not texts or config.replay_weight == 0:
+    if config.replay == 0 or config.replay_weight == 0:
         return [None] * steps
+    texts = replay_texts(engine, config.replay)
     size = min(config.replay_batch_size, len(texts))
     order = torch.randperm(len(texts), generator=torch.Generator().manual_seed(config.seed))
     cycle = [texts[i] for i in order.tolist()]
