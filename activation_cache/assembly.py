@@ -15,7 +15,7 @@ import torch
 from transformers import DynamicCache
 
 from activation_cache.backend import Backend
-from activation_cache.blending import layer1_deviation, recompute_positions
+from activation_cache.blending import layer1_deviation, recompute_positions, trailing_attention
 from activation_cache.chunk_cache import ChunkCache
 from activation_cache.chunk_kv import ChunkKV
 from activation_cache.keys import DEFAULT_BLOCK_SIZE, block_keys
@@ -23,7 +23,7 @@ from activation_cache.rope import RopeRotator, head_dim_of, unsupported_reason
 from storage.errors import InvalidInput
 
 MODES = ("chunks", "prefix", "none")
-SELECTIONS = ("first", "deviation")
+SELECTIONS = ("attention", "first", "deviation")
 
 
 @dataclass(slots=True)
@@ -40,7 +40,7 @@ class AssemblyConfig:
 
     mode: str = "chunks"
     recompute_fraction: float = 0.15
-    selection: str = "first"
+    selection: str = "attention"
     block_size: int = DEFAULT_BLOCK_SIZE
     store_misses: bool = True
 
@@ -138,7 +138,7 @@ class PromptAssembler:
         segments, hits, misses, notes = self._segments(pieces, covered)
         computed = {p for s in segments if s.kv is None for p in _span(s)}
         layers = _layers_with_placeholders(segments, self._kv_shape())
-        computed |= self._recompute_choice(segments, layers, token_ids[:covered])
+        computed |= self._recompute_choice(segments, layers, token_ids, covered, computed)
         cache = self._fill(layers, token_ids[:covered], computed)
         if self.config.store_misses:
             notes.extend(self._store_misses(segments, cache))
@@ -190,18 +190,29 @@ class PromptAssembler:
         cut = ChunkKV([(k[:, :, :length], v[:, :, :length]) for k, v in kv.layers])
         return self.rotator.move(cut, offset) if self.rotator else cut.to(cut.device)
 
-    def _recompute_choice(self, segments, layers, token_ids) -> set[int]:
+    def _recompute_choice(self, segments, layers, token_ids, covered, blank) -> set[int]:
+        """Positions of moved chunks to recompute: a ``recompute_fraction`` of each chunk
+        ("first", "deviation"), or of all of them together, those the trailing tokens
+        attend to most ("attention")."""
         fraction = self.config.recompute_fraction
         moved = [s for s in segments if s.kv is not None and s.moved]
         if fraction == 0 or not moved:
             return set()
+        if self.config.selection == "attention":
+            score = trailing_attention(
+                self.backend, layers, token_ids[:covered], token_ids[covered:], sorted(blank)
+            )
+            candidates = torch.tensor([p for s in moved for p in _span(s)])
+            count = math.ceil(fraction * len(candidates))
+            order = torch.argsort(score[candidates], descending=True)[:count]
+            return {int(p) for p in candidates[order]}
         deviation = None
         if self.config.selection == "deviation":
-            deviation = layer1_deviation(self.backend, layers, token_ids)
+            deviation = layer1_deviation(self.backend, layers, token_ids[:covered])
         chosen: set[int] = set()
         for segment in moved:
             count = math.ceil(fraction * len(segment.token_ids))
-            span = range(segment.start, segment.start + len(segment.token_ids))
+            span = _span(segment)
             if deviation is None:
                 chosen.update(span[:count])
             else:

@@ -6,6 +6,11 @@ the whole assembled context restores some of that cross-attention (CacheBlend, Y
 placeholders at those positions are masked out, each recomputed token attends to every
 earlier position (fresh KV for recomputed ones, reused KV for the rest), and the new K/V are
 written back into place in every layer.
+
+Which positions: the first tokens of each chunk (EPIC), the tokens whose layer-1 K/V deviate
+most from a fresh computation (CacheBlend's first filtering step), or the tokens the
+trailing uncached tokens (the question) attend to most over the assembled cache
+(question-aware: the answer reads those positions, so their K/V are the ones worth fixing).
 """
 
 from __future__ import annotations
@@ -64,6 +69,37 @@ def layer1_deviation(backend: Backend, layers: Layers, token_ids: Sequence[int])
     key_gap = (keys.float() - cached_keys.float()).pow(2).sum(dim=(0, 1, 3))
     value_gap = (values.float() - cached_values.float()).pow(2).sum(dim=(0, 1, 3))
     return key_gap + value_gap
+
+
+def trailing_attention(
+    backend: Backend, layers: Layers, token_ids: Sequence[int], trailing_ids: Sequence[int],
+    blank: Sequence[int] = (),
+) -> torch.Tensor:
+    """Per position, the attention ``trailing_ids`` pay to it over the assembled cache, summed
+    over layers, heads and trailing tokens; ``blank`` positions (placeholders) are masked."""
+    length, count = len(token_ids), len(trailing_ids)
+    device = layers[0][0].device
+    visible = torch.ones(length, dtype=torch.bool, device=device)
+    visible[list(blank)] = False
+    causal = torch.ones(count, count, dtype=torch.bool, device=device).tril()
+    allowed = torch.cat((visible.expand(count, length), causal), dim=1)
+    mask = torch.zeros(allowed.shape, dtype=backend.dtype, device=device)
+    mask.masked_fill_(~allowed, torch.finfo(backend.dtype).min)
+    positions = torch.arange(length, length + count, device=device)[None]
+    cache = DynamicCache(ddp_cache_data=list(layers))  # grows by new tensors, layers untouched
+    model = backend.model
+    with backend.lock, torch.inference_mode():
+        previous = model.config._attn_implementation
+        model.set_attn_implementation("eager")  # the only one that returns attention weights
+        try:
+            out = model(
+                input_ids=torch.tensor([list(trailing_ids)], device=device),
+                attention_mask=mask[None, None], position_ids=positions, cache=cache,
+                use_cache=True, output_attentions=True, logits_to_keep=1,
+            )
+        finally:
+            model.set_attn_implementation(previous)
+    return sum(weights[0, :, :, :length].float().sum(dim=(0, 1)) for weights in out.attentions)
 
 
 def _fresh_kv(layer, hidden, cos, sin) -> tuple[torch.Tensor, torch.Tensor]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -110,7 +112,8 @@ def test_blended_chunks_reuse_most_tokens_and_recompute_buys_back_quality(engine
     prompt = [t for piece in pieces_of(parts) for t in piece.token_ids]
     cold = engine.forward(prompt).logits
     divergence = {}
-    for fraction, selection in ((0.0, "first"), (0.3, "first"), (0.3, "deviation")):
+    cases = ((0.0, "first"), (0.3, "first"), (0.3, "deviation"), (0.3, "attention"))
+    for fraction, selection in cases:
         config = AssemblyConfig(recompute_fraction=fraction, selection=selection)
         assembled = PromptAssembler(engine, cache, config).assemble(pieces_of(parts))
         assert assembled.hits == 4 and assembled.misses == 0
@@ -120,6 +123,24 @@ def test_blended_chunks_reuse_most_tokens_and_recompute_buys_back_quality(engine
         divergence[fraction, selection] = kl(next_logits(engine, assembled), cold)
     assert divergence[0.3, "first"] < divergence[0.0, "first"]
     assert divergence[0.3, "deviation"] < divergence[0.0, "first"]
+    assert divergence[0.3, "attention"] < divergence[0.0, "first"]
+
+
+def test_attention_selection_masks_placeholders_and_spends_the_budget_on_moved_chunks(
+    engine, parts, tmp_path
+):
+    system, notes, question = parts
+    cache = ChunkCache(engine, tmp_path)
+    for ids in (system, notes[0], notes[2]):
+        cache.warm(ids)  # notes[1] misses: computed in context, a zero placeholder meanwhile
+    config = AssemblyConfig(recompute_fraction=0.25, selection="attention", store_misses=False)
+    assembled = PromptAssembler(engine, cache, config).assemble(pieces_of(parts))
+    moved = len(notes[0]) + len(notes[2])
+    assert assembled.hits == 3 and assembled.misses == 1
+    assert assembled.computed_tokens == len(notes[1]) + math.ceil(0.25 * moved)
+    prompt = [t for piece in pieces_of(parts) for t in piece.token_ids]
+    cold = engine.forward(prompt).logits
+    assert kl(next_logits(engine, assembled), cold) < 0.1
 
 
 def test_full_recompute_fraction_equals_cold_prefill(engine, parts, tmp_path):
