@@ -65,19 +65,23 @@ def build_retriever(embedder: Embedder, texts, times) -> tuple[HybridRetriever, 
     return retriever, vectors
 
 
-def cube_bulk_add(embedder: Embedder, texts, times, batch: int) -> tuple[float, float]:
-    """Notes per second (wall) and per CPU-second of MemCube.add_many into a fresh SQLite home."""
-    with tempfile.TemporaryDirectory() as home:
-        mos = MemOS(home=Path(home), embedder=embedder)
-        cube = mos.create_cube("speed", owner="bench")
-        began, cpu_began = time.perf_counter(), time.process_time()
-        for start in range(0, len(texts), batch):
-            cube.add_many([{"text": text, "event_time": when.replace(tzinfo=UTC)}
-                           for text, when in zip(texts[start:start + batch],
-                                                 times[start:start + batch], strict=True)])
-        wall, cpu = time.perf_counter() - began, time.process_time() - cpu_began
-        mos.close()
+def fill_cube(cube, texts, times, batch: int) -> tuple[float, float]:
+    """Add `texts` with MemCube.add_many; notes per second (wall) and per CPU-second."""
+    began, cpu_began = time.perf_counter(), time.process_time()
+    for start in range(0, len(texts), batch):
+        cube.add_many([{"text": text, "event_time": when.replace(tzinfo=UTC)}
+                       for text, when in zip(texts[start:start + batch],
+                                             times[start:start + batch], strict=True)])
+    wall, cpu = time.perf_counter() - began, time.process_time() - cpu_began
     return len(texts) / wall, len(texts) / cpu
+
+
+def cube_search_latency(cube, questions, vectors) -> tuple[str, str]:
+    """p50 / p99 ms of MemCube.search with the query vector given, and embedding it too."""
+    cube.search(questions[0], 10)
+    given, _ = timings(lambda i: cube.search(questions[i], 10, vector=vectors[i]), len(questions))
+    embedded, _ = timings(lambda i: cube.search(questions[i], 10), len(questions))
+    return percentiles(given), percentiles(embedded)
 
 
 def embedding_rate(embedder: Embedder, texts, batch: int) -> tuple[float, float]:
@@ -140,16 +144,25 @@ def timings(call, count: int) -> tuple[list[float], list[float]]:
     return wall, cpu
 
 
-def print_bulk_add(embedder: Embedder, texts, times, batch: int) -> None:
-    """Table: MemCube.add_many against embedding alone, on the same texts."""
+def print_cube_measures(embedder: Embedder, texts, times, batch: int, questions,
+                        query_vectors) -> None:
+    """Tables: MemCube.add_many against embedding alone, and MemCube.search at that size."""
     embed_wall, embed_cpu = embedding_rate(embedder, texts, batch)
-    cube_wall, cube_cpu = cube_bulk_add(embedder, texts, times, batch)
+    with tempfile.TemporaryDirectory() as home:
+        mos = MemOS(home=Path(home), embedder=embedder)
+        cube = mos.create_cube("speed", owner="bench")
+        cube_wall, cube_cpu = fill_cube(cube, texts, times, batch)
+        given, embedded = cube_search_latency(cube, questions, query_vectors)
+        mos.close()
     print(f"\nbulk add of {len(texts):,} notes in batches of {batch}:\n")
     print("| path | notes/s (wall) | notes per CPU-second | share of embedding-only rate |")
     print("|---|---|---|---|")
     print(f"| embedding only (baseline) | {embed_wall:.0f} | {embed_cpu:.0f} | 100% |")
     print(f"| MemCube.add_many | {cube_wall:.0f} | {cube_cpu:.0f} | "
           f"{cube_wall / embed_wall:.0%} |\n")
+    print(f"MemCube.search over those {len(texts):,} notes (SQLite rows of the hits and the "
+          f"retrieval counters included): p50/p99 {given} ms with the query vector given, "
+          f"{embedded} ms embedding the query\n")
 
 
 def main() -> None:
@@ -172,9 +185,9 @@ def main() -> None:
     print(f"torch threads: {torch.get_num_threads()}; embedder: {embedder.name}; "
           f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     embedder.embed(texts[:64])  # warm-up
-    print_bulk_add(embedder, texts, times, args.batch)
-    retriever, vectors = build_retriever(embedder, texts, times)
     query_vectors = embedder.embed(questions)
+    print_cube_measures(embedder, texts, times, args.batch, questions, query_vectors)
+    retriever, vectors = build_retriever(embedder, texts, times)
     print("| notes | embedded / synthesised | index | build s | VectorIndex p50/p99 ms "
           "| hybrid p50/p99 ms | hybrid CPU p50/p99 ms | hybrid + query embedding p50/p99 ms |")
     print("|---|---|---|---|---|---|---|---|")

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from memcube.item import MemoryItem, snapshot
@@ -156,8 +156,8 @@ class ItemStore:
         with self._database.session() as session:
             session.execute(update(ItemRow).where(ItemRow.id.in_(list(item_ids))).values(**values))
             if retrieved:  # the scheduler counts retrievals per window (promote_activation)
-                session.add_all([RetrievalRow(item_id=i, at=values["last_accessed_at"])
-                                 for i in item_ids])
+                session.execute(insert(RetrievalRow), [
+                    {"item_id": i, "at": values["last_accessed_at"]} for i in item_ids])
 
     def history(self, item_id: str, cube_id: str) -> list[HistoryEntry]:
         """Every recorded change of an item, oldest first."""

@@ -127,9 +127,16 @@ class PlaintextIndex:
         # checked on the SQL rows, so ask for more than k and keep the admitted ones.
         fused = self._retriever.search(query, vector, 4 * k + 20,
                                        {**window, **filters.metadata}, expand_graph)
-        items = load(hit.id for hit in fused)
-        admitted = [hit for hit in fused if hit.id in items and filters.admits(items[hit.id])]
-        return [SearchHit(items[hit.id], hit.score, hit.why) for hit in admitted[:k]]
+        hits: list[SearchHit] = []
+        page = k + 5  # rows are loaded a page at a time: most searches need only the first
+        for start in range(0, len(fused), page):
+            candidates = fused[start:start + page]
+            items = load(hit.id for hit in candidates)
+            hits += [SearchHit(items[hit.id], hit.score, hit.why) for hit in candidates
+                     if hit.id in items and filters.admits(items[hit.id])]
+            if len(hits) >= k:
+                break
+        return hits[:k]
 
     def save(self) -> None:
         """Write the FAISS index and the graph to the cube folder (atomically)."""
