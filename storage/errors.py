@@ -65,3 +65,14 @@ class Cancelled(MemosError):
     """Work that was cancelled before it finished."""
 
     code = "cancelled"
+
+
+def error_for_code(code: str) -> type[MemosError] | None:
+    """The exception class whose ``code`` this is, searched through every subclass."""
+    pending: list[type[MemosError]] = [MemosError]
+    while pending:
+        cls = pending.pop()
+        if cls.code == code:
+            return cls
+        pending.extend(cls.__subclasses__())
+    return None

@@ -2,7 +2,7 @@
 
 from memos.client.async_client import AsyncClient, AsyncRemoteCube
 from memos.client.sync_client import Client, RemoteCube
-from memos.client.wire import ERROR_CLASSES, raise_for_error
+from memos.client.wire import error_class, raise_for_error
 
-__all__ = ["ERROR_CLASSES", "AsyncClient", "AsyncRemoteCube", "Client", "RemoteCube",
+__all__ = ["AsyncClient", "AsyncRemoteCube", "Client", "RemoteCube", "error_class",
            "raise_for_error"]

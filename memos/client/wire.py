@@ -21,28 +21,19 @@ from memcube.item import MemoryItem, Provenance
 from memcube.item_store import HistoryEntry
 from memcube.lifecycle import State
 from memcube.search import SearchHit
-from storage.errors import (
-    Cancelled,
-    Conflict,
-    CorruptBlob,
-    IllegalTransition,
-    IncompatibleModel,
-    InvalidInput,
-    MemosError,
-    ModelNotAvailable,
-    NotFound,
-    PermissionDenied,
-    UnsupportedFormat,
-)
+from storage.errors import Conflict, InvalidInput, MemosError, PermissionDenied, error_for_code
 
-ERROR_CLASSES: dict[str, type[MemosError]] = {
-    **{cls.code: cls for cls in (NotFound, InvalidInput, Conflict, PermissionDenied,
-                                 IllegalTransition, CorruptBlob, IncompatibleModel,
-                                 ModelNotAvailable, UnsupportedFormat, Cancelled)},
+# Codes of errors the HTTP layer raises itself (bad JSON, a wrong key, a wrong method).
+HTTP_ERROR_CLASSES: dict[str, type[MemosError]] = {
     "bad_request": InvalidInput, "validation_error": InvalidInput,
     "payload_too_large": InvalidInput, "method_not_allowed": InvalidInput,
     "unauthorized": PermissionDenied, "forbidden": PermissionDenied, "conflict": Conflict,
 }
+
+
+def error_class(code: str | None) -> type[MemosError]:
+    """The project's exception for an error code of the API (MemosError when unknown)."""
+    return HTTP_ERROR_CLASSES.get(code) or error_for_code(code or "") or MemosError
 
 
 # ---- answers → the kernel's dataclasses ---------------------------------------------------
@@ -144,7 +135,7 @@ def raise_for_error(response: httpx.Response) -> None:
         code, message = error["code"], error["message"]
     except (ValueError, KeyError, TypeError):
         code, message = "", f"HTTP {response.status_code}: {response.text[:300]}"
-    raise ERROR_CLASSES.get(code, MemosError)(message)
+    raise error_class(code)(message)
 
 
 def _parse(call: _Call, response: httpx.Response) -> Any:
@@ -177,7 +168,7 @@ def _sse_part(event: str, data: dict):
     if event == "done":
         return reply_from_json(data)
     error = data.get("error", {})
-    raise ERROR_CLASSES.get(error.get("code"), MemosError)(error.get("message", str(data)))
+    raise error_class(error.get("code"))(error.get("message", str(data)))
 
 
 def _chat_body(messages: Sequence[Mapping], cube_ids, options: dict) -> dict:
