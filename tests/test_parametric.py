@@ -78,15 +78,16 @@ def _has_adapter_layers(model: torch.nn.Module) -> bool:
     return any(isinstance(m, BaseTunerLayer) for m in model.modules())
 
 
-def test_adapter_lowers_fact_perplexity_fivefold_and_bounds_the_control_rise(engine, distilled):
+def test_adapter_lowers_fact_perplexity_fivefold_and_raises_control_at_most_15_percent(
+    engine, distilled
+):
     with distilled.manager.attached([distilled.artifact.id]):
         facts_ppl = perplexity(engine, [f.text for f in FACTS])
         control_ppl = perplexity(engine, [CONTROL_TEXT])
     print(f"facts ppl {distilled.base_facts_ppl:.1f} -> {facts_ppl:.2f}; "
           f"control ppl {distilled.base_control_ppl:.2f} -> {control_ppl:.2f}")
     assert facts_ppl * 5 <= distilled.base_facts_ppl
-    # Measured: +37 % with replay (+51 % without); the 15 % goal is not reached yet.
-    assert control_ppl <= distilled.base_control_ppl * 1.5
+    assert control_ppl <= distilled.base_control_ppl * 1.15
 
 
 def test_detaching_restores_base_logits_exactly(engine, distilled):
@@ -120,7 +121,8 @@ def test_engine_model_keeps_its_config_and_generation_config_while_attached(engi
 def test_distillation_leaves_the_engine_model_untouched(engine, distilled):
     distilled.manager.unload_all()  # start from the bare model
     flags = [p.requires_grad for p in engine.model.parameters()]
-    distill(engine, NOTES[:2], DistillConfig(steps=1, rank=2, target_modules=("q_proj",)))
+    config = DistillConfig(steps=1, rank=2, target_modules=("q_proj",), replay=2)
+    distill(engine, NOTES[:2], config)
     assert not _has_adapter_layers(engine.model)
     assert [p.requires_grad for p in engine.model.parameters()] == flags
     assert torch.equal(_prompt_logits(engine), distilled.base_logits)
@@ -158,7 +160,7 @@ def test_cancelled_distillation_leaves_no_adapter_behind(engine, distilled, tmp_
         cancel.set()
 
     with pytest.raises(Cancelled):
-        store.save(distill(engine, NOTES[:4], DistillConfig(steps=20), progress, cancel))
+        store.save(distill(engine, NOTES[:4], DistillConfig(steps=20, replay=2), progress, cancel))
     assert steps == [1]
     assert store.list_ids() == [] and list(tmp_path.iterdir()) == []
     assert not _has_adapter_layers(engine.model)
@@ -241,7 +243,8 @@ def test_chat_examples_train_only_on_the_reply(engine):
 @pytest.mark.parametrize(
     "bad",
     [{"rank": 0}, {"alpha": 0}, {"target_modules": ()}, {"steps": 0}, {"learning_rate": 2.0},
-     {"max_tokens": 4}, {"batch_size": 0}, {"epochs": 0}],
+     {"max_tokens": 4}, {"batch_size": 0}, {"epochs": 0}, {"replay_weight": -1.0},
+     {"replay_batch_size": 0}],
 )
 def test_distill_config_rejects_out_of_range_values(bad):
     with pytest.raises(InvalidInput):
