@@ -42,7 +42,7 @@ class DistillConfig:
     target_modules: tuple[str, ...] = _MLP
     epochs: int = 3
     steps: int | None = None  # when set, overrides epochs
-    learning_rate: float = 1e-3
+    learning_rate: float = 3e-3
     warmup_steps: int = 5
     max_tokens: int = 128
     batch_size: int = 8
