@@ -16,7 +16,8 @@ from memcube.item_store import ItemStore
 from memcube.linker import Linker
 from memcube.plaintext_index import PlaintextIndex
 from memcube.search import SearchHit, check_k
-from memos.scheduler import Scheduler
+from memos.scheduler import Job, Scheduler
+from memos.scheduler.distill_job import DISTILL_JOB, distill_payload
 from memos.settings import Settings
 from storage.blobs import BlobStore
 from storage.clock import Clock, SystemClock
@@ -211,6 +212,13 @@ class MemOS:
         """Train the cube's LoRA adapter from its notes (blocking); returns the adapter."""
         cube = self.get_cube(cube_id, user, needed=Access.WRITE)
         return self.adapters.distill(cube, item_ids, config, progress, cancel)
+
+    def start_distill(self, cube_id: str, item_ids: Sequence[str] | None = None,
+                      options: dict | None = None, user: str | None = None) -> Job:
+        """Queue a distillation as a scheduler job (the scheduler's workers run it)."""
+        self.get_cube(cube_id, user, needed=Access.WRITE)
+        payload = distill_payload(list(item_ids) if item_ids else None, dict(options or {}))
+        return self.scheduler.enqueue(DISTILL_JOB, cube_id, payload, max_attempts=1)
 
     def stale_adapters(self, cube_id: str) -> list[AdapterInfo]:
         """Adapters of the cube whose distilled notes changed or went away since."""

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Response
 
 from api.deps import CurrentUser, MosDep, ReadableCube, WritableCube
 from api.routes import V1
-from api.schemas.system import AdapterCreate, AdapterPublic, AdaptersPublic
+from api.schemas.system import AdapterCreate, AdapterPublic, AdaptersPublic, JobPublic
 from storage.errors import NotFound
 
 router = APIRouter(prefix=V1 + "/cubes/{cube_id}/adapters", tags=["adapters"])
@@ -23,6 +23,14 @@ def distill(body: AdapterCreate, cube: WritableCube, mos: MosDep, caller: Curren
     options = body.model_dump(exclude_none=True, exclude={"item_ids"})
     info = mos.distill(cube.id, body.item_ids, DistillConfig(**options), user=caller.user_id)
     return AdapterPublic.model_validate(info.to_dict())
+
+
+@router.post("/jobs", status_code=202, response_model=JobPublic)
+def start_distill(body: AdapterCreate, cube: WritableCube, mos: MosDep, caller: CurrentUser):
+    """Queue the distillation as a job and answer at once; follow it under /v1/jobs."""
+    options = body.model_dump(exclude_none=True, exclude={"item_ids"})
+    job = mos.start_distill(cube.id, body.item_ids, options, user=caller.user_id)
+    return JobPublic.model_validate(job.to_dict())
 
 
 @router.get("", response_model=AdaptersPublic)

@@ -145,6 +145,12 @@ class Client:
         body = {"item_ids": item_ids, **options}
         return self.run(_Call("POST", f"/v1/cubes/{cube_id}/adapters", json=body))
 
+    def start_distill(self, cube_id: str, item_ids: Sequence[str] | None = None, **options):
+        """Queue the cube's distillation as a job and return the job (poll ``get_job``)."""
+        body = {"item_ids": item_ids, **options}
+        return self.run(_Call("POST", f"/v1/cubes/{cube_id}/adapters/jobs", json=body,
+                              parse=job_from_json))
+
     def list_adapters(self, cube_id: str) -> list[dict]:
         """A cube's adapters, newest first."""
         return self.run(_Call("GET", f"/v1/cubes/{cube_id}/adapters"))["data"]

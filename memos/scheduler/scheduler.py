@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 
 from memos.scheduler import retrievals
+from memos.scheduler.distill_job import DISTILL_JOB, run_distill_job
 from memos.scheduler.jobs import FINISHED, Job, JobStore
 from memos.scheduler.policies import Policy, default_policies
 from memos.scheduler.settings import PolicySettings, SchedulerConfig
@@ -32,6 +33,7 @@ class Scheduler:
         chosen = default_policies() if policies is None else policies
         self.policies: dict[str, Policy] = {policy.name: policy for policy in chosen}
         self._handlers: dict[str, Handler] = {name: p.run for name, p in self.policies.items()}
+        self._handlers[DISTILL_JOB] = run_distill_job  # asked for by users, not by a policy
         self._runner = JobRunner(self.jobs, self._handlers, mos, self.clock,
                                  self.config.backoff_base_s)
         self._workers: WorkerPool | None = None

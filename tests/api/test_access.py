@@ -33,6 +33,7 @@ ROUTES = [
     ("POST", "/v1/cubes/{cube}/kv/warm", {"item_ids": ["{item}"]}),
     ("GET", "/v1/cubes/{cube}/adapters", None),
     ("POST", "/v1/cubes/{cube}/adapters", {"steps": 1}),
+    ("POST", "/v1/cubes/{cube}/adapters/jobs", {"steps": 1}),
     ("DELETE", "/v1/cubes/{cube}/adapters/{adapter}", None),
     ("POST", "/v1/chat", {**CHAT, "cube_ids": ["{cube}"]}),
     ("POST", "/v1/chat/stream", {**CHAT, "cube_ids": ["{cube}"]}),

@@ -48,6 +48,22 @@ def test_distill_lists_and_deletes_an_adapter(alice, cube):
         alice.delete_adapter(cube.id, adapter["id"])
 
 
+def test_distill_runs_as_a_job_when_asked_to(live, alice, cube):
+    cube.add("Ulla's bicycle is painted orange.")
+    job = alice.start_distill(cube.id, steps=1, rank=4)
+    assert (job.kind, job.state, job.cube_id) == ("distill", "pending", cube.id)
+    live.mos.scheduler.run_pending()
+    done = alice.get_job(job.id)
+    assert done.state == "succeeded", done.error
+    assert done.result["adapter_id"] in [a["id"] for a in alice.list_adapters(cube.id)]
+    alice.delete_adapter(cube.id, done.result["adapter_id"])
+
+
+def test_distill_job_with_bad_settings_is_refused(alice, cube):
+    with pytest.raises(InvalidInput):
+        alice.start_distill(cube.id, steps=0)
+
+
 def test_jobs_are_listed_read_and_cancelled_by_cube_access(live, alice, bob, admin, cube):
     job = live.mos.scheduler.enqueue("archive", cube.id)
     jobs, total = alice.list_jobs(cube_id=cube.id)
