@@ -1,18 +1,24 @@
 """BM25 keyword search over notes, with bm25s.
 
-bm25s builds a static index, so adds only mark it dirty and the next search rebuilds it;
-removals are applied at search time through a mask and never force a rebuild.
+bm25s builds a static index. Notes added after a build are kept in a small fresh segment and
+scored directly, with the built index's statistics, until they reach a tenth of it; then the
+next search rebuilds everything. Removals are applied through a mask and never force a rebuild.
 """
 
 from __future__ import annotations
 
+import math
 import threading
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import bm25s
 import numpy as np
 
 from memcube.keywords import content_tokens
+
+FRESH_SHARE = 0.1  # rebuild once the fresh segment holds this share of the built index
+FRESH_LIMIT = 1000  # ... or this many notes, whichever is fewer
 
 
 def stem(token: str) -> str:
@@ -46,7 +52,10 @@ class LexicalIndex:
         self._bm25: bm25s.BM25 | None = None
         self._row_ids: list[str] = []
         self._row_of: dict[str, int] = {}
-        self._last_query: tuple[str, np.ndarray | None] | None = None
+        self._avg_length = 1.0
+        self._fresh: dict[str, int] = {}  # added since the build: their term counts
+        self._fresh_postings: dict[str, dict[str, int]] = {}  # term -> {fresh id: count}
+        self._last_query: tuple[str, np.ndarray | None, dict[str, float]] | None = None
         self._live = np.zeros(0, dtype=bool)
         self._dirty = False
 
@@ -62,60 +71,112 @@ class LexicalIndex:
             raise ValueError("ids and texts differ in length")
         with self._lock:
             for id_, text in zip(ids, texts, strict=True):
+                self._forget(id_)
                 self._terms[id_] = analyse(text)
-            self._dirty = True
+                self._remember_fresh(id_)
+            self._last_query = None
+            if self._bm25 is None or \
+                    len(self._fresh) > min(FRESH_LIMIT, FRESH_SHARE * len(self._row_ids)):
+                self._dirty = True
 
     def remove(self, ids: Iterable[str]) -> None:
         """Forget these ids; unknown ids are ignored."""
         with self._lock:
             for id_ in ids:
+                self._forget(id_)
                 self._terms.pop(id_, None)
-            if self._bm25 is not None and not self._dirty:
-                self._live = np.array([i in self._terms for i in self._row_ids], dtype=bool)
-                self._last_query = None
+            self._last_query = None
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """The k best-matching ids by BM25 score, best first; only positive scores."""
         with self._lock:
             if self._dirty:
                 self._rebuild()
-            if self._bm25 is None or k <= 0:
+            if k <= 0:
                 return []
-            scores = self._all_scores(query)
-            return [] if scores is None else self._top(scores, k)
+            built, fresh = self._all_scores(query)
+            found = [] if built is None else self._top(built, k)
+            return sorted(found + list(fresh.items()), key=lambda pair: -pair[1])[:k]
 
     def scores(self, query: str, ids: Iterable[str]) -> dict[str, float]:
         """BM25 score of the query against each of `ids` (0 for unknown ids or no match)."""
         with self._lock:
             if self._dirty:
                 self._rebuild()
-            ids = list(ids)
-            scores = self._all_scores(query) if self._bm25 is not None else None
-            if scores is None:
-                return dict.fromkeys(ids, 0.0)
-            row_of = self._row_of
-            return {i: float(scores[row_of[i]]) if i in row_of else 0.0 for i in ids}
+            built, fresh = self._all_scores(query)
+            return {i: self._score_of(i, built, fresh) for i in ids}
 
-    def _all_scores(self, query: str) -> np.ndarray | None:
-        """Scores of every row, remembered for the last query (hybrid search asks twice)."""
+    def _score_of(self, id_: str, built: np.ndarray | None, fresh: dict[str, float]) -> float:
+        if id_ in fresh:
+            return fresh[id_]
+        row = self._row_of.get(id_)
+        return float(built[row]) if built is not None and row is not None else 0.0
+
+    def _remember_fresh(self, id_: str) -> None:
+        counts = Counter(self._terms[id_])
+        self._fresh[id_] = counts.total()
+        for term, count in counts.items():
+            self._fresh_postings.setdefault(term, {})[id_] = count
+
+    def _forget(self, id_: str) -> None:
+        """Take a note out of the fresh segment and mask its built row, if it has them."""
+        if self._fresh.pop(id_, None) is not None:
+            for term in set(self._terms[id_]):
+                self._fresh_postings[term].pop(id_, None)
+        row = self._row_of.get(id_)
+        if row is not None and not self._dirty:
+            self._live[row] = False
+
+    def _all_scores(self, query: str) -> tuple[np.ndarray | None, dict[str, float]]:
+        """Scores of every built row and of the fresh notes that match, for the last query."""
         if self._last_query is not None and self._last_query[0] == query:
-            return self._last_query[1]
-        terms = [t for t in analyse(query) if t in self._bm25.vocab_dict]
-        scores = self._bm25.get_scores(terms) * self._live if terms else None
-        self._last_query = (query, scores)
+            return self._last_query[1], self._last_query[2]
+        terms = analyse(query)
+        built = None
+        if self._bm25 is not None:
+            known = [t for t in terms if t in self._bm25.vocab_dict]
+            built = self._bm25.get_scores(known) * self._live if known else None
+        fresh = self._fresh_scores(terms) if self._fresh else {}
+        self._last_query = (query, built, fresh)
+        return built, fresh
+
+    def _fresh_scores(self, terms: list[str]) -> dict[str, float]:
+        """BM25 of the fresh notes as bm25s scores them (Lucene), with the built average length."""
+        total = len(self._row_ids) + len(self._fresh)
+        scores: dict[str, float] = {}
+        for term in set(terms):
+            postings = self._fresh_postings.get(term)
+            if not postings:
+                continue
+            df = len(postings) + self._built_document_frequency(term)
+            weight = math.log(1 + (total - df + 0.5) / (df + 0.5))
+            for id_, count in postings.items():
+                length_norm = self.k1 * (1 - self.b + self.b * self._fresh[id_] / self._avg_length)
+                scores[id_] = scores.get(id_, 0.0) + weight * count / (count + length_norm)
         return scores
+
+    def _built_document_frequency(self, term: str) -> int:
+        if self._bm25 is None or term not in self._bm25.vocab_dict:
+            return 0
+        column = self._bm25.vocab_dict[term]
+        indptr = self._bm25.scores["indptr"]
+        return int(indptr[column + 1] - indptr[column])
 
     def _rebuild(self) -> None:
         self._row_ids = list(self._terms)
         self._row_of = {id_: row for row, id_ in enumerate(self._row_ids)}
         self._last_query = None
         self._live = np.ones(len(self._row_ids), dtype=bool)
+        self._fresh.clear()
+        self._fresh_postings.clear()
         self._dirty = False
         if not self._row_ids:
             self._bm25 = None
             return
+        documents = [self._terms[i] for i in self._row_ids]
+        self._avg_length = max(1.0, sum(map(len, documents)) / len(documents))
         self._bm25 = bm25s.BM25(k1=self.k1, b=self.b)
-        self._bm25.index([self._terms[i] for i in self._row_ids], show_progress=False)
+        self._bm25.index(documents, show_progress=False)
 
     def _top(self, scores: np.ndarray, k: int) -> list[tuple[str, float]]:
         k = min(k, int(np.count_nonzero(scores > 0)))

@@ -187,6 +187,32 @@ def test_bm25_never_returns_removed_ids_and_picks_up_new_ones():
     assert {id_ for id_, _ in index.search("beagle park", 5)} == {"b", "c"}
 
 
+def _filler(count: int) -> tuple[list[str], list[str]]:
+    topics = ["garden", "kitchen", "office", "harbour", "library", "station", "market"]
+    ids = [f"f{i}" for i in range(count)]
+    return ids, [f"note {i} about the {topics[i % len(topics)]} and its weekly schedule"
+                 for i in range(count)]
+
+
+def test_bm25_scores_notes_added_after_a_build_like_a_rebuild_would():
+    index = LexicalIndex()
+    index.add(*_filler(300))
+    index.search("garden", 5)  # builds the static index
+    index.add(["late"], ["the beagle sleeps in the garden shed"])
+    index.add(["f3"], ["a beagle visited the office"])  # replaces a built note
+    incremental = dict(index.search("beagle garden", 5))
+    rebuilt = LexicalIndex()
+    rebuilt.add(*_filler(300))
+    rebuilt.add(["late", "f3"], ["the beagle sleeps in the garden shed",
+                                 "a beagle visited the office"])
+    expected = dict(rebuilt.search("beagle garden", 5))
+    assert list(incremental)[:2] == list(expected)[:2] == ["late", "f3"]
+    assert incremental["late"] == pytest.approx(expected["late"], rel=0.05)
+    assert index.scores("harbour", ["f3"]) == {"f3": 0.0}  # its old text no longer counts
+    index.remove(["late"])
+    assert "late" not in dict(index.search("beagle garden", 5))
+
+
 def test_bm25_handles_empty_index_and_unknown_terms():
     index = LexicalIndex()
     assert index.search("anything at all", 5) == []
