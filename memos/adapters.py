@@ -69,7 +69,7 @@ class ParametricMemory:
                 progress: Callable[[int, int, float], None] | None = None,
                 cancel: threading.Event | None = None) -> AdapterInfo:
         """Train an adapter on the cube's notes (all searchable ones unless ``item_ids``)."""
-        notes = self._notes(cube, item_ids)
+        notes = self.notes_to_distill(cube, item_ids)
         with self._lock:
             artifact = distill(self._engine, notes, config, progress=progress, cancel=cancel)
             self.store.save(artifact)
@@ -121,7 +121,8 @@ class ParametricMemory:
         """Run a request with these adapters on (equal-weight merge when several)."""
         return self.manager.attached(list(adapter_ids))
 
-    def _notes(self, cube: MemCube, item_ids: Sequence[str] | None) -> list[DistillNote]:
+    def notes_to_distill(self, cube: MemCube, item_ids: Sequence[str] | None) -> list[DistillNote]:
+        """The live notes a distillation of ``cube`` would learn (InvalidInput when none)."""
         if item_ids:
             items = [self._items.get(item_id, cube.id) for item_id in item_ids]
         else:

@@ -216,8 +216,9 @@ class MemOS:
     def start_distill(self, cube_id: str, item_ids: Sequence[str] | None = None,
                       options: dict | None = None, user: str | None = None) -> Job:
         """Queue a distillation as a scheduler job (the scheduler's workers run it)."""
-        self.get_cube(cube_id, user, needed=Access.WRITE)
+        cube = self.get_cube(cube_id, user, needed=Access.WRITE)
         payload = distill_payload(list(item_ids) if item_ids else None, dict(options or {}))
+        self.adapters.notes_to_distill(cube, payload["item_ids"])  # none: refuse it now
         return self.scheduler.enqueue(DISTILL_JOB, cube_id, payload, max_attempts=1)
 
     def stale_adapters(self, cube_id: str) -> list[AdapterInfo]:

@@ -59,9 +59,13 @@ def test_distill_runs_as_a_job_when_asked_to(live, alice, cube):
     alice.delete_adapter(cube.id, done.result["adapter_id"])
 
 
-def test_distill_job_with_bad_settings_is_refused(alice, cube):
+def test_distill_job_with_bad_settings_or_no_notes_is_refused(alice, cube):
     with pytest.raises(InvalidInput):
         alice.start_distill(cube.id, steps=0)
+    empty = alice.create_cube("nothing-to-learn")
+    with pytest.raises(InvalidInput):
+        alice.start_distill(empty.id, steps=1)
+    alice.delete_cube(empty.id)
 
 
 def test_jobs_are_listed_read_and_cancelled_by_cube_access(live, alice, bob, admin, cube):
