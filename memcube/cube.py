@@ -189,9 +189,8 @@ class MemCube:
     def _stored_duplicates(self, vectors: np.ndarray, threshold: float) -> list[MemoryItem | None]:
         """Per vector, the live stored note it nearly repeats, if any."""
         live = frozenset({State.CREATED, State.ACTIVATED, State.FROZEN})
-        nearest = self._index.nearest_many(vectors, 1, live, self._items.get_many)
-        return [found[0][0] if found and found[0][1] >= threshold else None
-                for found in nearest]
+        nearest = self._index.nearest_many(vectors, 1, live, self._items.get_many, threshold)
+        return [found[0][0] if found else None for found in nearest]
 
     def _touch(self, item: MemoryItem) -> MemoryItem:
         self._items.touch([item.id])

@@ -53,7 +53,7 @@ class LexicalIndex:
         self._row_ids: list[str] = []
         self._row_of: dict[str, int] = {}
         self._avg_length = 1.0
-        self._fresh: dict[str, int] = {}  # added since the build: their term counts
+        self._fresh: dict[str, int] = {}  # added since the build: their length in terms
         self._fresh_postings: dict[str, dict[str, int]] = {}  # term -> {fresh id: count}
         self._last_query: tuple[str, np.ndarray | None, dict[str, float]] | None = None
         self._live = np.zeros(0, dtype=bool)

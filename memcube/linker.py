@@ -59,10 +59,11 @@ class Linker:
         chosen: dict[tuple[str, str], tuple[str, float]] = {}
         evolve: list[tuple[MemoryItem, MemoryItem]] = []
         neighbours = index.nearest_many(np.stack([item.embedding for item in items]),
-                                        settings.max_similar + 1, SEARCHABLE, store.get_many)
+                                        settings.max_similar + 1, SEARCHABLE, store.get_many,
+                                        min_score=settings.similar_threshold)
         for item, nearest in zip(items, neighbours, strict=True):
             for other, score in nearest:
-                if other.id != item.id and score >= settings.similar_threshold:
+                if other.id != item.id:
                     _keep(chosen, item.id, other.id, "similar", score)
                     if score >= settings.evolve_threshold:
                         evolve.append((item, other))

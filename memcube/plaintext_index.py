@@ -104,15 +104,12 @@ class PlaintextIndex:
         return [{"id": other, "kind": kind, "weight": weight}
                 for other, kind, weight in self._graph.links(item_id)]
 
-    def nearest(self, vector: np.ndarray, k: int, states: frozenset[State],
-                load: Loader) -> list[tuple[MemoryItem, float]]:
-        """The ``k`` most similar notes in ``states``, with cosine similarity."""
-        return self.nearest_many(np.asarray(vector).reshape(1, -1), k, states, load)[0]
-
-    def nearest_many(self, vectors: np.ndarray, k: int, states: frozenset[State],
-                     load: Loader) -> list[list[tuple[MemoryItem, float]]]:
-        """``nearest`` for each row of ``vectors``, loading the candidates in one go."""
-        found = [[(self._seq_to_id[seq], score) for seq, score in row if seq in self._seq_to_id]
+    def nearest_many(self, vectors: np.ndarray, k: int, states: frozenset[State], load: Loader,
+                     min_score: float = -1.0) -> list[list[tuple[MemoryItem, float]]]:
+        """Per row of ``vectors``, the ``k`` most similar notes in ``states`` scoring at least
+        ``min_score`` (cosine), with their scores; only those candidates are loaded, in one go."""
+        found = [[(self._seq_to_id[seq], score) for seq, score in row
+                  if seq in self._seq_to_id and score >= min_score]
                  for row in self._vectors.search_many(vectors, max(4 * k, 16))]
         items = load({item_id for row in found for item_id, _ in row})
         return [[(items[i], score) for i, score in row

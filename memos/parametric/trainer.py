@@ -216,8 +216,7 @@ def _anchor_schedule(engine, config: DistillConfig, steps: int) -> list:
     cycle = [texts[i] for i in order.tolist()]
     batches = []
     for step in range(steps):
-        start = step * size % len(cycle)
-        group = (cycle + cycle)[start : start + size]
+        group = [cycle[(step * size + i) % len(cycle)] for i in range(size)]
         ids, mask, _ = _pad([TrainingExample(t, t) for t in group])
         batches.append((ids, mask))
     return batches
