@@ -2,8 +2,9 @@
 
 Modes: ``"chunks"`` places cached chunks at any offset (re-rotating their keys) and
 recomputes a fraction of each chunk's tokens; ``"prefix"`` reuses only an exact prefix of
-hash-chained blocks (the vLLM baseline); ``"none"`` computes everything. The trailing
-uncached piece is left out of the cache for the caller's ``generate_from``.
+hash-chained blocks (the vLLM baseline); ``"none"`` computes everything. Every mode computes
+the trailing uncached piece too, in its last forward pass, and hands back the logits for the
+first new token with a cache over the whole prompt, ready for ``generate_from``.
 """
 
 from __future__ import annotations
@@ -57,20 +58,17 @@ class AssemblyConfig:
 
 @dataclass(slots=True)
 class AssembledPrompt:
-    """Prompt ids and a cache of all but the trailing tokens, ready for ``generate_from``."""
+    """Prompt ids, a cache over all of them and the logits for the first new token."""
 
     token_ids: list[int]
     cache: DynamicCache
+    logits: torch.Tensor
     reused_tokens: int
     computed_tokens: int
     hits: int = 0
     misses: int = 0
     notes: list[str] = field(default_factory=list)
 
-    @property
-    def cached_tokens(self) -> int:
-        """Positions the cache covers (reused plus computed here)."""
-        return self.reused_tokens + self.computed_tokens
 
 
 @dataclass(slots=True)
@@ -103,14 +101,14 @@ class PromptAssembler:
         if self.config.mode == "prefix":
             return self._assemble_prefix(token_ids, covered)
         if self.config.mode == "none" or covered == 0:
-            return self._assemble_none(token_ids, covered)
+            return self._assemble_none(token_ids)
         return self._assemble_chunks(pieces, token_ids, covered)
 
-    def _assemble_none(self, token_ids: list[int], covered: int) -> AssembledPrompt:
-        cache = DynamicCache(config=self.backend.model.config)
-        if covered:
-            cache = self.backend.forward(token_ids[:covered], cache).cache
-        return AssembledPrompt(token_ids, cache, reused_tokens=0, computed_tokens=covered)
+    def _assemble_none(self, token_ids: list[int]) -> AssembledPrompt:
+        step = self.backend.forward(token_ids)
+        return AssembledPrompt(
+            token_ids, step.cache, step.logits, reused_tokens=0, computed_tokens=len(token_ids)
+        )
 
     def _assemble_prefix(self, token_ids: list[int], covered: int) -> AssembledPrompt:
         size = self.config.block_size
@@ -122,16 +120,14 @@ class PromptAssembler:
                 break
             found.append(entry.kv)
         reused = len(found) * size
-        cache = _concat_cache(found) if found else DynamicCache(config=self.backend.model.config)
-        if reused < covered:
-            cache = self.backend.forward(token_ids[reused:covered], cache).cache
+        step = self.backend.forward(token_ids[reused:], _concat_cache(found) if found else None)
         for index in range(len(found), len(keys)):
-            block = ChunkKV.from_cache(cache, index * size, (index + 1) * size)
+            block = ChunkKV.from_cache(step.cache, index * size, (index + 1) * size)
             self.cache.put(token_ids[index * size : (index + 1) * size], block, key=keys[index])
         misses = len(keys) - len(found)
         return AssembledPrompt(
-            token_ids, cache, reused_tokens=reused, computed_tokens=covered - reused,
-            hits=len(found), misses=misses,
+            token_ids, step.cache, step.logits, reused_tokens=reused,
+            computed_tokens=len(token_ids) - reused, hits=len(found), misses=misses,
         )
 
     def _assemble_chunks(self, pieces, token_ids, covered) -> AssembledPrompt:
@@ -139,12 +135,13 @@ class PromptAssembler:
         computed = {p for s in segments if s.kv is None for p in _span(s)}
         layers = _layers_with_placeholders(segments, self._kv_shape())
         computed |= self._recompute_choice(segments, layers, token_ids, covered, computed)
-        cache = self._fill(layers, token_ids[:covered], computed)
+        step = self._fill(layers, token_ids, covered, computed)
         if self.config.store_misses:
-            notes.extend(self._store_misses(segments, cache))
+            notes.extend(self._store_misses(segments, step.cache))
+        reused = covered - len(computed)
         return AssembledPrompt(
-            token_ids, cache, reused_tokens=covered - len(computed), computed_tokens=len(computed),
-            hits=hits, misses=misses, notes=notes,
+            token_ids, step.cache, step.logits, reused_tokens=reused,
+            computed_tokens=len(token_ids) - reused, hits=hits, misses=misses, notes=notes,
         )
 
     def _store_misses(self, segments: list[_Segment], cache: DynamicCache) -> list[str]:
@@ -220,17 +217,17 @@ class PromptAssembler:
                 chosen.update(span.start + int(i) for i in order[:count])
         return chosen
 
-    def _fill(self, layers, token_ids: list[int], computed: set[int]) -> DynamicCache:
-        """Compute the ``computed`` positions: one plain forward for a contiguous tail,
-        otherwise one masked forward over all of them."""
-        if not computed:
-            return DynamicCache(ddp_cache_data=layers)
-        first = min(computed)
-        if len(computed) == len(token_ids) - first:
+    def _fill(self, layers, token_ids: list[int], covered: int, computed: set[int]):
+        """One forward pass over the ``computed`` positions and the uncached tail: a plain one
+        when they are contiguous, otherwise a masked one (a ``StepResult`` either way)."""
+        first = min(computed, default=covered)
+        if len(computed) == covered - first:
             head = [(k[:, :, :first], v[:, :, :first]) for k, v in layers]
             cache = DynamicCache(ddp_cache_data=head) if first else None
-            return self.backend.forward(token_ids[first:], cache).cache
-        return recompute_positions(self.backend, layers, token_ids, sorted(computed))
+            return self.backend.forward(token_ids[first:], cache)
+        return recompute_positions(
+            self.backend, layers, token_ids[:covered], sorted(computed), token_ids[covered:]
+        )
 
     def _kv_shape(self) -> tuple[int, int, int]:
         config = self.backend.model.config

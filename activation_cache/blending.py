@@ -2,7 +2,8 @@
 
 Chunks cached on their own never attended to each other. Recomputing a few positions with
 the whole assembled context restores some of that cross-attention (CacheBlend, Yao et al.
-2024; EPIC, Hu et al. 2024). All chosen positions are recomputed in one forward pass: the
+2024; EPIC, Hu et al. 2024). All chosen positions are recomputed in one forward pass, together
+with the uncached rest of the prompt (so its logits come out of the same pass): the
 placeholders at those positions are masked out, each recomputed token attends to every
 earlier position (fresh KV for recomputed ones, reused KV for the rest), and the new K/V are
 written back into place in every layer.
@@ -16,6 +17,7 @@ trailing uncached tokens (the question) attend to most over the assembled cache
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 from transformers import DynamicCache
@@ -25,25 +27,37 @@ from activation_cache.backend import Backend
 Layers = list[tuple[torch.Tensor, torch.Tensor]]
 
 
+@dataclass(slots=True)
+class Blended:
+    """The cache after a blending pass and the logits of its last computed token."""
+
+    cache: DynamicCache
+    logits: torch.Tensor
+
+
 def recompute_positions(
-    backend: Backend, layers: Layers, token_ids: Sequence[int], positions: Sequence[int]
-) -> DynamicCache:
-    """A cache over ``len(token_ids)`` positions whose ``positions`` are freshly computed."""
+    backend: Backend, layers: Layers, token_ids: Sequence[int], positions: Sequence[int],
+    trailing_ids: Sequence[int] = (),
+) -> Blended:
+    """Freshly compute ``positions`` of a cache over ``len(token_ids)`` positions, and append
+    ``trailing_ids`` (the uncached rest of the prompt) in the same forward pass."""
     length = len(token_ids)
     device = layers[0][0].device
-    chosen = torch.tensor(sorted(positions), device=device)
+    chosen = torch.tensor(sorted(positions), dtype=torch.long, device=device)
+    appended = torch.arange(length, length + len(trailing_ids), device=device)
     cache = DynamicCache(ddp_cache_data=list(layers))
-    mask = _blend_mask(chosen, length, backend.dtype)
-    ids = torch.tensor([[token_ids[p] for p in chosen.tolist()]], device=device)
+    mask = _blend_mask(chosen, len(appended), length, backend.dtype)
+    ids = [token_ids[p] for p in chosen.tolist()] + [int(t) for t in trailing_ids]
     with backend.lock, torch.inference_mode():
-        backend.model(
-            input_ids=ids, attention_mask=mask, position_ids=chosen[None], cache=cache,
-            use_cache=True, logits_to_keep=1,
+        out = backend.model(
+            input_ids=torch.tensor([ids], device=device), attention_mask=mask,
+            position_ids=torch.cat((chosen, appended))[None], cache=cache, use_cache=True,
+            logits_to_keep=1,
         )
     for layer in cache.layers:
         layer.keys = _write_back(layer.keys, chosen, length)
         layer.values = _write_back(layer.values, chosen, length)
-    return cache
+    return Blended(cache, out.logits[0, -1].float())
 
 
 def layer1_deviation(backend: Backend, layers: Layers, token_ids: Sequence[int]) -> torch.Tensor:
@@ -114,14 +128,18 @@ def _fresh_kv(layer, hidden, cos, sin) -> tuple[torch.Tensor, torch.Tensor]:
     return keys * cos + rotated * sin, values
 
 
-def _blend_mask(chosen: torch.Tensor, length: int, dtype: torch.dtype) -> torch.Tensor:
-    """Additive mask ``[1, 1, n, length + n]`` for recomputing ``chosen`` (sorted) positions."""
+def _blend_mask(chosen: torch.Tensor, appended: int, length: int, dtype) -> torch.Tensor:
+    """Additive mask ``[1, 1, q, length + q]`` for recomputing ``chosen`` (sorted) positions and
+    appending ``appended`` tokens after them: ``q = len(chosen) + appended``."""
     device = chosen.device
-    columns = torch.arange(length, device=device)
+    count = len(chosen)
     stale = torch.zeros(length, dtype=torch.bool, device=device)
     stale[chosen] = True
-    sees_reused = (columns[None, :] < chosen[:, None]) & ~stale[None, :]
-    sees_fresh = chosen[None, :] <= chosen[:, None]
+    columns = torch.arange(length, device=device)
+    rows = torch.cat((chosen, torch.full((appended,), length, device=device)))
+    sees_reused = (columns[None, :] < rows[:, None]) & ~stale[None, :]
+    order = torch.arange(count + appended, device=device)
+    sees_fresh = order[None, :] <= order[:, None]
     allowed = torch.cat((sees_reused, sees_fresh), dim=1)
     mask = torch.zeros(allowed.shape, dtype=dtype, device=device)
     mask.masked_fill_(~allowed, torch.finfo(dtype).min)
@@ -135,7 +153,8 @@ def _causal_mask(length: int, dtype: torch.dtype, device) -> torch.Tensor:
 
 
 def _write_back(tensor: torch.Tensor, chosen: torch.Tensor, length: int) -> torch.Tensor:
-    fresh = tensor[:, :, length:]
-    result = tensor[:, :, :length].contiguous()
-    result[:, :, chosen] = fresh
+    """Fresh K/V moved from behind the cache into the chosen positions; appended ones kept."""
+    count = len(chosen)
+    result = torch.cat((tensor[:, :, :length], tensor[:, :, length + count :]), dim=2)
+    result[:, :, chosen] = tensor[:, :, length : length + count]
     return result

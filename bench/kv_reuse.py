@@ -1,12 +1,17 @@
 """KV reuse on a RAG workload: full prefill vs prefix-only caching vs re-rotated chunks.
 
-Each query is a shared system prompt + 4 of N cached chunks (~256 tokens each) in random
-order + a short question. Compared in one run, query by query (so machine load hits every
-variant alike): (a) full prefill, (b) prefix-only block caching (vLLM style), (c) memos chunk
-reuse with recompute fractions 0, 5 % and 15 % (the chunk tokens the question attends to
-most, the default), 15 % as the first tokens of each chunk (EPIC style) and 15 % chosen by
+Each query is the SDK's own chat prompt (``PromptBuilder``: the chat template's system turn
+with the shared system prompt, 4 of N cached memory chunks of ~256 tokens in random order,
+then the user's short question). Compared in one run, query by query (so machine load hits
+every variant alike): (a) full prefill, (b) prefix-only block caching (vLLM style), (c) memos
+chunk reuse with recompute fractions 0, 5 % and 15 % (the chunk tokens the question attends
+to most, the default), 15 % as the first tokens of each chunk (EPIC style) and 15 % chosen by
 layer-1 KV deviation (CacheBlend style), and (d) the 15 % variant served from int8 and 4-bit
-files after a restart. Quality is measured against (a).
+files after a restart. Quality is measured against (a). Two reference rows: ``floor-15%``, a
+forward pass of only as many tokens as ``memos-15%`` computes, with no context at all (no
+method that recomputes those tokens in every layer can be faster), and ``full-bf16``, a full
+prefill with bf16 weights (fp32 engines only), to show what a harmless numeric change scores
+on the same quality measures.
 
     python bench/kv_reuse.py [--device cpu|cuda] [--queries N]
 """
@@ -14,6 +19,7 @@ files after a restart. Quality is measured against (a).
 from __future__ import annotations
 
 import argparse
+import copy
 import random
 import re
 import statistics
@@ -37,12 +43,9 @@ from activation_cache import (  # noqa: E402
 )
 from activation_cache.serialization import read_chunk  # noqa: E402
 from memos.engine import Engine, EngineConfig  # noqa: E402
+from memos.prompt import PromptBuilder  # noqa: E402
 
 SECTION = "## KV reuse (bench/kv_reuse.py)"
-SYSTEM = (
-    "You are a precise research assistant. Read the documents below and answer the question "
-    "at the end in one short sentence, using only facts stated in the documents.\n\n"
-)
 NAMES = ["Amara", "Bruno", "Chen", "Dalia", "Emeka", "Freya", "Goran", "Hana", "Ilya", "Jonas",
          "Kira", "Lucia", "Mateo", "Nadia", "Oskar", "Priya", "Quinn", "Rosa", "Sami", "Tomas"]
 PLACES = ["Lisbon", "Oslo", "Nairobi", "Kyoto", "Lima", "Tallinn", "Porto", "Hanoi", "Quebec",
@@ -62,7 +65,7 @@ DETAILS = [
     "Prices rose slowly, but the regulars said the quality was worth every coin.",
 ]
 VARIANTS = ("full", "prefix", "memos-0%", "memos-5%", "memos-15%", "memos-15%-first",
-            "memos-15%-dev", "int8-15%", "int4-15%")
+            "memos-15%-dev", "int8-15%", "int4-15%", "floor-15%", "full-bf16")
 
 
 @dataclass
@@ -72,22 +75,22 @@ class Record:
     ttft: list[float] = field(default_factory=list)
     computed: list[float] = field(default_factory=list)
     token_agreement: list[float] = field(default_factory=list)
+    stepwise_agreement: list[float] = field(default_factory=list)
     sequence_match: list[float] = field(default_factory=list)
     first_kl: list[float] = field(default_factory=list)
 
 
-def make_chunk(rng: random.Random, engine: Engine, tokens: int) -> tuple[list[int], str]:
-    """A ~``tokens``-token document of varied facts, and one question it answers."""
+def make_document(rng: random.Random, builder: PromptBuilder, tokens: int) -> tuple[str, str]:
+    """A memory text of varied facts whose chunk has ~``tokens`` tokens, and one question it
+    answers."""
     sentences, facts = [], []
-    while True:
+    while len(builder.chunk_ids(" ".join(sentences))) < tokens:
         name, place = rng.choice(NAMES), rng.choice(PLACES)
         thing, event = rng.choice(THINGS), rng.choice(EVENTS)
         year = rng.randint(1950, 2023)
         facts.append(f"What did {name} do with {thing} in {place}?")
         sentences.append(f"In {year}, {name} {event} {thing} in {place}. {rng.choice(DETAILS)}")
-        ids = engine.encode(" ".join(sentences) + "\n")
-        if len(ids) >= tokens:
-            return ids[:tokens], facts[0]
+    return " ".join(sentences), facts[0]
 
 
 def sync(device: torch.device) -> None:
@@ -100,6 +103,16 @@ def greedy_tokens(engine: Engine, first_logits, cache, count: int) -> list[int]:
     tokens = [int(first_logits.argmax())]
     while len(tokens) < count:
         step = engine.forward([tokens[-1]], cache)
+        cache = step.cache
+        tokens.append(int(step.logits.argmax()))
+    return tokens
+
+
+def stepwise_tokens(engine: Engine, first_logits, cache, reference: list[int]) -> list[int]:
+    """The argmax at each step when the reference's own tokens are fed back (teacher forcing)."""
+    tokens = [int(first_logits.argmax())]
+    for token in reference[:-1]:
+        step = engine.forward([token], cache)
         cache = step.cache
         tokens.append(int(step.logits.argmax()))
     return tokens
@@ -123,11 +136,28 @@ def run_assembled(engine: Engine, assembler: PromptAssembler, pieces: list[Piece
     sync(engine.device)
     start = time.perf_counter()
     assembled = assembler.assemble(pieces)
-    cached = assembled.cache.get_seq_length()
-    step = engine.forward(assembled.token_ids[cached:], assembled.cache)
     sync(engine.device)
-    computed = assembled.computed_tokens + len(assembled.token_ids) - cached
-    return time.perf_counter() - start, computed, step.logits, step.cache
+    elapsed = time.perf_counter() - start
+    return elapsed, assembled.computed_tokens, assembled.logits, assembled.cache
+
+
+def run_floor(engine: Engine, pieces: list[Piece], count: int) -> float:
+    """Time of a forward pass over ``count`` of the prompt's tokens with no context at all."""
+    ids = [t for piece in pieces for t in piece.token_ids][:count]
+    sync(engine.device)
+    start = time.perf_counter()
+    engine.forward(ids)
+    sync(engine.device)
+    return time.perf_counter() - start
+
+
+def bf16_copy(engine: Engine) -> Engine | None:
+    """The engine's model with bf16 weights, for the calibration row (fp32 engines only)."""
+    if engine.dtype != torch.float32:
+        return None
+    model = copy.deepcopy(engine.model).to(torch.bfloat16)
+    return Engine(model, engine.tokenizer, name=engine.name, fingerprint=engine.fingerprint
+                  + "-bf16", model_dir=engine.model_dir)
 
 
 def build_assemblers(engine: Engine, folder: Path, chunks, system_ids, big: int):
@@ -163,25 +193,42 @@ def build_assemblers(engine: Engine, folder: Path, chunks, system_ids, big: int)
     return assemblers, caches
 
 
-def measure_query(engine, assemblers, pieces, records, new_tokens):
+def measure_query(engine, assemblers, pieces, records, new_tokens, calibration=None):
     ttft, computed, logits, cache = run_full(engine, pieces)
     reference = greedy_tokens(engine, logits, cache, new_tokens)
     prompt_tokens = sum(len(piece.token_ids) for piece in pieces)
-    _record(records["full"], ttft, computed / prompt_tokens, reference, reference, 0.0)
+    full = records["full"]
+    full.ttft.append(ttft)
+    full.computed.append(1.0)
+    _record_quality(full, engine, logits, None, reference, logits)
     for name, assembler in assemblers.items():
         ttft, computed, got_logits, cache = run_assembled(engine, assembler, pieces)
-        tokens = greedy_tokens(engine, got_logits, cache, new_tokens)
-        _record(records[name], ttft, computed / prompt_tokens, tokens, reference,
-                kl(got_logits, logits))
+        records[name].ttft.append(ttft)
+        records[name].computed.append(computed / prompt_tokens)
+        _record_quality(records[name], engine, got_logits, cache, reference, logits)
+    share = records["memos-15%"].computed[-1]
+    records["floor-15%"].ttft.append(run_floor(engine, pieces, round(share * prompt_tokens)))
+    records["floor-15%"].computed.append(share)
+    if calibration is not None:
+        ttft, _, got_logits, cache = run_full(calibration, pieces)
+        records["full-bf16"].ttft.append(ttft)
+        records["full-bf16"].computed.append(1.0)
+        _record_quality(records["full-bf16"], calibration, got_logits, cache, reference, logits)
 
 
-def _record(record: Record, ttft, computed_share, tokens, reference, divergence) -> None:
-    record.ttft.append(ttft)
-    record.computed.append(computed_share)
-    same = [a == b for a, b in zip(tokens, reference, strict=True)]
+def _record_quality(record: Record, engine, logits, cache, reference, reference_logits) -> None:
+    """Free-running and stepwise agreement with the reference tokens, and first-token KL."""
+    if cache is None:  # the reference itself
+        free = stepwise = reference
+    else:
+        stepwise = stepwise_tokens(engine, logits, copy.deepcopy(cache), reference)
+        free = greedy_tokens(engine, logits, cache, len(reference))
+    same = [a == b for a, b in zip(free, reference, strict=True)]
     record.token_agreement.append(sum(same) / len(same))
     record.sequence_match.append(float(all(same)))
-    record.first_kl.append(divergence)
+    forced = [a == b for a, b in zip(stepwise, reference, strict=True)]
+    record.stepwise_agreement.append(sum(forced) / len(forced))
+    record.first_kl.append(kl(logits, reference_logits))
 
 
 def disk_load_rows(caches, chunk_ids, fingerprint, device) -> list[str]:
@@ -212,16 +259,24 @@ def results_table(records: dict[str, Record]) -> list[str]:
     base = statistics.median(records["full"].ttft)
     lines = [
         "| variant | TTFT p50 (s) | TTFT p95 (s) | speed-up p50 | computed share | "
-        "greedy token agreement | 16-token match | first-token KL |",
-        "|---|---|---|---|---|---|---|---|",
+        "greedy agreement, free-running | greedy agreement, stepwise | 16-token match | "
+        "first-token KL |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name in VARIANTS:
         rec = records[name]
+        if not rec.ttft:
+            continue
         p50 = statistics.median(rec.ttft)
+        quality = ["–"] * 4
+        if rec.first_kl:
+            quality = [f"{statistics.mean(rec.token_agreement):.1%}",
+                       f"{statistics.mean(rec.stepwise_agreement):.1%}",
+                       f"{statistics.mean(rec.sequence_match):.0%}",
+                       f"{statistics.mean(rec.first_kl):.4f}"]
         lines.append(
             f"| {name} | {p50:.3f} | {percentile(rec.ttft, 0.95):.3f} | {base / p50:.1f}x | "
-            f"{statistics.mean(rec.computed):.1%} | {statistics.mean(rec.token_agreement):.1%} | "
-            f"{statistics.mean(rec.sequence_match):.0%} | {statistics.mean(rec.first_kl):.3f} |"
+            f"{statistics.mean(rec.computed):.1%} | " + " | ".join(quality) + " |"
         )
     return lines
 
@@ -266,9 +321,11 @@ def main() -> None:
     engine = Engine.load(EngineConfig(device=args.device, models_dir=Path(args.models_dir),
                                       progress=False))
     rng = random.Random(args.seed)
-    system_ids = engine.encode(SYSTEM)
-    docs = [make_chunk(rng, engine, args.chunk_tokens) for _ in range(args.chunks)]
-    chunks = [ids for ids, _ in docs]
+    builder = PromptBuilder(engine)
+    docs = [make_document(rng, builder, args.chunk_tokens) for _ in range(args.chunks)]
+    chunks = [builder.chunk_ids(text) for text, _ in docs]
+    system_ids = builder.build([{"role": "user", "content": "?"}], ["?"]).pieces[0].token_ids
+    calibration = bf16_copy(engine)
     with tempfile.TemporaryDirectory() as scratch:
         start = time.perf_counter()
         assemblers, caches = build_assemblers(engine, Path(scratch), chunks, system_ids, 2**34)
@@ -277,21 +334,21 @@ def main() -> None:
         # One untimed query warms the prefix cache's system-prompt blocks and the allocator.
         queries = [rng.sample(range(args.chunks), 4) for _ in range(args.queries + 1)]
         for number, picked in enumerate(queries):
-            question = engine.encode(f"Question: {docs[rng.choice(picked)][1]}\nAnswer:")
-            pieces = [Piece(system_ids, True), *(Piece(chunks[i], True) for i in picked),
-                      Piece(question)]
+            question = [{"role": "user", "content": docs[rng.choice(picked)][1]}]
+            pieces = builder.build(question, [docs[i][0] for i in picked]).pieces
             target = records if number else {name: Record() for name in VARIANTS}
-            measure_query(engine, assemblers, pieces, target, args.new_tokens)
+            measure_query(engine, assemblers, pieces, target, args.new_tokens, calibration)
             print(f"query {number}/{args.queries} done", file=sys.stderr)
         load_rows = disk_load_rows(caches, chunks[0], engine.fingerprint, engine.device)
         tokens_cached = len(system_ids) + sum(len(c) for c in chunks)
         memory = bytes_lines(caches, tokens_cached)
-    prompt_tokens = len(system_ids) + 4 * args.chunk_tokens
+    chunk_tokens = statistics.mean(len(c) for c in chunks)
+    prompt_tokens = len(system_ids) + 4 * chunk_tokens
     body = "\n".join([
         f"Command: `python bench/kv_reuse.py --device {args.device} --queries {args.queries}` "
         f"({engine.describe()['device']}, {engine.describe()['dtype']}, torch threads "
-        f"{torch.get_num_threads()}). {args.chunks} chunks of {args.chunk_tokens} tokens, "
-        f"prompts of ~{prompt_tokens} tokens + question, quality vs full prefill over the "
+        f"{torch.get_num_threads()}). {args.chunks} chunks of ~{chunk_tokens:.0f} tokens, "
+        f"prompts of ~{prompt_tokens:.0f} tokens + question, quality vs full prefill over the "
         f"first {args.new_tokens} greedy tokens. Warming all chunks took {warm_s:.1f} s.",
         "",
         *results_table(records),

@@ -135,7 +135,8 @@ class ChatPipeline:
         stats.cache_hits, stats.cache_misses = assembled.hits, assembled.misses
         stats.notes.extend(assembled.notes)
         return engine.stream_from(assembled.token_ids, assembled.cache, opts.generation(), stats,
-                                  DecodeTiming(started, assembled.reused_tokens))
+                                  DecodeTiming(started, assembled.reused_tokens),
+                                  assembled.logits)
 
     def _retrieve(self, messages: list[dict], cube_ids, user, opts: ChatOptions):
         query = _last_user_turn(messages)

@@ -17,7 +17,7 @@ from activation_cache import (
     unsupported_reason,
 )
 from activation_cache.blending import recompute_positions
-from memos.engine import GenerationConfig
+from memos.engine import DecodeTiming, GenerationConfig
 
 SYSTEM = "You are a careful assistant. Answer from the notes below.\n"
 NOTES = [
@@ -38,11 +38,6 @@ def pieces_of(parts) -> list[Piece]:
     return [Piece(system, True), *(Piece(n, True) for n in notes), Piece(question)]
 
 
-def next_logits(engine, assembled) -> torch.Tensor:
-    cached = assembled.cache.get_seq_length()
-    return engine.forward(assembled.token_ids[cached:], assembled.cache).logits
-
-
 def kl(logits: torch.Tensor, reference: torch.Tensor) -> float:
     log_p, log_q = reference.log_softmax(-1), logits.log_softmax(-1)
     return float(torch.sum(log_p.exp() * (log_p - log_q)))
@@ -55,12 +50,16 @@ def test_exact_prefix_reuse_matches_cold_prefill(engine, parts, tmp_path):
     first = assembler.assemble([Piece(system, True), Piece(question)])
     assert first.misses == 1 and first.reused_tokens == 0
     again = assembler.assemble([Piece(system, True), Piece(question)])
-    assert again.hits == 1 and again.reused_tokens == len(system) and again.computed_tokens == 0
+    assert again.hits == 1 and again.reused_tokens == len(system)
+    assert again.computed_tokens == len(question)
+    assert again.cache.get_seq_length() == len(system) + len(question)
     cold = engine.forward(system + question).logits
-    assert float((next_logits(engine, again) - cold).abs().max()) < 1e-3
+    assert float((again.logits - cold).abs().max()) < 1e-3
     config = GenerationConfig(max_new_tokens=8)
     reused = assembler.assemble([Piece(system, True), Piece(question)])
-    warm_reply = engine.generate_from(reused.token_ids, reused.cache, config)
+    timing = DecodeTiming(reused_tokens=reused.reused_tokens)
+    warm_reply = engine.generate_from(reused.token_ids, reused.cache, config, timing=timing,
+                                      logits=reused.logits)
     assert warm_reply.token_ids == engine.generate_from(system + question, None, config).token_ids
     assert warm_reply.stats.reused_tokens == len(system)
 
@@ -83,7 +82,8 @@ def test_stored_cache_is_not_grown_by_generation(engine, parts, tmp_path):
     assembler = PromptAssembler(engine, cache)
     assembler.assemble([Piece(system, True), Piece(question)])
     assembled = assembler.assemble([Piece(system, True), Piece(question)])
-    engine.generate_from(assembled.token_ids, assembled.cache, GenerationConfig(max_new_tokens=4))
+    engine.generate_from(assembled.token_ids, assembled.cache, GenerationConfig(max_new_tokens=4),
+                         logits=assembled.logits)
     assert cache.get(system).kv.num_tokens == len(system)
 
 
@@ -97,12 +97,13 @@ def test_recomputing_masked_out_positions_restores_the_exact_cache(engine, parts
         keys, values = layer.keys.clone(), layer.values.clone()
         keys[:, :, chosen], values[:, :, chosen] = 0.0, 0.0  # stale entries must not be read
         layers.append((keys, values))
-    rebuilt = recompute_positions(engine, layers, ids, chosen)
-    for fresh, reference in zip(rebuilt.layers, exact.layers, strict=True):
+    rebuilt = recompute_positions(engine, layers, ids, chosen, trailing_ids=question)
+    full = engine.forward(ids + question)
+    assert rebuilt.cache.get_seq_length() == len(ids) + len(question)
+    for fresh, reference in zip(rebuilt.cache.layers, full.cache.layers, strict=True):
         assert float((fresh.keys - reference.keys).abs().max()) < 1e-3
         assert float((fresh.values - reference.values).abs().max()) < 1e-3
-    logits = engine.forward(question, rebuilt).logits
-    assert float((logits - engine.forward(ids + question).logits).abs().max()) < 1e-3
+    assert float((rebuilt.logits - full.logits).abs().max()) < 1e-3
 
 
 def test_blended_chunks_reuse_most_tokens_and_recompute_buys_back_quality(engine, parts, tmp_path):
@@ -118,9 +119,9 @@ def test_blended_chunks_reuse_most_tokens_and_recompute_buys_back_quality(engine
         assembled = PromptAssembler(engine, cache, config).assemble(pieces_of(parts))
         assert assembled.hits == 4 and assembled.misses == 0
         chunk_tokens = sum(len(n) for n in parts[1])
-        assert assembled.computed_tokens <= fraction * chunk_tokens + len(parts[1])
-        assert assembled.reused_tokens + assembled.computed_tokens == len(prompt) - len(parts[2])
-        divergence[fraction, selection] = kl(next_logits(engine, assembled), cold)
+        assert assembled.computed_tokens <= fraction * chunk_tokens + len(parts[1]) + len(parts[2])
+        assert assembled.reused_tokens + assembled.computed_tokens == len(prompt)
+        divergence[fraction, selection] = kl(assembled.logits, cold)
     assert divergence[0.3, "first"] < divergence[0.0, "first"]
     assert divergence[0.3, "deviation"] < divergence[0.0, "first"]
     assert divergence[0.3, "attention"] < divergence[0.0, "first"]
@@ -137,10 +138,10 @@ def test_attention_selection_masks_placeholders_and_spends_the_budget_on_moved_c
     assembled = PromptAssembler(engine, cache, config).assemble(pieces_of(parts))
     moved = len(notes[0]) + len(notes[2])
     assert assembled.hits == 3 and assembled.misses == 1
-    assert assembled.computed_tokens == len(notes[1]) + math.ceil(0.25 * moved)
+    assert assembled.computed_tokens == len(notes[1]) + math.ceil(0.25 * moved) + len(question)
     prompt = [t for piece in pieces_of(parts) for t in piece.token_ids]
     cold = engine.forward(prompt).logits
-    assert kl(next_logits(engine, assembled), cold) < 0.1
+    assert kl(assembled.logits, cold) < 0.1
 
 
 def test_full_recompute_fraction_equals_cold_prefill(engine, parts, tmp_path):
@@ -152,7 +153,7 @@ def test_full_recompute_fraction_equals_cold_prefill(engine, parts, tmp_path):
     assert assembled.hits == 4
     prompt = [t for piece in pieces_of(parts) for t in piece.token_ids]
     cold = engine.forward(prompt).logits
-    assert float((next_logits(engine, assembled) - cold).abs().max()) < 1e-3
+    assert float((assembled.logits - cold).abs().max()) < 1e-3
 
 
 def test_prefix_mode_reuses_whole_blocks_of_a_repeated_prefix(engine, parts, tmp_path):
@@ -165,7 +166,7 @@ def test_prefix_mode_reuses_whole_blocks_of_a_repeated_prefix(engine, parts, tmp
     other = assembler.assemble([Piece(system + notes[0], True), Piece(notes[1])])
     assert other.reused_tokens == (len(system) + len(notes[0])) // 8 * 8
     cold = engine.forward(system + notes[0] + notes[1]).logits
-    assert float((next_logits(engine, other) - cold).abs().max()) < 1e-3
+    assert float((other.logits - cold).abs().max()) < 1e-3
 
 
 def test_default_rope_is_supported_and_scaled_rope_is_not(engine):

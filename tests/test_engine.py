@@ -39,6 +39,16 @@ def test_reply_after_cache_reports_reused_tokens(engine):
     assert reply.token_ids == cold.token_ids
 
 
+def test_reply_from_a_whole_prompt_cache_and_its_logits_matches_cold(engine):
+    ids = engine.chat_token_ids(QUESTION)
+    step = engine.forward(ids)
+    config = GenerationConfig(max_new_tokens=8)
+    reply = engine.generate_from(ids, step.cache, config, logits=step.logits)
+    assert reply.token_ids == engine.generate(QUESTION, config).token_ids
+    with pytest.raises(InvalidInput, match="cover the whole prompt"):
+        engine.generate_from(ids, engine.prefill(ids[:-2]), config, logits=step.logits)
+
+
 def test_streamed_reply_equals_non_streamed(engine):
     config = GenerationConfig(max_new_tokens=32)
     assert "".join(engine.stream(QUESTION, config)) == engine.generate(QUESTION, config).text

@@ -159,9 +159,12 @@ class Engine:
         config: GenerationConfig | None = None,
         stats: GenerationStats | None = None,
         timing: DecodeTiming | None = None,
+        logits: torch.Tensor | None = None,
     ) -> Generation:
-        """Generate after ``prompt_ids``, whose first ``cache`` tokens are already computed."""
-        run = _DecodeRun(self, prompt_ids, cache, config or GenerationConfig(), stats, timing)
+        """Generate after ``prompt_ids``, whose first ``cache`` tokens are already computed
+        (all of them when ``logits``, the next-token logits of the prompt, are given)."""
+        run = _DecodeRun(self, prompt_ids, cache, config or GenerationConfig(), stats, timing,
+                         logits)
         for _ in run:
             pass
         return run.result()
@@ -173,9 +176,11 @@ class Engine:
         config: GenerationConfig | None = None,
         stats: GenerationStats | None = None,
         timing: DecodeTiming | None = None,
+        logits: torch.Tensor | None = None,
     ) -> Iterator[str]:
         """Like ``generate_from`` but yields text deltas as they become final."""
-        run = _DecodeRun(self, prompt_ids, cache, config or GenerationConfig(), stats, timing)
+        run = _DecodeRun(self, prompt_ids, cache, config or GenerationConfig(), stats, timing,
+                         logits)
         yield from run
 
 
@@ -194,8 +199,9 @@ class DecodeTiming:
 class _DecodeRun:
     """One decode loop; iterating it yields text deltas, ``result()`` gives the Generation."""
 
-    def __init__(self, engine: Engine, prompt_ids, cache, config, stats, timing) -> None:
+    def __init__(self, engine: Engine, prompt_ids, cache, config, stats, timing, logits) -> None:
         self._timing = timing or DecodeTiming()
+        self._logits = logits
         self._engine = engine
         self._prompt_ids = list(prompt_ids)
         self._cache = cache
@@ -207,15 +213,14 @@ class _DecodeRun:
     def __iter__(self) -> Iterator[str]:
         engine, stats = self._engine, self.stats
         cached = self._cache.get_seq_length() if self._cache is not None else 0
-        if cached >= len(self._prompt_ids):
-            raise InvalidInput("the prompt must have at least one token beyond the cache")
+        self._check_cache(cached)
         stats.prompt_tokens = len(self._prompt_ids)
         reused = self._timing.reused_tokens
         stats.reused_tokens = cached if reused is None else reused
         stats.computed_tokens = stats.prompt_tokens - stats.reused_tokens
         sampler = TokenSampler(self._config, engine.device)
         start = self._timing.started_at or time.perf_counter()
-        step = engine.forward(self._prompt_ids[cached:], self._cache)
+        step = self._first_step(cached)
         stats.ttft_s = time.perf_counter() - start
         for _ in range(self._config.max_new_tokens):
             token = sampler(step.logits)
@@ -234,6 +239,18 @@ class _DecodeRun:
             yield tail
         stats.completion_tokens = len(self._text.token_ids)
         stats.total_s = time.perf_counter() - start
+
+    def _check_cache(self, cached: int) -> None:
+        prompt = len(self._prompt_ids)
+        if self._logits is None and cached >= prompt:
+            raise InvalidInput("the prompt must have at least one token beyond the cache")
+        if self._logits is not None and cached != prompt:
+            raise InvalidInput("given the prompt's logits, the cache must cover the whole prompt")
+
+    def _first_step(self, cached: int) -> StepOutput:
+        if self._logits is not None:
+            return StepOutput(logits=self._logits, cache=self._cache)
+        return self._engine.forward(self._prompt_ids[cached:], self._cache)
 
     def result(self) -> Generation:
         return Generation(
