@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import torch
 from transformers import DynamicCache
 
-from activation_cache.backend import Backend
+from activation_cache.backend import Backend, StepResult
 from activation_cache.blending import layer1_deviation, recompute_positions, trailing_attention
 from activation_cache.chunk_cache import ChunkCache
 from activation_cache.chunk_kv import ChunkKV
@@ -68,7 +68,6 @@ class AssembledPrompt:
     hits: int = 0
     misses: int = 0
     notes: list[str] = field(default_factory=list)
-
 
 
 @dataclass(slots=True)
@@ -217,9 +216,9 @@ class PromptAssembler:
                 chosen.update(span.start + int(i) for i in order[:count])
         return chosen
 
-    def _fill(self, layers, token_ids: list[int], covered: int, computed: set[int]):
+    def _fill(self, layers, token_ids: list[int], covered: int, computed: set[int]) -> StepResult:
         """One forward pass over the ``computed`` positions and the uncached tail: a plain one
-        when they are contiguous, otherwise a masked one (a ``StepResult`` either way)."""
+        when they are contiguous, otherwise a masked one."""
         first = min(computed, default=covered)
         if len(computed) == covered - first:
             head = [(k[:, :, :first], v[:, :, :first]) for k, v in layers]

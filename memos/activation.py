@@ -37,7 +37,8 @@ class ActivationMemory:
             disk_bytes=settings.kv_disk_mib * _MIB, policy=settings.kv_policy,
             quantization=settings.kv_quantization))
         self.assembler = PromptAssembler(engine, self.cache, AssemblyConfig(
-            mode="chunks", recompute_fraction=settings.kv_recompute_fraction))
+            mode="chunks", recompute_fraction=settings.kv_recompute_fraction,
+            selection=settings.kv_selection))
         self.prompts = prompts
 
     def assemble(self, plan: PromptPlan) -> AssembledPrompt:

@@ -1,6 +1,7 @@
 """Service settings: one pydantic-settings class, read at the edge and passed down."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,5 +29,7 @@ class Settings(BaseSettings):
     kv_policy: str = Field(default="cost", description="KV eviction policy: lru, lfu or cost.")
     kv_quantization: str = Field(default="none", description="KV files: none, int8 or int4.")
     kv_recompute_fraction: float = Field(default=0.15, ge=0.0, le=1.0,
-                                         description="Share of each moved chunk recomputed.")
+                                         description="Share of moved chunk tokens recomputed.")
+    kv_selection: Literal["attention", "first", "deviation"] = Field(
+        default="attention", description="Which chunk tokens are recomputed.")
     adapter_budget_mib: int = Field(default=256, ge=1, description="Loaded adapters budget.")

@@ -1,7 +1,9 @@
 import pytest
+from pydantic import ValidationError
 
 from memos import MemOS
 from memos.errors import InvalidInput, NotFound
+from memos.settings import Settings
 
 FACTS = [
     "Alice moved to Lisbon in May 2023.",
@@ -40,6 +42,20 @@ def test_second_identical_question_reuses_cached_chunks(mos, cube):
     assert second.stats.cache_hits > 0
     assert second.stats.computed_tokens < first.stats.computed_tokens / 2
     assert second.stats.prompt_tokens == first.stats.prompt_tokens
+
+
+def test_first_token_selection_is_a_setting(tmp_path, engine, embedder):
+    settings = Settings(kv_selection="first", kv_recompute_fraction=0.5)
+    with MemOS(home=tmp_path / "home", settings=settings, engine=engine,
+               embedder=embedder) as mos:
+        cube = mos.create_cube("facts", owner="alice")
+        cube.add_many([{"text": fact} for fact in FACTS])
+        mos.chat(QUESTION, cube_ids=[cube.id], max_new_tokens=1)  # fills the cache
+        reply = mos.chat(QUESTION, cube_ids=[cube.id], max_new_tokens=8)
+        assert mos.activation.assembler.config.selection == "first"
+        assert 0 < reply.stats.reused_tokens < reply.stats.prompt_tokens
+    with pytest.raises(ValidationError, match="kv_selection"):
+        Settings(kv_selection="largest")
 
 
 def test_exact_reuse_keeps_the_greedy_reply(mos, cube):
