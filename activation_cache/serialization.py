@@ -40,6 +40,7 @@ _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torc
 _CODES = {"F32": torch.float32, "BF16": torch.bfloat16, "F16": torch.float16,
           "U8": torch.uint8, "I64": torch.int64}
 _SLICE_BYTES = 1 << 20  # read and hash this much at a time, while it sits in the CPU cache
+_PLACEHOLDER = "xxh3_64:" + "0" * 16  # as long as every checksum, written before it is known
 
 Layout = list[tuple[str, tuple[str, list[int], int, int]]]  # name, (code, shape, begin, end)
 
@@ -89,12 +90,13 @@ def write_chunk(
         "group": str(group),
         **(extra or {}),
     }
-    # The table and data do not depend on the metadata: lay them out once to checksum them.
-    draft = save_tensors(tensors, metadata=header)
-    table, data_start = _split(draft, path)
+    # Serialized once with a placeholder of the checksum's length, which is then filled in.
+    payload = bytearray(save_tensors(tensors, metadata={**header, "checksum": _PLACEHOLDER}))
+    table, data_start = _split(payload, path)
     digest = _digest(header, _layout(table, path))
-    digest.update(memoryview(draft)[data_start:])
-    payload = save_tensors(tensors, metadata={**header, "checksum": _hex(digest)})
+    digest.update(memoryview(payload)[data_start:])
+    spot = payload.find(_PLACEHOLDER.encode(), 0, data_start)
+    payload[spot : spot + len(_PLACEHOLDER)] = _hex(digest).encode()
     _atomic_write(Path(path), payload)
     return len(payload)
 
@@ -138,10 +140,10 @@ def _read_table_bytes(file, path: Path) -> bytes:
     return file.read(length)
 
 
-def _split(payload: bytes, path: Path) -> tuple[dict, int]:
+def _split(payload: bytes | bytearray, path: Path) -> tuple[dict, int]:
     """A whole file's table and where its data starts."""
     (length,) = struct.unpack("<Q", payload[:8])
-    return _table(payload[8 : 8 + length], path), 8 + length
+    return _table(bytes(payload[8 : 8 + length]), path), 8 + length
 
 
 def _table(table_bytes: bytes, path: Path) -> dict:
@@ -201,7 +203,7 @@ def _digest(header: dict[str, str], layout: Layout):
 
 
 def _hex(digest) -> str:
-    return f"xxh3_64:{digest.hexdigest()}"
+    return f"xxh3_64:{digest.intdigest():016x}"
 
 
 def _check_fingerprint(header: dict[str, str], fingerprint: str, path: Path) -> None:
@@ -224,7 +226,7 @@ def _rebuild_kv(tensors, header, device, dtype) -> ChunkKV:
     return ChunkKV([(keys[i : i + 1], values[i : i + 1]) for i in range(layers)])
 
 
-def _atomic_write(path: Path, payload: bytes) -> None:
+def _atomic_write(path: Path, payload: bytes | bytearray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
