@@ -13,7 +13,7 @@ of the prompt (no method that computes that many tokens in every layer, attendin
 whole prompt, can be faster), and ``full-bf16``, a full prefill with bf16 weights (fp32
 engines only), to show what a harmless numeric change scores on the same quality measures.
 
-    python bench/kv_reuse.py [--device cpu|cuda] [--queries N]
+    python bench/kv_reuse.py [--device cpu|cuda] [--queries N]   (plot: bench/out/kv_reuse.png)
 """
 
 from __future__ import annotations
@@ -283,6 +283,40 @@ def results_table(records: dict[str, Record]) -> list[str]:
     return lines
 
 
+def plot(records: dict[str, Record], path: Path) -> None:
+    """Speed-up against stepwise agreement and first-token KL, one point per variant."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    base = statistics.median(records["full"].ttft)
+    figure, (agree_axis, kl_axis) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for name, rec in records.items():
+        if not rec.first_kl or name == "full":
+            continue
+        speedup = base / statistics.median(rec.ttft)
+        agree_axis.scatter(speedup, statistics.mean(rec.stepwise_agreement))
+        agree_axis.annotate(name, (speedup, statistics.mean(rec.stepwise_agreement)), fontsize=8)
+        divergence = statistics.mean(rec.first_kl)
+        if divergence > 0:  # exact variants (prefix) have no place on a log scale
+            kl_axis.scatter(speedup, divergence)
+            kl_axis.annotate(name, (speedup, divergence), fontsize=8)
+    floor = base / statistics.median(records["floor-15%"].ttft)
+    for axis in (agree_axis, kl_axis):
+        axis.axvline(floor, linestyle=":", color="grey", label=f"floor-15% ({floor:.1f}x)")
+        axis.axvline(5.0, linestyle="--", color="red", label="target 5x")
+        axis.set_xlabel("TTFT speed-up over full prefill (p50)")
+        axis.grid(alpha=0.3)
+    agree_axis.axhline(0.9, linestyle="--", color="red")
+    agree_axis.set(title="greedy agreement, stepwise", ylim=(0.7, 1.01))
+    kl_axis.set(title="first-token KL vs full prefill", yscale="log")
+    kl_axis.legend(fontsize=8)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120)
+
+
 def bytes_lines(caches, tokens_cached: int) -> list[str]:
     lines = []
     for label, cache in (("chunks in memory (memos)", "chunks"), ("prefix blocks in memory",
@@ -318,6 +352,7 @@ def main() -> None:
     parser.add_argument("--models-dir", default="memos-home/models")
     parser.add_argument("--docs", default=str(ROOT / "docs" / "benchmarks.md"))
     parser.add_argument("--no-docs", action="store_true", help="print only")
+    parser.add_argument("--plot", default=str(ROOT / "bench" / "out" / "kv_reuse.png"))
     args = parser.parse_args()
 
     engine = Engine.load(EngineConfig(device=args.device, models_dir=Path(args.models_dir),
@@ -365,6 +400,7 @@ def main() -> None:
         *load_rows,
     ])
     print(body)
+    plot(records, Path(args.plot))
     if not args.no_docs:
         write_docs(Path(args.docs), body)
 
