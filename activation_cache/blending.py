@@ -96,9 +96,7 @@ def trailing_attention(
     visible = torch.ones(length, dtype=torch.bool, device=device)
     visible[list(blank)] = False
     causal = torch.ones(count, count, dtype=torch.bool, device=device).tril()
-    allowed = torch.cat((visible.expand(count, length), causal), dim=1)
-    mask = torch.zeros(allowed.shape, dtype=backend.dtype, device=device)
-    mask.masked_fill_(~allowed, torch.finfo(backend.dtype).min)
+    mask = _additive(torch.cat((visible.expand(count, length), causal), dim=1), backend.dtype)
     positions = torch.arange(length, length + count, device=device)[None]
     cache = DynamicCache(ddp_cache_data=list(layers))  # grows by new tensors, layers untouched
     model = backend.model
@@ -108,7 +106,7 @@ def trailing_attention(
         try:
             out = model(
                 input_ids=torch.tensor([list(trailing_ids)], device=device),
-                attention_mask=mask[None, None], position_ids=positions, cache=cache,
+                attention_mask=mask, position_ids=positions, cache=cache,
                 use_cache=True, output_attentions=True, logits_to_keep=1,
             )
         finally:
@@ -140,16 +138,17 @@ def _blend_mask(chosen: torch.Tensor, appended: int, length: int, dtype) -> torc
     sees_reused = (columns[None, :] < rows[:, None]) & ~stale[None, :]
     order = torch.arange(count + appended, device=device)
     sees_fresh = order[None, :] <= order[:, None]
-    allowed = torch.cat((sees_reused, sees_fresh), dim=1)
-    mask = torch.zeros(allowed.shape, dtype=dtype, device=device)
-    mask.masked_fill_(~allowed, torch.finfo(dtype).min)
-    return mask[None, None]
+    return _additive(torch.cat((sees_reused, sees_fresh), dim=1), dtype)
 
 
 def _causal_mask(length: int, dtype: torch.dtype, device) -> torch.Tensor:
-    blocked = torch.ones(length, length, dtype=torch.bool, device=device).triu(1)
-    mask = torch.zeros(length, length, dtype=dtype, device=device)
-    return mask.masked_fill_(blocked, torch.finfo(dtype).min)[None, None]
+    return _additive(torch.ones(length, length, dtype=torch.bool, device=device).tril(), dtype)
+
+
+def _additive(allowed: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """The ``[1, 1, q, k]`` additive attention mask of a boolean ``[q, k]`` "may attend"."""
+    mask = torch.zeros(allowed.shape, dtype=dtype, device=allowed.device)
+    return mask.masked_fill_(~allowed, torch.finfo(dtype).min)[None, None]
 
 
 def _write_back(tensor: torch.Tensor, chosen: torch.Tensor, length: int) -> torch.Tensor:

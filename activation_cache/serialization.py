@@ -203,7 +203,7 @@ def _digest(header: dict[str, str], layout: Layout):
 
 
 def _hex(digest) -> str:
-    return f"xxh3_64:{digest.intdigest():016x}"
+    return f"xxh3_64:{digest.hexdigest()}"
 
 
 def _check_fingerprint(header: dict[str, str], fingerprint: str, path: Path) -> None:

@@ -98,21 +98,13 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def greedy_tokens(engine: Engine, first_logits, cache, count: int) -> list[int]:
-    """The first ``count`` greedy tokens, continuing from a prompt's last logits."""
+def greedy_tokens(engine: Engine, first_logits, cache, count: int,
+                  fed: list[int] | None = None) -> list[int]:
+    """The argmax at each of ``count`` steps after a prompt's last logits, feeding back each
+    argmax (greedy decoding) or, given ``fed``, those tokens instead (teacher forcing)."""
     tokens = [int(first_logits.argmax())]
     while len(tokens) < count:
-        step = engine.forward([tokens[-1]], cache)
-        cache = step.cache
-        tokens.append(int(step.logits.argmax()))
-    return tokens
-
-
-def stepwise_tokens(engine: Engine, first_logits, cache, reference: list[int]) -> list[int]:
-    """The argmax at each step when the reference's own tokens are fed back (teacher forcing)."""
-    tokens = [int(first_logits.argmax())]
-    for token in reference[:-1]:
-        step = engine.forward([token], cache)
+        step = engine.forward([(fed or tokens)[len(tokens) - 1]], cache)
         cache = step.cache
         tokens.append(int(step.logits.argmax()))
     return tokens
@@ -223,7 +215,7 @@ def _record_quality(record: Record, engine, logits, cache, reference, reference_
     if cache is None:  # the reference itself
         free = stepwise = reference
     else:
-        stepwise = stepwise_tokens(engine, logits, copy.deepcopy(cache), reference)
+        stepwise = greedy_tokens(engine, logits, copy.deepcopy(cache), len(reference), reference)
         free = greedy_tokens(engine, logits, cache, len(reference))
     same = [a == b for a, b in zip(free, reference, strict=True)]
     record.token_agreement.append(sum(same) / len(same))
