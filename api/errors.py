@@ -20,6 +20,7 @@ from storage.errors import (
     ModelNotAvailable,
     NotFound,
     PermissionDenied,
+    TooLarge,
     UnsupportedFormat,
 )
 
@@ -27,6 +28,7 @@ log = logging.getLogger("memos.api")
 
 STATUS_OF: dict[type[MemosError], int] = {
     InvalidInput: 400,
+    TooLarge: 413,
     PermissionDenied: 403,
     NotFound: 404,
     Conflict: 409,  # also IllegalTransition

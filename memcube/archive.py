@@ -1,28 +1,47 @@
-"""Portable cube archives: a versioned zip of items, history, links, embeddings and adapters."""
+"""Portable cube archives: a versioned zip of items, history, links, embeddings and adapters.
+
+An archive is untrusted input. Importing one creates a new cube owned by the caller with fresh
+server-generated ids; every id inside the archive is only a label that is mapped to a fresh one,
+and files land only in folders derived from those fresh ids.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
 import zipfile
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 
-from storage.clock import as_utc
+from memcube.archive_files import AdapterFiles, adapter_folder
+from memcube.archive_reader import ArchiveLimits, ArchiveReader
+from memcube.archive_rows import ArchivedAdapter, ArchivedCube, decode_row
+from memcube.archive_writer import insert_archive
 from storage.database import Database
-from storage.errors import Conflict, InvalidInput, UnsupportedFormat
-from storage.schema import AdapterRow, CubeRow, ItemHistoryRow, ItemRow, KvEntryRow, LinkRow
+from storage.errors import InvalidInput, UnsupportedFormat
+from storage.schema import AdapterRow, CubeRow, ItemHistoryRow, ItemRow, LinkRow
 
 FORMAT = "memos.memcube"
-FORMAT_VERSION = 1
-TABLES = {"items": ItemRow, "history": ItemHistoryRow, "links": LinkRow, "adapters": AdapterRow,
-          "kv_entries": KvEntryRow}
+FORMAT_VERSION = 2  # 2: no KV rows (caches are rebuilt on use), adapter files by adapter id
+TABLES = {"items": ItemRow, "history": ItemHistoryRow, "links": LinkRow, "adapters": AdapterRow}
+OLD_MEMBERS = {"kv_entries.jsonl"}  # written by version 1, ignored on import
 
 
-def export_cube(database: Database, cube_id: str, path: Path, files_root: Path) -> dict:
+@dataclass(slots=True)
+class ImportTarget:
+    """Where and for whom an archive is imported."""
+
+    owner: str
+    adapters_root: Path
+    embedding_dim: int
+    name: str | None = None
+    limits: ArchiveLimits = field(default_factory=ArchiveLimits)
+
+
+def export_cube(database: Database, cube_id: str, path: Path, adapters_root: Path) -> dict:
     """Write a cube and everything in it to a ``.memcube`` archive; returns the manifest."""
     with database.session() as session:
         cube = session.get(CubeRow, cube_id)
@@ -30,6 +49,8 @@ def export_cube(database: Database, cube_id: str, path: Path, files_root: Path) 
                   for name, table in TABLES.items()}
         manifest = {"format": FORMAT, "version": FORMAT_VERSION, "cube": _row_dict(cube),
                     "counts": {name: len(rows) for name, rows in tables.items()}}
+    for adapter in tables["adapters"]:
+        adapter["path"] = f"adapters/{adapter['id']}"
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -37,86 +58,62 @@ def export_cube(database: Database, cube_id: str, path: Path, files_root: Path) 
         for name, rows in tables.items():
             archive.writestr(f"{name}.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
         for adapter in tables["adapters"]:
-            _add_folder(archive, files_root / adapter["path"], f"files/{adapter['path']}")
+            _add_folder(archive, adapter_folder(adapters_root, adapter["id"]),
+                        f"files/{adapter['path']}")
     return manifest
 
 
-def import_cube(database: Database, path: Path, files_root: Path,
-                owner: str | None = None) -> str:
-    """Recreate a cube from an archive in this home; returns the cube id."""
-    with _open(path) as archive:
+def import_cube(database: Database, path: Path, target: ImportTarget) -> str:
+    """Recreate a cube from an archive as a new cube of ``target.owner``; returns its id."""
+    with ArchiveReader(Path(path), target.limits) as archive:
         manifest = read_manifest(archive)
-        files = _file_targets(archive, Path(files_root))
+        cube = decode_row(ArchivedCube, manifest.get("cube"), "manifest.json cube")
+        _refuse_unknown_members(archive)
+        adapters = [decode_row(ArchivedAdapter, row, f"adapters.jsonl line {number}")
+                    for number, row in archive.rows("adapters.jsonl")]
+        files = AdapterFiles.plan(archive, adapters, target.adapters_root)
         try:
-            cube = _insert_rows(database, archive, dict(manifest["cube"]), owner)
-        except (KeyError, TypeError, ValueError, UnicodeDecodeError, SQLAlchemyError) as error:
-            # A damaged or hand-made archive: nothing was committed.
-            raise InvalidInput(f"archive {path} is damaged ({type(error).__name__})") from None
-        for member, target in files:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(archive.read(member))
-    return cube["id"]
+            files.stage(archive)
+            cube_id = insert_archive(database, archive, cube, adapters, files.new_ids, target)
+            files.publish()
+        finally:
+            files.discard_staging()
+    return cube_id
 
 
-def _insert_rows(database: Database, archive: zipfile.ZipFile, cube: dict,
-                 owner: str | None) -> dict:
-    if owner:
-        cube["owner_id"] = owner
-    with database.session() as session:
-        if session.get(CubeRow, cube["id"]) is not None:
-            raise Conflict(f"cube {cube['id']} already exists in this home")
-        session.add(_from_dict(CubeRow, cube))
-        for name, table in TABLES.items():
-            for line in archive.read(f"{name}.jsonl").decode().splitlines():
-                session.add(_from_dict(table, json.loads(line)))
-    return cube
-
-
-def _file_targets(archive: zipfile.ZipFile, files_root: Path) -> list[tuple[str, Path]]:
-    """Where each packed file goes; refuses names that would land outside the home folder."""
-    root = files_root.resolve()
-    targets = []
-    for member in archive.namelist():
-        if member.startswith("files/") and not member.endswith("/"):
-            target = (root / member.removeprefix("files/")).resolve()
-            if root not in target.parents:
-                raise InvalidInput(f"archive member {member!r} points outside the home folder")
-            targets.append((member, target))
-    return targets
-
-
-def manifest_of(path: Path) -> dict:
+def manifest_of(path: Path, limits: ArchiveLimits | None = None) -> dict:
     """The manifest of an archive file, refusing unknown formats and newer versions."""
-    with _open(path) as archive:
+    with ArchiveReader(Path(path), limits or ArchiveLimits()) as archive:
         return read_manifest(archive)
 
 
-def read_manifest(archive: zipfile.ZipFile) -> dict:
+def read_manifest(archive: ArchiveReader) -> dict:
     """The archive's manifest, refusing unknown formats and newer versions."""
-    try:
-        manifest = json.loads(archive.read("manifest.json"))
-    except (KeyError, json.JSONDecodeError):
-        raise InvalidInput("not a memos cube archive (no readable manifest.json)") from None
+    manifest = archive.manifest()
     if manifest.get("format") != FORMAT:
-        raise InvalidInput(f"not a memos cube archive (format {manifest.get('format')!r})")
-    if int(manifest.get("version", 0)) > FORMAT_VERSION:
+        raise InvalidInput("not a memos cube archive (unknown format in manifest.json)")
+    version = manifest.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise InvalidInput("manifest.json: version must be a positive integer")
+    if version > FORMAT_VERSION:
         raise UnsupportedFormat(
-            f"archive format version {manifest['version']} is newer than this memos "
-            f"understands ({FORMAT_VERSION}); upgrade memos to import it"
-        )
+            f"archive format version {version} is newer than this memos understands "
+            f"({FORMAT_VERSION}); upgrade memos to import it")
+    if not isinstance(manifest.get("cube"), dict):
+        raise InvalidInput("manifest.json: cube must be an object")
     return manifest
+
+
+def _refuse_unknown_members(archive: ArchiveReader) -> None:
+    known = {"manifest.json", *(f"{name}.jsonl" for name in TABLES), *OLD_MEMBERS}
+    for name in archive.names:
+        if name not in known and not name.startswith("files/"):
+            raise InvalidInput(f"unexpected archive member {name[:200]!r}")
 
 
 def _ordered(table, cube_id: str):
     query = select(table).where(table.cube_id == cube_id)
     return query.order_by(table.seq) if hasattr(table, "seq") else query
-
-
-def _open(path: Path) -> zipfile.ZipFile:
-    try:
-        return zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as error:
-        raise InvalidInput(f"cannot read archive {path}: {error}") from None
 
 
 def _row_dict(row) -> dict:
@@ -131,23 +128,8 @@ def _row_dict(row) -> dict:
     return data
 
 
-def _from_dict(table, data: dict):
-    values = {}
-    for key, value in data.items():
-        if isinstance(value, dict) and "$dt" in value:
-            value = as_utc(datetime.fromisoformat(value["$dt"]))
-        elif isinstance(value, dict) and "$b64" in value:
-            value = base64.b64decode(value["$b64"])
-        values[key] = value
-    if table is ItemRow or table is ItemHistoryRow:
-        values.pop("seq", None)  # local autoincrement keys are assigned anew
-    return table(**values)
-
-
 def _add_folder(archive: zipfile.ZipFile, folder: Path, prefix: str) -> None:
-    if folder.is_file():
-        archive.write(folder, prefix)
-        return
-    for file in sorted(folder.rglob("*")) if folder.is_dir() else []:
-        if file.is_file():
-            archive.write(file, f"{prefix}/{file.relative_to(folder)}")
+    for file in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if file.is_file() and not file.is_symlink():
+            archive.write(file, f"{prefix}/{file.name}")
+

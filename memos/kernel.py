@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memcube.access import Access, parse_access, require
-from memcube.archive import export_cube, import_cube, manifest_of
+from memcube.archive import ImportTarget, export_cube, import_cube
+from memcube.archive_reader import ArchiveLimits
 from memcube.cube import MemCube
 from memcube.cube_store import CubeInfo, CubeStore
 from memcube.item_store import ItemStore
@@ -22,6 +23,8 @@ from memos.settings import Settings
 from storage.blobs import BlobStore
 from storage.clock import Clock, SystemClock
 from storage.database import Database, sqlite_url
+
+LOCAL_USER = "local"  # the owner of what the embedded caller creates
 
 if TYPE_CHECKING:  # these pull in torch, transformers and peft: imported when first used
     from memos.activation import ActivationMemory
@@ -88,7 +91,7 @@ class MemOS:
                 self._scheduler = Scheduler(self)
             return self._scheduler
 
-    def create_cube(self, name: str, owner: str = "local", description: str = "",
+    def create_cube(self, name: str, owner: str = LOCAL_USER, description: str = "",
                     settings: dict | None = None) -> MemCube:
         """A new, empty cube owned by ``owner``."""
         info = self.cubes.create(name, owner, description, settings)
@@ -234,14 +237,21 @@ class MemOS:
     def export_cube(self, cube_id: str, path: str | Path, user: str | None = None) -> dict:
         """Write a cube to a portable archive."""
         self.get_cube(cube_id, user).save_indexes()
-        return export_cube(self.database, cube_id, Path(path), self.home)
+        return export_cube(self.database, cube_id, Path(path), self.home / "adapters")
 
-    def import_cube(self, path: str | Path, owner: str | None = None) -> MemCube:
-        """Recreate a cube from an archive made by ``export``."""
-        owner = owner or manifest_of(Path(path))["cube"]["owner_id"]
-        self.cubes.ensure_user(owner)  # the archive's owner may be unknown in this home
-        cube_id = import_cube(self.database, Path(path), self.home, owner)
-        return self.get_cube(cube_id)
+    def import_cube(self, path: str | Path, owner: str | None = None,
+                    name: str | None = None) -> MemCube:
+        """Recreate an archived cube as a new cube of ``owner`` (fresh ids; ``name`` renames)."""
+        owner = self.cubes.ensure_user(owner or LOCAL_USER)
+        target = ImportTarget(owner=owner, adapters_root=self.home / "adapters",
+                              embedding_dim=self.embedder.dim, name=name,
+                              limits=self._archive_limits())
+        return self.get_cube(import_cube(self.database, Path(path), target))
+
+    def _archive_limits(self) -> ArchiveLimits:
+        return ArchiveLimits(max_total_bytes=self.settings.archive_max_mib << 20,
+                             max_member_bytes=self.settings.archive_max_mib << 20,
+                             max_ratio=self.settings.archive_max_ratio)
 
     def cube_dir(self, cube_id: str) -> Path:
         """Folder of a cube's files (indexes, adapters)."""

@@ -33,3 +33,8 @@ class Settings(BaseSettings):
     kv_selection: Literal["attention", "first", "deviation"] = Field(
         default="attention", description="Which chunk tokens are recomputed.")
     adapter_budget_mib: int = Field(default=256, ge=1, description="Loaded adapters budget.")
+    archive_max_mib: int = Field(default=1024, ge=1,
+                                 description="Largest archive import once inflated.")
+    archive_max_ratio: float = Field(default=200.0, ge=1.0,
+                                     description="Largest compression ratio of an archive member.")
+    session_window: int = Field(default=8, ge=1, description="Turns a chat session keeps.")

@@ -19,6 +19,12 @@ class InvalidInput(MemosError):
     code = "invalid_input"
 
 
+class TooLarge(InvalidInput):
+    """The input is over a size limit (an upload, an archive member, a line, a row count)."""
+
+    code = "too_large"
+
+
 class Conflict(MemosError):
     """The request contradicts the stored state (a duplicate name, a stale version)."""
 

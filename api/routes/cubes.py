@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -46,14 +47,16 @@ def list_cubes(mos: MosDep, caller: CurrentUser):
 @router.post("/import", status_code=201, response_model=CubePublic, openapi_extra={
     "requestBody": {"required": True, "content": {
         ARCHIVE_TYPE: {"schema": {"type": "string", "format": "binary"}}}}})
-async def import_cube(request: Request, mos: MosDep, caller: CurrentUser):
-    """Upload a ``.memcube`` archive; the cube is recreated, owned by the caller."""
+async def import_cube(request: Request, mos: MosDep, caller: CurrentUser,
+                      name: Annotated[str | None, Query(min_length=1, max_length=128,
+                                                        pattern=r"\S")] = None):
+    """Upload a ``.memcube`` archive: a new cube owned by the caller, with fresh ids."""
     with tempfile.TemporaryDirectory(prefix="memos-import-") as folder:
         path = Path(folder) / "upload.memcube"
         with path.open("wb") as file:
             async for chunk in request.stream():
                 file.write(chunk)
-        cube = await run_in_threadpool(mos.import_cube, path, caller.user_id)
+        cube = await run_in_threadpool(mos.import_cube, path, caller.user_id, name)
     return _public(cube.info)
 
 

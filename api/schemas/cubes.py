@@ -9,22 +9,7 @@ from typing import Annotated
 from pydantic import Field
 
 from api.schemas.common import Name, Public, Strict
-
-Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
-
-
-class CubeSettings(Strict):
-    """Per-cube tuning; anything left out keeps the kernel's default."""
-
-    dedupe_threshold: Fraction | None = None
-    similar_threshold: Fraction | None = None
-    evolve_threshold: Fraction | None = None
-    max_similar: Annotated[int, Field(ge=0, le=50)] | None = None
-    max_keyword_fanout: Annotated[int, Field(ge=1, le=1000)] | None = None
-
-    def as_dict(self) -> dict:
-        """Only the settings that were given."""
-        return self.model_dump(exclude_none=True)
+from memcube.cube_settings import CubeSettings
 
 
 class CubeCreate(Strict):

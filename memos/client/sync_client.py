@@ -134,9 +134,10 @@ class Client:
                     file.write(chunk)
         return path
 
-    def import_cube(self, path: str | Path) -> RemoteCube:
-        """Upload an archive; the cube is recreated, owned by this user."""
+    def import_cube(self, path: str | Path, name: str | None = None) -> RemoteCube:
+        """Upload an archive: a new cube owned by this user, with fresh ids."""
         response = self._http.post("/v1/cubes/import", content=Path(path).read_bytes(),
+                                   params={"name": name} if name else None,
                                    headers={"Content-Type": "application/octet-stream"})
         return RemoteCube(self, _parse(_Call("POST", "", parse=cube_from_json), response))
 
