@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 
@@ -27,12 +28,13 @@ class MemCube:
     """A cube: add, read, change, search and retire its memories."""
 
     def __init__(self, info: CubeInfo, *, items: ItemStore, index: PlaintextIndex, embedder,
-                 linker: Linker) -> None:
+                 linker: Linker, exporter: Callable[[str, Path], dict] | None = None) -> None:
         self.info = info
         self._items = items
         self._index = index
         self._embedder = embedder
         self._linker = linker
+        self._exporter = exporter
 
     @property
     def id(self) -> str:
@@ -53,6 +55,13 @@ class MemCube:
     def settings(self) -> dict:
         """Per-cube settings (thresholds, policies)."""
         return self.info.settings
+
+    def export(self, path: str | Path) -> Path:
+        """Write this cube to a portable ``.memcube`` archive; returns its path."""
+        if self._exporter is None:
+            raise InvalidInput("this cube was opened without an archive exporter")
+        self._exporter(self.id, Path(path))
+        return Path(path)
 
     def add(self, text: str, metadata: dict | None = None, **fields) -> MemoryItem:
         """Store one note (or return its near-duplicate, unless ``force=True``)."""

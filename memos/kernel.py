@@ -287,5 +287,5 @@ class MemOS:
         index = PlaintextIndex.open(self.cube_dir(info.id) / "index", self.embedder.dim,
                                     self.items.indexable(info.id), self._linker.rows(info.id))
         return MemCube(info, items=self.items, index=index, embedder=self.embedder,
-                       linker=self._linker)
+                       linker=self._linker, exporter=self.export_cube)
 

@@ -60,11 +60,14 @@ def test_export_then_import_restores_the_cube(alice, tmp_path):
     alice.delete_cube(cube.id)
     restored = alice.import_cube(archive)
     try:
-        assert restored.id == cube.id and restored.owner == "alice"
+        assert restored.id != cube.id and restored.owner == "alice"
         assert sorted(i.text for i in restored.list()[0]) == sorted(i.text for i in items)
-        assert restored.search("Who runs marathons?", k=1)[0].item.id == items[1].id
-        with pytest.raises(Conflict):
+        assert restored.search("Who runs marathons?", k=1)[0].item.text == items[1].text
+        with pytest.raises(Conflict, match="another name"):
             alice.import_cube(archive)
+        copy = alice.import_cube(archive, name="portable copy")
+        assert copy.name == "portable copy" and copy.id != restored.id
+        alice.delete_cube(copy.id)
     finally:
         alice.delete_cube(restored.id)
 
