@@ -70,9 +70,9 @@ class ChatOptions:
 class ChatPipeline:
     """One chat turn: retrieval → prompt pieces → cached KV assembly → adapters → decoding."""
 
-    def __init__(self, mos, sessions: SessionStore | None = None) -> None:
+    def __init__(self, mos, sessions: SessionStore) -> None:
         self._mos = mos
-        self.sessions = sessions or SessionStore()
+        self.sessions = sessions
 
     def chat(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None, *,
              user: str | None = None, **options) -> ChatReply:
@@ -104,7 +104,7 @@ class ChatPipeline:
     def _run(self, messages: list[dict], cube_ids, user, opts: ChatOptions):
         started = time.perf_counter()
         target = self._write_back_cube(cube_ids, user) if _writes_back(opts) else None
-        conversation = self._with_session(messages, opts.session_id)
+        conversation = self._with_session(messages, opts.session_id, user)
         hits = self._retrieve(conversation, cube_ids, user, opts)
         plan = self._mos.prompts.build(conversation, [hit.item.text for hit in hits])
         self._check_context(len(plan.token_ids), opts.max_new_tokens)
@@ -159,12 +159,13 @@ class ChatPipeline:
             raise InvalidInput(f"prompt ({prompt_tokens} tokens) plus max_new_tokens "
                                f"({max_new_tokens}) exceeds the model's context of {limit}")
 
-    def _with_session(self, messages: list[dict], session_id: str | None) -> list[dict]:
+    def _with_session(self, messages: list[dict], session_id: str | None,
+                      user: str | None) -> list[dict]:
         if session_id is None:
             return messages
         system = [m for m in messages if m.get("role") == "system"]
         rest = [m for m in messages if m.get("role") != "system"]
-        return system + self.sessions.recent(session_id) + rest
+        return system + self.sessions.recent(session_id, owner=user) + rest
 
     def _write_back_cube(self, cube_ids, user):
         if not cube_ids:
@@ -190,7 +191,7 @@ class ChatPipeline:
                 _store_turn(cube, turn, user, opts.session_id)
         if opts.session_id is not None:
             spill = (lambda turn: _store_turn(cube, turn, user, opts.session_id)) if cube else None
-            self.sessions.append(opts.session_id, turns, spill)
+            self.sessions.append(opts.session_id, turns, spill, owner=user)
 
 
 def _writes_back(opts: ChatOptions) -> bool:

@@ -279,8 +279,10 @@ class MemOS:
         with self._lock:
             if self._chat_pipeline is None:
                 from memos.chat import ChatPipeline
+                from memos.sessions import SessionStore
 
-                self._chat_pipeline = ChatPipeline(self)
+                sessions = SessionStore(self.database, self.clock, self.settings.session_window)
+                self._chat_pipeline = ChatPipeline(self, sessions)
             return self._chat_pipeline
 
     def _open(self, info: CubeInfo) -> MemCube:

@@ -1,57 +1,119 @@
-"""Conversations by id: recent turns are kept, older turns leave the window as notes."""
+"""Conversations by (owner, session id) in SQL: recent turns are kept, older ones spill as notes."""
 
 from __future__ import annotations
 
-import threading
-from collections import deque
+import uuid
 from collections.abc import Callable
 
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.clock import Clock
+from storage.database import Database
 from storage.errors import InvalidInput
+from storage.schema import ChatSessionRow, SessionTurnRow
 
 MAX_SESSION_ID = 128
+LOCAL_OWNER = "local"  # the embedded caller, who passes no user
 
 Spill = Callable[[dict], None]
 
 
 class SessionStore:
-    """The last ``window`` turns of each conversation, in this process."""
+    """The last ``window`` turns of each conversation; another owner's id is another session."""
 
-    def __init__(self, window: int = 8, max_sessions: int = 10_000) -> None:
+    def __init__(self, database: Database, clock: Clock, window: int = 8,
+                 max_sessions: int = 10_000) -> None:
         if window < 1:
             raise InvalidInput("a session window must keep at least one turn")
         self.window = window
-        self._max_sessions = max_sessions
-        self._turns: dict[str, deque[dict]] = {}
-        self._lock = threading.Lock()
+        self._database = database
+        self._clock = clock
+        self._max_sessions = max_sessions  # per owner; the least recently used go first
 
-    def recent(self, session_id: str) -> list[dict]:
+    def recent(self, session_id: str, owner: str | None = None) -> list[dict]:
         """The kept turns of a conversation, oldest first."""
         _check(session_id)
-        with self._lock:
-            return [dict(turn) for turn in self._turns.get(session_id, ())]
+        with self._database.session() as session:
+            row_id = _session_row_id(session, owner or LOCAL_OWNER, session_id)
+            if row_id is None:
+                return []
+            turns = session.scalars(select(SessionTurnRow).where(
+                SessionTurnRow.session_id == row_id).order_by(SessionTurnRow.seq))
+            return [{"role": t.role, "content": t.content} for t in turns]
 
-    def append(self, session_id: str, turns: list[dict], spill: Spill | None = None) -> None:
+    def append(self, session_id: str, turns: list[dict], spill: Spill | None = None,
+               owner: str | None = None) -> None:
         """Add turns; each turn pushed out of the window is handed to ``spill``."""
         _check(session_id)
-        with self._lock:
-            kept = self._turns.setdefault(session_id, deque())
-            pushed_out = []
-            for turn in turns:
-                kept.append(dict(turn))
-                if len(kept) > self.window:
-                    pushed_out.append(kept.popleft())
-            if len(self._turns) > self._max_sessions:
-                self._turns.pop(next(iter(self._turns)))
+        owner = owner or LOCAL_OWNER
+        try:
+            pushed_out = self._append(owner, session_id, turns)
+        except IntegrityError:  # the session row was created concurrently: write into it
+            pushed_out = self._append(owner, session_id, turns)
         for turn in pushed_out:
             if spill is not None:
                 spill(turn)
 
-    def forget(self, session_id: str) -> None:
+    def forget(self, session_id: str, owner: str | None = None) -> None:
         """Drop a conversation's kept turns."""
-        with self._lock:
-            self._turns.pop(session_id, None)
+        _check(session_id)
+        with self._database.session() as session:
+            row_id = _session_row_id(session, owner or LOCAL_OWNER, session_id)
+            if row_id is not None:
+                _drop_sessions(session, [row_id])
+
+    def _append(self, owner: str, session_id: str, turns: list[dict]) -> list[dict]:
+        now = self._clock.now()
+        with self._database.session() as session:
+            row_id = _session_row_id(session, owner, session_id)
+            if row_id is None:
+                row_id = self._create(session, owner, session_id)
+            session.add_all(SessionTurnRow(session_id=row_id, role=t["role"],
+                                           content=t["content"], at=now) for t in turns)
+            session.get(ChatSessionRow, row_id).updated_at = now
+            session.flush()
+            return _pop_beyond_window(session, row_id, self.window)
+
+    def _create(self, session: Session, owner: str, session_id: str) -> str:
+        now = self._clock.now()
+        row = ChatSessionRow(id=uuid.uuid4().hex, owner_id=owner, session_key=session_id,
+                             created_at=now, updated_at=now)
+        session.add(row)
+        session.flush()
+        count = session.scalar(select(func.count()).where(ChatSessionRow.owner_id == owner))
+        if count > self._max_sessions:
+            oldest = session.scalars(select(ChatSessionRow.id).where(
+                ChatSessionRow.owner_id == owner).order_by(ChatSessionRow.updated_at)
+                .limit(count - self._max_sessions))
+            _drop_sessions(session, list(oldest))
+        return row.id
+
+
+def _session_row_id(session: Session, owner: str, session_id: str) -> str | None:
+    return session.scalar(select(ChatSessionRow.id).where(
+        ChatSessionRow.owner_id == owner, ChatSessionRow.session_key == session_id))
+
+
+def _pop_beyond_window(session: Session, row_id: str, window: int) -> list[dict]:
+    """Delete the turns older than the newest ``window``; returns them, oldest first."""
+    newest = select(SessionTurnRow.seq).where(SessionTurnRow.session_id == row_id) \
+        .order_by(SessionTurnRow.seq.desc()).limit(window)
+    old = list(session.scalars(select(SessionTurnRow).where(
+        SessionTurnRow.session_id == row_id, SessionTurnRow.seq.not_in(newest))
+        .order_by(SessionTurnRow.seq)))
+    if old:
+        session.execute(delete(SessionTurnRow).where(
+            SessionTurnRow.seq.in_([turn.seq for turn in old])))
+    return [{"role": turn.role, "content": turn.content} for turn in old]
+
+
+def _drop_sessions(session: Session, row_ids: list[str]) -> None:
+    session.execute(delete(SessionTurnRow).where(SessionTurnRow.session_id.in_(row_ids)))
+    session.execute(delete(ChatSessionRow).where(ChatSessionRow.id.in_(row_ids)))
 
 
 def _check(session_id: str) -> None:
-    if not session_id or len(session_id) > MAX_SESSION_ID:
+    if not isinstance(session_id, str) or not session_id or len(session_id) > MAX_SESSION_ID:
         raise InvalidInput(f"session_id must be 1 to {MAX_SESSION_ID} characters")

@@ -208,3 +208,29 @@ class RetrievalRow(Base):
     seq: Mapped[int] = mapped_column(SeqId, primary_key=True, autoincrement=True)
     item_id: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class ChatSessionRow(Base):
+    """A conversation, named by its owner's session id (another owner's id is another session)."""
+
+    __tablename__ = "chat_sessions"
+    __table_args__ = (UniqueConstraint("owner_id", "session_key"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    session_key: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SessionTurnRow(Base):
+    """One kept turn of a conversation."""
+
+    __tablename__ = "session_turns"
+
+    seq: Mapped[int] = mapped_column(SeqId, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("chat_sessions.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
