@@ -13,6 +13,7 @@ from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.limits import MIB, BodyLimit
 from api.metrics import MetricsMiddleware, RequestMetrics
 from api.routes import adapters, chat, cubes, health, jobs, kv, memories, search, users
+from api.routes.openai_chat import router as openai_router
 from memos import __version__
 from memos.auth import ADMIN_KEY_FILE, KeyStore
 from memos.kernel import MemOS
@@ -33,6 +34,7 @@ def create_app(mos: MemOS, settings: Settings, *, keys: KeyStore | None = None) 
     app.state.metrics = RequestMetrics()
     for module in (users, cubes, memories, search, chat, kv, adapters, jobs):
         app.include_router(module.router, responses=ERROR_RESPONSES)
+    app.include_router(openai_router)
     app.include_router(health.router)
     install_offline_docs(app)
     install_error_handlers(app)
