@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from api.docs import install_offline_docs
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.limits import MIB, BodyLimit
+from api.mcp_server import mcp_router
 from api.metrics import MetricsMiddleware, RequestMetrics
 from api.routes import adapters, chat, cubes, health, jobs, kv, memories, search, users
 from api.routes.openai_chat import router as openai_router
@@ -35,6 +36,7 @@ def create_app(mos: MemOS, settings: Settings, *, keys: KeyStore | None = None) 
     for module in (users, cubes, memories, search, chat, kv, adapters, jobs):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(openai_router)
+    app.include_router(mcp_router(mos, keys, settings))
     app.include_router(health.router)
     install_offline_docs(app)
     install_error_handlers(app)
