@@ -19,9 +19,6 @@ from storage.errors import MemosError
 
 log = logging.getLogger("memos.api")
 
-TYPE_OF_STATUS = {401: "authentication_error", 403: "permission_error", 404: "not_found_error",
-                  409: "conflict_error", 413: "invalid_request_error", 429: "rate_limit_error",
-                  500: "server_error", 503: "server_error"}
 CODE_OF_STATUS = {401: "invalid_api_key", 403: "forbidden", 404: "not_found",
                   409: "conflict", 500: "internal_error", 503: "unavailable"}
 OPENAI_ERROR_RESPONSES = {
@@ -34,7 +31,7 @@ def openai_error(status: int, message: str, param: str | None = None,
                  code: str | None = None) -> dict:
     """The body of an OpenAI-shaped error."""
     return {"error": {"message": message,
-                      "type": TYPE_OF_STATUS.get(status, "invalid_request_error"),
+                      "type": "server_error" if status >= 500 else "invalid_request_error",
                       "param": param, "code": code or CODE_OF_STATUS.get(status)}}
 
 
@@ -69,9 +66,19 @@ class OpenAIRoute(APIRoute):
 
 def _invalid(error: RequestValidationError) -> JSONResponse:
     problems = error.errors()
-    first = problems[0] if problems else {}
-    loc = [str(part) for part in first.get("loc", ()) if part != "body"]
-    message = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body') or 'body'}: "
-                        f"{e.get('msg', '')}" for e in problems[:5])
+    if any(problem.get("type") == "json_invalid" for problem in problems):
+        return JSONResponse(openai_error(400, "the request body is not valid JSON",
+                                         code="invalid_json"), 400)
+    params = [_param(problem.get("loc", ())) for problem in problems]
+    message = "; ".join(f"{param or 'body'}: {problem.get('msg', '')}"
+                        for param, problem in zip(params[:5], problems, strict=False))
     return JSONResponse(openai_error(400, message or "invalid request",
-                                     param=".".join(loc) or None, code="invalid_value"), 400)
+                                     param=params[0] if params else None,
+                                     code="invalid_value"), 400)
+
+
+def _param(loc) -> str | None:
+    """A field path like ``messages.0.role``, without ``body`` and union branch tags."""
+    parts = [str(part) for part in loc
+             if isinstance(part, int) or (part != "body" and str(part).isidentifier())]
+    return ".".join(parts) or None

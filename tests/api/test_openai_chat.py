@@ -121,6 +121,7 @@ def test_wrong_key_is_an_openai_authentication_error(live):
 @pytest.mark.parametrize(("change", "param"), [
     ({"temperature": 5}, "temperature"),
     ({"messages": [{"role": "tool", "content": "x"}]}, "messages.0.role"),
+    ({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]}, "messages.0.content"),
     ({"messages": []}, "messages"),
     ({"n": 2}, "n"),
     ({"extra_body": {"k": -1}}, "k"),
@@ -161,3 +162,12 @@ def test_another_users_cube_answers_like_an_unknown_one(client, bobs_cube, strea
     assert foreign["message"].replace(bobs_cube.id, "X") == unknown["message"].replace(
         "no-such-cube", "X")
     assert {**foreign, "message": ""} == {**unknown, "message": ""}
+
+
+def test_body_that_is_not_json_is_an_openai_bad_request(live, alice_key):
+    with live.http(alice_key) as http:
+        response = http.post("/v1/chat/completions", content=b"{not json",
+                             headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert set(error) == OPENAI_ERROR_FIELDS and error["code"] == "invalid_json"
