@@ -7,6 +7,7 @@ the REST API: another user's cube answers exactly like a cube that does not exis
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -82,7 +83,8 @@ class MemoryTools:
                  (self.archive_memory, RETIRES), (self.delete_memory, RETIRES),
                  (self.chat_with_memory, WRITES))
         for tool, hints in tools:
-            server.add_tool(_tool_errors(tool), annotations=hints)
+            server.add_tool(_tool_errors(tool), description=inspect.getdoc(tool),
+                            annotations=hints)
         server.resource(MEMORIES_URI, name="cube_memories", mime_type="application/json",
                         description="The newest memories of a cube, as JSON.")(self.memories)
 
