@@ -62,6 +62,8 @@ def key_user(ctx: Context) -> str:
 
 def mcp_router(mos: MemOS, keys: KeyStore, settings: Settings) -> APIRouter:
     """Streamable HTTP MCP at ``/mcp`` (stateless: every request carries its own key)."""
+    # memos issues its own keys; the SDK wants an issuer URL, which it would only advertise in
+    # OAuth metadata, and that is not served without a resource server URL.
     auth = AuthSettings(issuer_url=f"http://{settings.host}:{settings.port}",
                         resource_server_url=None)
     server = build_mcp_server(mos, key_user, token_verifier=KeyVerifier(keys), auth=auth)

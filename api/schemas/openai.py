@@ -25,14 +25,17 @@ class TextPart(Strict):
     text: Annotated[str, Field(max_length=MAX_TEXT_CHARS)]
 
 
+MessageText = Annotated[str, Field(max_length=MAX_TEXT_CHARS)]
+MessageParts = Annotated[list[TextPart], Field(max_length=64)]
+
+
 class ChatCompletionMessage(BaseModel):
     """One turn of the conversation (``developer`` counts as ``system``)."""
 
     model_config = ConfigDict(extra="ignore")  # e.g. ``name``, ``refusal``
 
     role: Literal["system", "developer", "user", "assistant"]
-    content: Annotated[str, Field(max_length=MAX_TEXT_CHARS)] | \
-        Annotated[list[TextPart], Field(max_length=64)] | None = None
+    content: MessageText | MessageParts | None = None
 
     def as_turn(self) -> dict:
         """The kernel's ``{"role", "content"}`` form."""
