@@ -8,10 +8,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from api.docs import install_offline_docs
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.limits import MIB, BodyLimit
+from api.mcp_server import mcp_router
 from api.metrics import MetricsMiddleware, RequestMetrics
 from api.routes import adapters, chat, cubes, health, jobs, kv, memories, search, users
+from api.routes.openai_chat import router as openai_router
 from memos import __version__
 from memos.auth import ADMIN_KEY_FILE, KeyStore
 from memos.kernel import MemOS
@@ -26,12 +29,16 @@ def create_app(mos: MemOS, settings: Settings, *, keys: KeyStore | None = None) 
     keys = keys or KeyStore(mos.database, mos.clock)
     _announce(keys.ensure_admin_key(mos.home, settings.admin_key), mos)
     app = FastAPI(title="memos", version=__version__, lifespan=_load_models,
-                  description="A memory OS for LLM agents: cubes of memories, search and chat.")
+                  description="A memory OS for LLM agents: cubes of memories, search and chat.",
+                  docs_url=None, redoc_url=None)
     app.state.mos, app.state.keys, app.state.settings = mos, keys, settings
     app.state.metrics = RequestMetrics()
     for module in (users, cubes, memories, search, chat, kv, adapters, jobs):
         app.include_router(module.router, responses=ERROR_RESPONSES)
+    app.include_router(openai_router)
+    app.include_router(mcp_router(mos, keys, settings))
     app.include_router(health.router)
+    install_offline_docs(app)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, default_bytes=BODY_LIMIT,
                        overrides={"/v1/cubes/import": IMPORT_LIMIT})

@@ -13,6 +13,7 @@ from memos import __version__
 from memos.cli import adapters, cubes, jobs, kv, memories, serve, stats, users
 from memos.cli.context import Connection
 from memos.cli.errors import describe
+from memos.cli.mcp import mcp as mcp_command
 
 HELP = """Administer memos: cubes, memories, KV cache, adapters, jobs and users.
 
@@ -71,6 +72,7 @@ for group in (users.users_app, users.keys_app, cubes.app, memories.app, kv.app, 
     app.add_typer(group)
 app.command("serve")(serve.serve)
 app.command("stats")(stats.stats)
+app.command("mcp")(mcp_command)
 
 
 def main() -> None:
