@@ -6,9 +6,9 @@ A block that cannot run inside a test (it installs packages) is marked in the RE
 
 from __future__ import annotations
 
+import json
 import os
 import re
-import shlex
 import socket
 import subprocess
 import sys
@@ -78,8 +78,15 @@ def run(command: list[str], cwd: Path, env: dict, timeout: int = 900) -> str:
 
 def test_every_readme_block_is_run_or_says_why_not():
     languages = {block.language for block in readme_blocks() if block.run}
-    assert languages <= {"python", "bash", "console"}
+    assert languages <= {"python", "bash", "console", "json"}
     assert len(blocks_of("python")) == 2 and len(blocks_of("console")) == 1
+
+
+def test_json_examples_parse_and_name_a_memos_command():
+    for block in blocks_of("json"):
+        servers = json.loads(block.code)["mcpServers"]
+        assert all(server["command"].endswith("/memos") and "mcp" in server["args"]
+                   for server in servers.values())
 
 
 def test_embedded_python_example_runs_as_written(workdir):
