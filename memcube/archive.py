@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from storage.clock import as_utc
 from storage.database import Database
 from storage.errors import Conflict, InvalidInput, UnsupportedFormat
 from storage.schema import AdapterRow, CubeRow, ItemHistoryRow, ItemRow, KvEntryRow, LinkRow
+from storage.write_failures import storage_errors
 
 FORMAT = "memos.memcube"
 FORMAT_VERSION = 1
@@ -31,14 +33,25 @@ def export_cube(database: Database, cube_id: str, path: Path, files_root: Path) 
         manifest = {"format": FORMAT, "version": FORMAT_VERSION, "cube": _row_dict(cube),
                     "counts": {name: len(rows) for name, rows in tables.items()}}
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("manifest.json", json.dumps(manifest, indent=2))
-        for name, rows in tables.items():
-            archive.writestr(f"{name}.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
-        for adapter in tables["adapters"]:
-            _add_folder(archive, files_root / adapter["path"], f"files/{adapter['path']}")
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        with storage_errors():  # a full disk leaves no half-written archive behind
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+                _write_archive(archive, manifest, tables, files_root)
+            os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
     return manifest
+
+
+def _write_archive(archive: zipfile.ZipFile, manifest: dict, tables: dict,
+                   files_root: Path) -> None:
+    archive.writestr("manifest.json", json.dumps(manifest, indent=2))
+    for name, rows in tables.items():
+        archive.writestr(f"{name}.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+    for adapter in tables["adapters"]:
+        _add_folder(archive, files_root / adapter["path"], f"files/{adapter['path']}")
 
 
 def import_cube(database: Database, path: Path, files_root: Path,

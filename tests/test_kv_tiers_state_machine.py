@@ -123,9 +123,11 @@ class TierStoreMachine(RuleBasedStateMachine):
             self.pinned_rank[key] = RANK[self.store.info[key].tier]
 
     def _only_copy_damaged(self, key: str) -> bool:
+        return self.store.info[key].tier == "disk" and self._damaged(key)
+
+    def _damaged(self, key: str) -> bool:
         path = self.store.disk.path(key)
-        return (self.store.info[key].tier == "disk" and path.exists()
-                and path.read_bytes() == self.damaged.get(key))
+        return path.exists() and path.read_bytes() == self.damaged.get(key)
 
     @rule(chunk=st.sampled_from(CHUNKS))
     def unpin(self, chunk) -> None:
@@ -153,7 +155,10 @@ class TierStoreMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def damage_file(self, data) -> None:
         """A byte of a file flips behind the store's back: a miss when loaded, never an error."""
-        key = data.draw(st.sampled_from(sorted(self.store.disk.file_sizes)))
+        intact = [key for key in sorted(self.store.disk.file_sizes) if not self._damaged(key)]
+        if not intact:
+            return
+        key = data.draw(st.sampled_from(intact))
         path = self.store.disk.path(key)
         damaged = bytearray(path.read_bytes())
         damaged[-1] ^= 0x01

@@ -1,0 +1,93 @@
+"""A real server whose home lies on a small tmpfs that is filled to the last byte."""
+
+from __future__ import annotations
+
+import errno
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.api.conftest import ADMIN_KEY, new_user_key, start_server
+
+V1 = "/v1"
+TMPFS_SIZE = "24m"
+
+
+@pytest.fixture
+def small_disk(tmp_path) -> Iterator[Path]:
+    """A tmpfs of TMPFS_SIZE mounted at a fresh folder (skips where mounting is not allowed)."""
+    mount_point = tmp_path / "small-disk"
+    mount_point.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={TMPFS_SIZE}", "tmpfs",
+                           str(mount_point)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def fill_to_the_last_byte(folder: Path) -> Path:
+    """Write a filler file until the filesystem refuses even one more byte."""
+    filler = folder / "filler"
+    with open(filler, "wb", buffering=0) as handle:
+        for size in (1 << 20, 1 << 16, 1 << 12, 1 << 8, 1):
+            while True:
+                try:
+                    handle.write(b"\0" * size)
+                except OSError as error:
+                    assert error.errno == errno.ENOSPC
+                    break
+    return filler
+
+
+def test_full_disk_refuses_writes_with_507_while_chats_answer(small_disk, engine, embedder):
+    server = start_server(small_disk / "home", engine, embedder)
+    try:
+        with server.client(ADMIN_KEY) as admin:
+            key = new_user_key(admin, "dora")
+        http = server.http(key)
+        cube_id = http.post(f"{V1}/cubes", json={"name": "notes"}).json()["id"]
+        memories = f"{V1}/cubes/{cube_id}/memories"
+        acknowledged = [http.post(memories, json={"text": f"Dora keeps note {n} in a red box."})
+                        .json()["id"] for n in range(5)]
+        chat = {"messages": [{"role": "user", "content": "Where does Dora keep her notes?"}],
+                "cube_ids": [cube_id], "k": 2, "max_new_tokens": 4}
+        assert http.post(f"{V1}/chat", json=chat).status_code == 200
+
+        filler = fill_to_the_last_byte(small_disk)
+        refused = None
+        for n in range(40):  # SQLite may still fit a few rows into pages it already holds
+            answer = http.post(memories, json={"text": f"Full-disk note {n} about Dora's cat."})
+            if answer.status_code == 201:
+                acknowledged.append(answer.json()["id"])
+                continue
+            refused = answer
+            break
+        assert refused is not None and refused.status_code == 507, refused and refused.text
+        error = refused.json()["error"]
+        assert error["code"] == "insufficient_storage" and "could not be stored" in error["message"]
+        assert http.post(memories, json={"text": "One more note."}).status_code == 507
+
+        for body in (chat, {**chat, "write_back": True}):
+            answer = http.post(f"{V1}/chat", json=body)
+            assert answer.status_code == 200, answer.text
+        assert http.get(f"{V1}/cubes/{cube_id}/memories/{acknowledged[0]}").status_code == 200
+        health = http.get("/health").json()
+        assert health["status"] == "disk_nearly_full" and health["disk_nearly_full"]
+        metrics = http.get("/metrics").text
+        assert "memos_disk_full_events 0\n" not in metrics
+        assert 'memos_cache_failures{cache="chat",operation="write-back"} 1' in metrics
+
+        filler.unlink()
+        for item_id in acknowledged:
+            assert http.get(f"{memories}/{item_id}").status_code == 200
+        assert http.post(memories, json={"text": "Space is back for Dora."}).status_code == 201
+    finally:
+        server.stop()
+    with sqlite3.connect(small_disk / "home" / "memos.db") as database:
+        assert database.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
