@@ -32,6 +32,8 @@ class Database:
         self.engine = _make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.refused_writes = 0  # transactions refused by a full disk or read-only filesystem
+        database = self.engine.url.database if self.is_sqlite else None
+        self._folder = Path(database).parent if database and database != ":memory:" else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -42,7 +44,7 @@ class Database:
         """Apply every pending migration (ordered Alembic revisions)."""
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
-        with self.engine.begin() as connection:
+        with storage_errors(self._folder), self.engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
@@ -51,7 +53,7 @@ class Database:
         """A transaction: committed when the block ends, rolled back on error; a write the
         storage refuses (full disk, read-only filesystem) raises StorageFull."""
         try:
-            with storage_errors(), self._sessions.begin() as session:
+            with storage_errors(self._folder), self._sessions.begin() as session:
                 yield session
         except StorageFull:
             self.refused_writes += 1

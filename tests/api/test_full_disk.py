@@ -2,47 +2,23 @@
 
 from __future__ import annotations
 
-import errno
 import sqlite3
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from small_disk import fill_to_the_last_byte, mounted_tmpfs
 
 from tests.api.conftest import ADMIN_KEY, new_user_key, start_server
 
 V1 = "/v1"
-TMPFS_SIZE = "24m"
 
 
 @pytest.fixture
 def small_disk(tmp_path) -> Iterator[Path]:
-    """A tmpfs of TMPFS_SIZE mounted at a fresh folder (skips where mounting is not allowed)."""
-    mount_point = tmp_path / "small-disk"
-    mount_point.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={TMPFS_SIZE}", "tmpfs",
-                           str(mount_point)], capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.strip()}")
-    try:
+    """A 24 MiB tmpfs (skips where mounting is not allowed)."""
+    with mounted_tmpfs(tmp_path / "small-disk", "24m") as mount_point:
         yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
-
-
-def fill_to_the_last_byte(folder: Path) -> Path:
-    """Write a filler file until the filesystem refuses even one more byte."""
-    filler = folder / "filler"
-    with open(filler, "wb", buffering=0) as handle:
-        for size in (1 << 20, 1 << 16, 1 << 12, 1 << 8, 1):
-            while True:
-                try:
-                    handle.write(b"\0" * size)
-                except OSError as error:
-                    assert error.errno == errno.ENOSPC
-                    break
-    return filler
 
 
 def test_full_disk_refuses_writes_with_507_while_chats_answer(small_disk, engine, embedder):
