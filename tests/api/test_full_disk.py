@@ -49,7 +49,7 @@ def test_full_disk_refuses_writes_with_507_while_chats_answer(small_disk, engine
         assert error["code"] == "insufficient_storage" and "could not be stored" in error["message"]
         assert http.post(memories, json={"text": "One more note."}).status_code == 507
 
-        for body in (chat, {**chat, "write_back": True}):
+        for body in ({**chat, "k": 5}, {**chat, "write_back": True}):  # k=5: new KV chunks
             answer = http.post(f"{V1}/chat", json=body)
             assert answer.status_code == 200, answer.text
         assert http.get(f"{V1}/cubes/{cube_id}/memories/{acknowledged[0]}").status_code == 200
@@ -58,6 +58,7 @@ def test_full_disk_refuses_writes_with_507_while_chats_answer(small_disk, engine
         metrics = http.get("/metrics").text
         assert "memos_disk_full_events 0\n" not in metrics
         assert 'memos_cache_failures{cache="chat",operation="write-back"} 1' in metrics
+        assert 'memos_cache_failures{cache="kv",operation="persist"}' in metrics
 
         filler.unlink()
         for item_id in acknowledged:
