@@ -140,7 +140,7 @@ class ChunkCache:
             return [dataclasses.replace(entry) for entry in self._store.entries()]
 
     def stats(self) -> dict:
-        """Hits, misses, evictions and bytes per tier, plus disk load time and bad files."""
+        """Hits, misses, evictions and bytes per tier, disk load time, bad files and failures."""
         with self._lock:
             store = self._store
             tiers = {
@@ -161,6 +161,7 @@ class ChunkCache:
                 "disk_load_s": store.disk_load_s,
                 "corrupt_files": store.corrupt_files,
                 "incompatible_files": store.incompatible_files,
+                "failures": store.failures.counts(),
                 "policy": self.config.policy,
                 "quantization": self.config.quantization,
             }

@@ -7,7 +7,10 @@ finds every entry that fit), and a file that fails its checks is deleted and rea
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +19,10 @@ import torch
 from activation_cache.chunk_kv import ChunkKV
 from activation_cache.policies import EntryInfo, EvictionPolicy
 from activation_cache.serialization import SUFFIX, StoredChunk, read_chunk, read_header, write_chunk
+from storage.cache_failures import CacheFailures
 from storage.errors import CorruptBlob, IncompatibleModel
+
+logger = logging.getLogger(__name__)
 
 TIER_NAMES = ("device", "host", "disk")
 
@@ -138,13 +144,19 @@ class DiskTier:
 
 
 class TieredStore:
-    """Entries across device, host and disk tiers, with promotion, demotion and counters."""
+    """Entries across device, host and disk tiers, with promotion, demotion and counters.
+
+    An entry being placed or demoted is "in flight": it sits in no tier for a moment, and
+    the cascade below it must not forget it; whoever put it in flight settles it afterwards.
+    """
 
     def __init__(self, device: MemoryTier, host: MemoryTier, disk: DiskTier, *,
-                 dtype: torch.dtype, write_through: bool = True) -> None:
+                 dtype: torch.dtype, write_through: bool = True,
+                 failures: CacheFailures | None = None) -> None:
         self.device, self.host, self.disk = device, host, disk
         self.dtype = dtype
         self.write_through = write_through
+        self.failures = failures or CacheFailures(logger)
         self.info: dict[str, EntryInfo] = {}
         self._tokens: dict[str, list[int]] = {}
         self.misses = 0
@@ -186,13 +198,11 @@ class TieredStore:
         self.info[key] = EntryInfo(key=key, tokens=len(token_ids), nbytes=kv.nbytes, tier="")
         self._tokens[key] = list(token_ids)
         self._touch(self.info[key])
-        self._placing.add(key)
-        try:
+        with self._in_flight(key):
             if self.write_through:
                 self._write_disk(key, kv)
-        finally:
-            self._placing.discard(key)
-        return self._settle(key, kv)
+            self._place(0, key, kv)
+        return self._settled(key)
 
     def remove(self, key: str) -> bool:
         """Drop the entry from every tier and delete its file; False if it was unknown."""
@@ -200,7 +210,7 @@ class TieredStore:
             return False
         self.device.pop(key)
         self.host.pop(key)
-        self.disk.delete(key)
+        self._delete_file(key)
         self._forget(key)
         return True
 
@@ -222,61 +232,81 @@ class TieredStore:
 
     def _settle(self, key: str, kv: ChunkKV) -> bool:
         """Place an entry from the top tier down; True if some tier holds it afterwards."""
-        self._placing.add(key)
-        try:
+        with self._in_flight(key):
             self._place(0, key, kv)
-        finally:
-            self._placing.discard(key)
-        return self._refresh(key)
+        return self._settled(key)
 
     def _place(self, level: int, key: str, kv: ChunkKV) -> None:
         """Put ``kv`` in memory tier ``level`` or, if it cannot fit, further down."""
         tiers = (self.device, self.host)
         if level >= len(tiers):
-            if not self.info[key].on_disk and not self._write_disk(key, kv):
-                self._forget(key)
+            if not self.info[key].on_disk:
+                self._write_disk(key, kv)
             return
-        tier = tiers[level]
         if self._make_room(level, kv.nbytes, exclude=key):
-            tier.add(key, kv)
+            tiers[level].add(key, kv)
         else:
             self._place(level + 1, key, kv)
 
     def _make_room(self, level: int, need: int, exclude: str) -> bool:
+        """Demote unpinned entries of tier ``level`` until ``need`` bytes fit; False if they
+        cannot (pinned entries alone leave too little room)."""
         tier = (self.device, self.host)[level]
-        sizes = tier.sizes()
-        pinned = sum(size for key, size in sizes.items() if self.info[key].pinned)
+        pinned = sum(size for key, size in tier.sizes().items() if self.info[key].pinned)
         if pinned + need > tier.budget_bytes:
             return False
         while tier.used_bytes + need > tier.budget_bytes:
-            candidates = [self.info[k] for k in sizes if k != exclude and not self.info[k].pinned]
-            victim = tier.policy.victim(candidates, sizes)
-            evicted = tier.pop(victim.key)
-            del sizes[victim.key]
-            tier.counters.evictions += 1
-            self._place(level + 1, victim.key, evicted)
-            self._refresh(victim.key)
+            candidates = [self.info[key] for key in tier.keys()
+                          if key != exclude and not self.info[key].pinned]
+            victim = tier.policy.victim(candidates, tier.sizes())
+            self._demote(level, victim.key)
         return True
 
+    def _demote(self, level: int, key: str) -> None:
+        tier = (self.device, self.host)[level]
+        kv = tier.pop(key)
+        tier.counters.evictions += 1
+        with self._in_flight(key):
+            self._place(level + 1, key, kv)
+        self._settled(key)
+
     def _write_disk(self, key: str, kv: ChunkKV) -> bool:
-        self.disk.write(key, self._tokens[key], kv)
+        """Write the entry's file and trim the disk tier to its budget; False if not kept."""
+        try:
+            self.disk.write(key, self._tokens[key], kv)
+        except OSError as error:  # a full or read-only disk: the entry stays in memory only
+            self.failures.record("persist", error)
+            return False
         self.info[key].on_disk = True
-        budget = self.disk.budget_bytes
-        while self.disk.used_bytes > budget:
-            candidates = [
-                self.info[k] for k in self.disk.file_sizes if k != key and not self.info[k].pinned
-            ]
+        return self._trim_disk(keep=key)
+
+    def _trim_disk(self, keep: str | None) -> bool:
+        """Delete files of unpinned entries until the disk tier fits its budget; False if
+        ``keep``'s own file had to go."""
+        while self.disk.used_bytes > self.disk.budget_bytes:
+            candidates = [self.info[k] for k in self.disk.file_sizes
+                          if k != keep and not self.info[k].pinned]
             if not candidates:
-                self.disk.delete(key)
-                self.info[key].on_disk = False
+                self._lose_disk_copy(keep)
                 return False
             victim = self.disk.policy.victim(candidates, dict(self.disk.file_sizes))
-            self.disk.delete(victim.key)
             self.disk.counters.evictions += 1
-            self.info[victim.key].on_disk = False
-            if victim.key not in self._placing and not self._refresh(victim.key):
-                self._forget(victim.key)
+            self._lose_disk_copy(victim.key)
         return True
+
+    def _lose_disk_copy(self, key: str) -> None:
+        """Delete the entry's file; an entry that no tier holds any more is forgotten, unless
+        it is in flight (then whoever placed it settles it)."""
+        self._delete_file(key)
+        self.info[key].on_disk = False
+        if key not in self._placing:
+            self._settled(key)
+
+    def _delete_file(self, key: str) -> None:
+        try:
+            self.disk.delete(key)
+        except OSError as error:  # counted; the tier no longer tracks the file either way
+            self.failures.record("evict", error)
 
     def _load(self, key: str, token_ids: list[int]) -> ChunkKV | None:
         start = time.perf_counter()
@@ -284,13 +314,16 @@ class TieredStore:
             stored = self.disk.read(key, self.device.device, self.dtype)
         except (CorruptBlob, FileNotFoundError):
             self.corrupt_files += 1
-            self.disk.delete(key)
-            self._forget(key)
+            self._lose_disk_copy(key)
             return None
-        except IncompatibleModel:
+        except IncompatibleModel:  # another model's file: left in place for that model
             self.incompatible_files += 1
             self.disk.file_sizes.pop(key, None)
-            self._forget(key)
+            self.info[key].on_disk = False
+            self._settled(key)
+            return None
+        except OSError as error:  # an unreadable disk: a miss, the file is tried again later
+            self.failures.record("load", error)
             return None
         self.disk_loads += 1
         self.disk_load_s += time.perf_counter() - start
@@ -299,6 +332,13 @@ class TieredStore:
         self._tokens[key] = stored.token_ids
         self.info[key].nbytes = stored.kv.nbytes
         return stored.kv
+
+    def _settled(self, key: str) -> bool:
+        """Update the entry's tier, forgetting it if no tier holds it; True if one does."""
+        if self._refresh(key):
+            return True
+        self._forget(key)
+        return False
 
     def _refresh(self, key: str) -> bool:
         """Update the entry's tier; False if no tier holds it any more."""
@@ -315,6 +355,16 @@ class TieredStore:
             info.tier = ""
             return False
         return True
+
+    @contextmanager
+    def _in_flight(self, key: str) -> Iterator[None]:
+        added = key not in self._placing
+        self._placing.add(key)
+        try:
+            yield
+        finally:
+            if added:
+                self._placing.discard(key)
 
     def _forget(self, key: str) -> None:
         self.info.pop(key, None)
@@ -334,3 +384,4 @@ class TieredStore:
                 key=key, tokens=int(header["tokens"]), nbytes=self.disk.file_sizes[key],
                 tier="disk", last_used=mtime, on_disk=True,
             )
+        self._trim_disk(keep=None)  # the budget may have shrunk since the files were written

@@ -20,6 +20,8 @@ from storage.errors import (
     ModelNotAvailable,
     NotFound,
     PermissionDenied,
+    StorageBusy,
+    StorageFull,
     TooLarge,
     UnsupportedFormat,
 )
@@ -37,12 +39,14 @@ STATUS_OF: dict[type[MemosError], int] = {
     UnsupportedFormat: 422,
     CorruptBlob: 500,
     ModelNotAvailable: 503,
+    StorageFull: 507,  # a write the disk could not take; nothing of it was stored
+    StorageBusy: 503,
 }
 
 CODE_OF_STATUS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                   405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
                   415: "unsupported_media_type", 422: "validation_error", 500: "internal_error",
-                  503: "unavailable"}
+                  503: "unavailable", 507: "insufficient_storage"}
 
 # Documented on every route so clients (and schema checkers) know the error shape.
 ERROR_RESPONSES = {status: {"model": ErrorResponse, "description": code.replace("_", " ")}

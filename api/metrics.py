@@ -9,6 +9,7 @@ from collections import defaultdict
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from memos.scheduler import JobState
+from storage.disk_space import DiskSpace
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
@@ -109,17 +110,39 @@ def _escape(value: str) -> str:
 
 
 def kernel_metrics(mos) -> list[str]:
-    """KV cache hits, bytes and entries per tier, and scheduler jobs by state."""
+    """KV cache use per tier, cache failures, disk pressure and scheduler jobs by state."""
     stats = mos.activation.stats()
     tiers = stats["tiers"]
     lines = []
     for field, help_text in (("hits", "KV chunk cache hits per tier."),
                              ("evictions", "KV chunks evicted per tier."),
                              ("bytes", "Bytes of KV held per tier."),
+                             ("budget_bytes", "Byte budget of each KV tier."),
                              ("entries", "KV chunks held per tier.")):
         values = {(("tier", name),): tier.get(field, 0) for name, tier in tiers.items()}
         lines += gauge(f"memos_kv_{field}", help_text, values)
     lines += gauge("memos_kv_misses", "KV chunk cache misses.", {(): stats["misses"]})
+    lines += gauge("memos_cache_failures", "Cache operations that failed and were skipped.",
+                   _cache_failures(mos, stats))
+    lines += _pressure_metrics(mos)
     jobs = mos.scheduler.jobs
     counts = {(("state", state.value),): jobs.list(state.value, limit=1)[1] for state in JobState}
     return lines + gauge("memos_jobs", "Scheduler jobs by state.", counts)
+
+
+def _cache_failures(mos, kv_stats: dict) -> dict:
+    counts = {("kv", op): n for op, n in kv_stats.get("failures", {}).items()}
+    counts |= {("adapters", op): n for op, n in mos.adapters.failures.counts().items()}
+    counts |= {("chat", op): n for op, n in mos.chat_failures.counts().items()}
+    counts |= {("items", op): n for op, n in mos.items.access_count_failures.counts().items()}
+    return {(("cache", cache), ("operation", op)): n for (cache, op), n in counts.items()}
+
+
+def _pressure_metrics(mos) -> list[str]:
+    disk = DiskSpace.of(mos.home)
+    return (gauge("memos_disk_full_events", "Writes refused by a full or read-only disk.",
+                  {(): mos.database.refused_writes})
+            + gauge("memos_disk_free_bytes", "Free bytes on the home's filesystem.",
+                    {(): disk.free_bytes})
+            + gauge("memos_disk_nearly_full", "1 when the home's disk is nearly full.",
+                    {(): int(disk.nearly_full)}))

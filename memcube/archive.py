@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +24,7 @@ from memcube.archive_writer import insert_archive
 from storage.database import Database
 from storage.errors import InvalidInput, UnsupportedFormat
 from storage.schema import AdapterRow, CubeRow, ItemHistoryRow, ItemRow, LinkRow
+from storage.write_failures import storage_errors
 
 FORMAT = "memos.memcube"
 FORMAT_VERSION = 2  # 2: no KV rows (caches are rebuilt on use), adapter files by adapter id
@@ -52,15 +54,26 @@ def export_cube(database: Database, cube_id: str, path: Path, adapters_root: Pat
     for adapter in tables["adapters"]:
         adapter["path"] = f"adapters/{adapter['id']}"
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("manifest.json", json.dumps(manifest, indent=2))
-        for name, rows in tables.items():
-            archive.writestr(f"{name}.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
-        for adapter in tables["adapters"]:
-            _add_folder(archive, adapter_folder(adapters_root, adapter["id"]),
-                        f"files/{adapter['path']}")
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        with storage_errors():  # a full disk leaves no half-written archive behind
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+                _write_archive(archive, manifest, tables, adapters_root)
+            os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
     return manifest
+
+
+def _write_archive(archive: zipfile.ZipFile, manifest: dict, tables: dict,
+                   adapters_root: Path) -> None:
+    archive.writestr("manifest.json", json.dumps(manifest, indent=2))
+    for name, rows in tables.items():
+        archive.writestr(f"{name}.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+    for adapter in tables["adapters"]:
+        _add_folder(archive, adapter_folder(adapters_root, adapter["id"]),
+                    f"files/{adapter['path']}")
 
 
 def import_cube(database: Database, path: Path, target: ImportTarget) -> str:
@@ -73,9 +86,11 @@ def import_cube(database: Database, path: Path, target: ImportTarget) -> str:
                     for number, row in archive.rows("adapters.jsonl")]
         files = AdapterFiles.plan(archive, adapters, target.adapters_root)
         try:
-            files.stage(archive)
-            cube_id = insert_archive(database, archive, cube, adapters, files.new_ids, target)
-            files.publish()
+            with storage_errors():  # a full disk: nothing committed, staging removed
+                files.stage(archive)
+                cube_id = insert_archive(database, archive, cube, adapters, files.new_ids,
+                                         target)
+                files.publish()
         finally:
             files.discard_staging()
     return cube_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -12,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from memcube.item import MemoryItem, snapshot
 from memcube.lifecycle import EDITABLE, State, check_transition
+from storage.cache_failures import CacheFailures
 from storage.clock import Clock, as_utc
 from storage.database import Database
-from storage.errors import IllegalTransition, InvalidInput, NotFound
+from storage.errors import IllegalTransition, InvalidInput, NotFound, StorageFull
 from storage.schema import ItemHistoryRow, ItemRow, LinkRow, RetrievalRow
 
 EDITABLE_FIELDS = {"text": "text", "keywords": "keywords", "tags": "tags", "context": "context",
@@ -52,6 +54,7 @@ class ItemStore:
     def __init__(self, database: Database, clock: Clock) -> None:
         self._database = database
         self._clock = clock
+        self.access_count_failures = CacheFailures(logging.getLogger(__name__))
 
     def insert(self, rows: Sequence[ItemRow], actor: str | None = None) -> list[MemoryItem]:
         """Store new items (one transaction) and their 'created' history rows."""
@@ -147,9 +150,16 @@ class ItemStore:
             session.execute(delete(ItemRow).where(ItemRow.id == item_id))
 
     def touch(self, item_ids: Sequence[str], retrieved: bool = False) -> None:
-        """Count an access (or a retrieval) of items now."""
+        """Count an access (or a retrieval) of items now; on a full disk the count is skipped
+        (it only steers policies), so reads go on."""
         if not item_ids:
             return
+        try:
+            self._count_access(item_ids, retrieved)
+        except StorageFull as error:
+            self.access_count_failures.record("access count", error)
+
+    def _count_access(self, item_ids: Sequence[str], retrieved: bool) -> None:
         values = {"last_accessed_at": self._clock.now(), "access_count": ItemRow.access_count + 1}
         if retrieved:
             values["retrieval_count"] = ItemRow.retrieval_count + 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -17,11 +18,13 @@ from activation_cache import (
 )
 from memos.prompt import PromptBuilder, PromptPlan
 from memos.settings import Settings
+from storage.cache_failures import CacheFailures
 from storage.clock import Clock
 from storage.database import Database
 from storage.schema import KvEntryRow
 
 _MIB = 1 << 20
+logger = logging.getLogger(__name__)
 
 
 class ActivationMemory:
@@ -40,10 +43,19 @@ class ActivationMemory:
             mode="chunks", recompute_fraction=settings.kv_recompute_fraction,
             selection=settings.kv_selection))
         self.prompts = prompts
+        self.failures = CacheFailures(logger)
 
     def assemble(self, plan: PromptPlan) -> AssembledPrompt:
-        """The prompt's cache built from cached pieces (missing chunks are computed and kept)."""
-        return self.assembler.assemble(plan.pieces)
+        """The prompt's cache built from cached pieces (missing chunks are computed and kept);
+        when the cache fails, the whole prompt is computed without it (counted, logged once)."""
+        try:
+            return self.assembler.assemble(plan.pieces)
+        except Exception as error:  # a cache is never a reason to fail a request
+            self.failures.record("assemble", error)
+        step = self._engine.forward(plan.token_ids)
+        return AssembledPrompt(plan.token_ids, step.cache, step.logits, reused_tokens=0,
+                               computed_tokens=len(plan.token_ids),
+                               notes=["activation cache failed; prompt computed without it"])
 
     def warm_texts(self, texts: Sequence[str], cube_id: str | None = None,
                    item_ids: Sequence[str | None] | None = None) -> list[str]:
@@ -52,7 +64,11 @@ class ActivationMemory:
         owners = item_ids or [None] * len(texts)
         for text, item_id in zip(texts, owners, strict=True):
             ids = self.prompts.chunk_ids(text)
-            entry = self.cache.warm(ids)
+            try:
+                entry = self.cache.warm(ids)
+            except Exception as error:  # a chunk that cannot be cached is left uncached
+                self.failures.record("warm", error)
+                continue
             keys.append(entry.key)
             self._record(entry.key, cube_id, item_id, len(ids))
         return keys
@@ -68,8 +84,12 @@ class ActivationMemory:
         return rows
 
     def stats(self) -> dict:
-        """Hits, misses, bytes and evictions per tier."""
-        return self.cache.stats()
+        """Hits, misses, bytes, evictions and failures per tier and of the cache as a whole."""
+        stats = self.cache.stats()
+        failures = {**stats["failures"]}
+        for operation, count in self.failures.counts().items():
+            failures[operation] = failures.get(operation, 0) + count
+        return {**stats, "failures": failures}
 
     def evict(self, key: str) -> None:
         """Drop one cached chunk from every tier."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,12 +22,14 @@ from memos.parametric import (
     DistillNote,
     distill,
 )
+from storage.cache_failures import CacheFailures
 from storage.clock import Clock
 from storage.database import Database
-from storage.errors import InvalidInput, NotFound
+from storage.errors import InvalidInput, MemosError, NotFound
 from storage.schema import AdapterRow
 
 MAX_DISTILL_NOTES = 2000
+logger = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -62,6 +65,7 @@ class ParametricMemory:
         self._clock = clock
         self.store = AdapterStore(self._home / "adapters")
         self.manager = AdapterManager(engine, self.store, budget_bytes)
+        self.failures = CacheFailures(logger)
         self._lock = threading.Lock()  # one distillation at a time
 
     def distill(self, cube: MemCube, item_ids: Sequence[str] | None = None,
@@ -120,6 +124,20 @@ class ParametricMemory:
     def attached(self, adapter_ids: Sequence[str]) -> AbstractContextManager:
         """Run a request with these adapters on (equal-weight merge when several)."""
         return self.manager.attached(list(adapter_ids))
+
+    @contextmanager
+    def attached_if_possible(self, adapter_ids: Sequence[str]) -> Iterator[list[str]]:
+        """Like ``attached``, but adapters that cannot be loaded (over the budget, damaged,
+        unreadable) leave the request on the base model; yields the ids actually attached."""
+        with ExitStack() as stack:
+            attached = list(adapter_ids)
+            if attached:
+                try:
+                    stack.enter_context(self.manager.attached(attached))
+                except (MemosError, OSError, RuntimeError) as error:
+                    self.failures.record("attach", error)
+                    attached = []
+            yield attached
 
     def notes_to_distill(self, cube: MemCube, item_ids: Sequence[str] | None) -> list[DistillNote]:
         """The live notes a distillation of ``cube`` would learn (InvalidInput when none)."""

@@ -6,11 +6,11 @@ adapter are taken and released in one thread while the caller consumes deltas at
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from memcube.access import Access
@@ -18,10 +18,12 @@ from memcube.search import SearchHit
 from memos.engine import DecodeTiming, GenerationConfig, GenerationStats
 from memos.prompt import PromptBuilder, PromptPlan
 from memos.sessions import SessionStore
-from storage.errors import InvalidInput
+from storage.cache_failures import CacheFailures
+from storage.errors import InvalidInput, StorageFull
 
 MEMORY_KINDS = ("plaintext", "activation", "parametric")
 _DONE = object()
+logger = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -73,6 +75,7 @@ class ChatPipeline:
     def __init__(self, mos, sessions: SessionStore) -> None:
         self._mos = mos
         self.sessions = sessions
+        self.failures = CacheFailures(logger)
 
     def chat(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None, *,
              user: str | None = None, **options) -> ChatReply:
@@ -111,13 +114,17 @@ class ChatPipeline:
         adapter_ids = self._adapters(cube_ids, user, opts)
         stats = GenerationStats()
         deltas: list[str] = []
-        with self._mos.adapters.attached(adapter_ids) if adapter_ids else nullcontext():
+        with self._mos.adapters.attached_if_possible(adapter_ids) as adapter_ids:
             for delta in self._decode(plan, opts, stats, started, bool(adapter_ids)):
                 deltas.append(delta)
                 yield delta
         text = "".join(deltas)
-        self._remember(target or self._session_cube(cube_ids, user, opts), opts, messages, text,
-                       user)
+        try:
+            self._remember(target or self._session_cube(cube_ids, user, opts), opts, messages,
+                           text, user)
+        except StorageFull as error:  # the answer stands; only its write-back was refused
+            self.failures.record("write-back", error)
+            stats.notes.append(f"turns not stored: {error}")
         finish = "stop" if stats.completion_tokens < opts.max_new_tokens else "length"
         yield ChatReply(text, hits, stats, finish, adapter_ids)
 

@@ -11,6 +11,8 @@ from storage.errors import (
     ModelNotAvailable,
     NotFound,
     PermissionDenied,
+    StorageBusy,
+    StorageFull,
     UnsupportedFormat,
 )
 
@@ -25,5 +27,7 @@ __all__ = [
     "ModelNotAvailable",
     "NotFound",
     "PermissionDenied",
+    "StorageBusy",
+    "StorageFull",
     "UnsupportedFormat",
 ]

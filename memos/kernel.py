@@ -197,6 +197,11 @@ class MemOS:
         return self._chat().stream(messages, cube_ids, user=user, **options)
 
     @property
+    def chat_failures(self):
+        """Chat side work (write-back of turns) skipped on failure: counts per operation."""
+        return self._chat().failures
+
+    @property
     def sessions(self) -> SessionStore:
         """Recent turns of conversations kept by ``session_id``."""
         return self._chat().sessions

@@ -13,10 +13,17 @@ from storage.clock import Clock, SystemClock
 from storage.database import Database
 from storage.errors import CorruptBlob, NotFound
 from storage.schema import BlobRow
+from storage.write_failures import storage_errors
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so a crash leaves either the old file or the new one."""
+    """Write ``data`` to ``path`` so a crash leaves either the old file or the new one
+    (StorageFull when the disk is full or read-only, with no temporary file left behind)."""
+    with storage_errors():
+        _write_replacing(path, data)
+
+
+def _write_replacing(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -13,6 +13,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.errors import StorageFull
+from storage.write_failures import storage_errors
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -28,6 +31,9 @@ class Database:
         self.url = url
         self.engine = _make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.refused_writes = 0  # transactions refused by a full disk or read-only filesystem
+        database = self.engine.url.database if self.is_sqlite else None
+        self._folder = Path(database).parent if database and database != ":memory:" else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -38,15 +44,20 @@ class Database:
         """Apply every pending migration (ordered Alembic revisions)."""
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
-        with self.engine.begin() as connection:
+        with storage_errors(self._folder), self.engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A transaction: committed when the block ends, rolled back on error."""
-        with self._sessions.begin() as session:
-            yield session
+        """A transaction: committed when the block ends, rolled back on error; a write the
+        storage refuses (full disk, read-only filesystem) raises StorageFull."""
+        try:
+            with storage_errors(self._folder), self._sessions.begin() as session:
+                yield session
+        except StorageFull:
+            self.refused_writes += 1
+            raise
 
     def close(self) -> None:
         """Release every pooled connection."""

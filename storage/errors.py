@@ -67,6 +67,18 @@ class UnsupportedFormat(MemosError):
     code = "unsupported_format"
 
 
+class StorageFull(MemosError):
+    """A write that could not be stored: the disk is full or the filesystem is read-only."""
+
+    code = "insufficient_storage"
+
+
+class StorageBusy(StorageFull):
+    """A write that could not be stored right now but may succeed when retried."""
+
+    code = "storage_busy"
+
+
 class Cancelled(MemosError):
     """Work that was cancelled before it finished."""
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from api.deps import MosDep
 from api.metrics import kernel_metrics
 from memos import __version__
+from storage.disk_space import DiskSpace
 
 router = APIRouter(tags=["service"])
 
@@ -24,14 +25,21 @@ class HealthPublic(BaseModel):
     fingerprint: str
     embedder: str
     embedding_dim: int
+    disk_free_bytes: int
+    disk_total_bytes: int
+    disk_nearly_full: bool
 
 
 @router.get("/health", response_model=HealthPublic)
 def health(mos: MosDep):
-    """Model name, device, dtype, fingerprint and version."""
+    """Model, device, dtype, fingerprint, version, and whether the home's disk is nearly full
+    (status "disk_nearly_full" then; writes may soon be refused with 507)."""
     embedder = mos.embedder
-    return HealthPublic(status="ok", version=__version__, **mos.engine.describe(),
-                        embedder=embedder.name, embedding_dim=embedder.dim)
+    disk = DiskSpace.of(mos.home)
+    return HealthPublic(status="disk_nearly_full" if disk.nearly_full else "ok",
+                        version=__version__, **mos.engine.describe(), embedder=embedder.name,
+                        embedding_dim=embedder.dim, disk_free_bytes=disk.free_bytes,
+                        disk_total_bytes=disk.total_bytes, disk_nearly_full=disk.nearly_full)
 
 
 @router.get("/metrics", response_class=PlainTextResponse, responses={

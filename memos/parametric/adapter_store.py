@@ -13,6 +13,7 @@ from safetensors.torch import load_file, save_file
 
 from memos.parametric.adapter import FORMAT_VERSION, AdapterArtifact, AdapterMetadata
 from storage.errors import CorruptBlob, IncompatibleModel, InvalidInput, NotFound, UnsupportedFormat
+from storage.write_failures import storage_errors
 
 WEIGHTS_FILE = "adapter_model.safetensors"
 PEFT_CONFIG_FILE = "adapter_config.json"
@@ -51,14 +52,16 @@ class AdapterStore:
         target = self.path(artifact.id)
         if target.exists():
             raise InvalidInput(f"adapter {artifact.id} already exists")
-        self.root.mkdir(parents=True, exist_ok=True)
+        with storage_errors():
+            self.root.mkdir(parents=True, exist_ok=True)
         staging = self.root / f"{_TEMP_PREFIX}{artifact.id}-{uuid.uuid4().hex[:8]}"
-        staging.mkdir()
         try:
-            self._write_files(staging, artifact)
-            _fsync_dir(staging)
-            staging.rename(target)
-            _fsync_dir(self.root)
+            with storage_errors():
+                staging.mkdir()
+                self._write_files(staging, artifact)
+                _fsync_dir(staging)
+                staging.rename(target)
+                _fsync_dir(self.root)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return target

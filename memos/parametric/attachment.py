@@ -157,8 +157,18 @@ class AdapterManager:
         else:
             self._tuner.peft_config[name] = config
             self._tuner.inject_adapter(self._engine.model, name)
-        _copy_adapter_weights(self._engine.model, artifact.state_dict, name)
+        try:
+            _copy_adapter_weights(self._engine.model, artifact.state_dict, name)
+        except CorruptBlob:  # no half-loaded adapter stays behind in the model
+            self._remove_injected(name)
+            raise
         self._disable()
+
+    def _remove_injected(self, name: str) -> None:
+        if self._loaded:
+            self._tuner.delete_adapter(name)
+        else:
+            self._remove_tuner()
 
     def _adapter_bytes(self, name: str) -> int:
         marker = f".{name}."

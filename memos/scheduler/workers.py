@@ -9,7 +9,7 @@ from datetime import datetime
 
 from memos.scheduler.jobs import Job, JobStore
 from storage.clock import Clock
-from storage.errors import Cancelled
+from storage.errors import Cancelled, StorageFull
 
 logger = logging.getLogger(__name__)
 
@@ -73,9 +73,14 @@ class JobRunner:
         self._mos = mos
         self._clock = clock
         self._backoff_base_s = backoff_base_s
+        self._held: list[Callable[[], Job]] = []  # outcomes a full disk refused to record
+        self._held_lock = threading.Lock()
 
     def run_next(self) -> Job | None:
-        """Claim and run one due job; None when nothing is due."""
+        """Claim and run one due job; None when nothing is due (or the outcomes of earlier
+        jobs still cannot be recorded)."""
+        if not self._record_held_outcomes():
+            return None
         claimed = self._jobs.claim_next()
         if claimed is None:
             return None
@@ -95,12 +100,34 @@ class JobRunner:
             return self._failed(job, error)
         except Exception as error:  # recorded on the job and retried, never swallowed
             return self._failed(job, error)
-        return self._jobs.succeed(job.id, result)
+        return self._recorded(job, lambda: self._jobs.succeed(job.id, result))
 
     def _failed(self, job: Job, error: Exception) -> Job:
         logger.warning("job %s (%s) failed on attempt %d", job.id, job.kind, job.attempts,
                        exc_info=error)
-        return self._jobs.fail(job.id, f"{type(error).__name__}: {error}", self._backoff_base_s)
+        reason = f"{type(error).__name__}: {error}"
+        return self._recorded(job, lambda: self._jobs.fail(job.id, reason, self._backoff_base_s))
+
+    def _recorded(self, job: Job, record: Callable[[], Job]) -> Job:
+        """Record a job's outcome; on a full disk hold it and record it at a later run."""
+        try:
+            return record()
+        except StorageFull:
+            logger.warning("job %s: outcome held until the disk has room", job.id)
+            with self._held_lock:
+                self._held.append(record)
+            return job
+
+    def _record_held_outcomes(self) -> bool:
+        """Record held outcomes, oldest first; False while the disk still refuses them."""
+        with self._held_lock:
+            while self._held:
+                try:
+                    self._held[0]()
+                except StorageFull:
+                    return False
+                self._held.pop(0)
+            return True
 
 
 class WorkerPool:
