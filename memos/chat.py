@@ -108,8 +108,9 @@ class ChatPipeline:
         hits = self._retrieve(conversation, cube_ids, user, opts)
         plan = self._mos.prompts.build(conversation, [hit.item.text for hit in hits])
         self._check_context(len(plan.token_ids), opts.max_new_tokens)
-        adapter_ids = self._adapters(cube_ids, user, opts)
+        adapter_ids, adapter_notes = self._adapters(cube_ids, user, opts)
         stats = GenerationStats()
+        stats.notes.extend(adapter_notes)
         deltas: list[str] = []
         with self._mos.adapters.attached(adapter_ids) if adapter_ids else nullcontext():
             for delta in self._decode(plan, opts, stats, started, bool(adapter_ids)):
@@ -145,13 +146,13 @@ class ChatPipeline:
         hits = self._mos.search(query, cube_ids, k=opts.k, user=user)
         return _within_budget(hits, self._mos.prompts, opts.memory_token_budget)
 
-    def _adapters(self, cube_ids, user, opts: ChatOptions) -> list[str]:
+    def _adapters(self, cube_ids, user, opts: ChatOptions) -> tuple[list[str], list[str]]:
         if "parametric" not in opts.memory_kinds:
-            return []
+            return [], []
         readable = cube_ids or [cube.id for cube in self._mos.list_cubes(user)]
         for cube_id in readable:
             self._mos.get_cube(cube_id, user)  # NotFound for cubes the caller cannot read
-        return self._mos.adapters.latest_for(readable)
+        return self._mos.adapters.attachable(readable)
 
     def _check_context(self, prompt_tokens: int, max_new_tokens: int) -> None:
         limit = getattr(self._mos.engine.model.config, "max_position_embeddings", None)

@@ -40,10 +40,21 @@ def list_adapters(cube: ReadableCube, mos: MosDep):
     return AdaptersPublic(data=adapters, count=len(adapters))
 
 
+@router.post("/{adapter_id}/verify", response_model=AdapterPublic)
+def verify_adapter(adapter_id: AdapterId, cube: ReadableCube, mos: MosDep):
+    """Check an adapter's files against their checksums; ``damaged`` says what failed."""
+    _check_in_cube(mos, cube.id, adapter_id)
+    return AdapterPublic.model_validate(mos.adapters.verify(adapter_id).to_dict())
+
+
 @router.delete("/{adapter_id}", status_code=204)
 def delete_adapter(adapter_id: AdapterId, cube: WritableCube, mos: MosDep) -> Response:
     """Unload and remove one of the cube's adapters."""
-    if adapter_id not in {a.id for a in mos.adapters.list(cube.id)}:
-        raise NotFound(f"no adapter {adapter_id!r} in cube {cube.id!r}")
+    _check_in_cube(mos, cube.id, adapter_id)
     mos.adapters.delete(adapter_id)
     return Response(status_code=204)
+
+
+def _check_in_cube(mos, cube_id: str, adapter_id: str) -> None:
+    if adapter_id not in {a.id for a in mos.adapters.list(cube_id)}:
+        raise NotFound(f"no adapter {adapter_id!r} in cube {cube_id!r}")
