@@ -15,7 +15,7 @@ from memcube.cube_store import CubeInfo, CubeStore
 from memcube.item_store import ItemStore
 from memcube.linker import Linker
 from memcube.plaintext_index import PlaintextIndex
-from memcube.search import SearchHit, check_k
+from memcube.search import SearchHit, check_k, check_query
 from memos.scheduler import Job, Scheduler
 from memos.scheduler.distill_job import DISTILL_JOB, distill_payload
 from memos.settings import Settings
@@ -141,6 +141,7 @@ class MemOS:
                user: str | None = None, **filters) -> list[SearchHit]:
         """Search several readable cubes at once; hits merged by score."""
         check_k(k)
+        check_query(query)
         ids = cube_ids if cube_ids else [c.id for c in self.list_cubes(user)]
         cubes = [self.get_cube(cube_id, user) for cube_id in dict.fromkeys(ids)]
         vector = self.embedder.embed_one(query) if cubes and query and query.strip() else None
