@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from memos.prompt import PromptBuilder, PromptPlan
 from memos.settings import Settings
 from storage.clock import Clock
 from storage.database import Database
+from storage.errors import NotFound
 from storage.schema import KvEntryRow
 
 _MIB = 1 << 20
@@ -68,14 +69,33 @@ class ActivationMemory:
         return rows
 
     def stats(self) -> dict:
-        """Hits, misses, bytes and evictions per tier."""
+        """Hits, misses, bytes and evictions per tier (of the whole cache)."""
         return self.cache.stats()
+
+    def stats_for(self, cube_ids: Collection[str]) -> dict:
+        """Entries, bytes and hits of the chunks cached for these cubes' notes only."""
+        wanted = set(cube_ids)
+        rows = [row for row in self.entries() if row["cube_id"] in wanted]
+        tiers = {name: {"entries": 0, "bytes": 0} for name in self.cache.stats()["tiers"]}
+        for row in rows:
+            tiers[row["tier"]]["entries"] += 1
+            tiers[row["tier"]]["bytes"] += row["nbytes"]
+        return {"scope": "cubes", "cube_ids": sorted(cube_ids), "entries": len(rows),
+                "hits": sum(row["hits"] for row in rows), "tiers": tiers}
 
     def evict(self, key: str) -> None:
         """Drop one cached chunk from every tier."""
         self.cache.evict(key)
         with self._database.session() as session:
             session.execute(delete(KvEntryRow).where(KvEntryRow.key == key))
+
+    def forget(self, keys: Sequence[str]) -> None:
+        """Drop these chunks from every tier (a key no longer cached is skipped)."""
+        for key in keys:
+            try:
+                self.cache.evict(key)
+            except NotFound:
+                continue
 
     def pin(self, key: str, pinned: bool = True) -> None:
         """Keep (or stop keeping) a chunk out of eviction."""

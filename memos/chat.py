@@ -15,12 +15,15 @@ from dataclasses import dataclass, field
 
 from memcube.access import Access
 from memcube.search import SearchHit
+from memcube.validation import check_optional_text, check_text, check_texts
 from memos.engine import DecodeTiming, GenerationConfig, GenerationStats
 from memos.prompt import PromptBuilder, PromptPlan
 from memos.sessions import SessionStore
 from storage.errors import InvalidInput
 
 MEMORY_KINDS = ("plaintext", "activation", "parametric")
+ROLES = ("system", "user", "assistant")
+MAX_MESSAGE_CHARS = 20_000
 _DONE = object()
 
 
@@ -60,6 +63,8 @@ class ChatOptions:
             raise InvalidInput(f"unknown memory kinds {sorted(unknown)}; one of {MEMORY_KINDS}")
         if not 0 <= self.memory_token_budget <= 6000:
             raise InvalidInput("memory_token_budget must be between 0 and 6000")
+        self.session_id = check_optional_text(self.session_id, "session_id", 128)
+        self.stop = tuple(check_texts(self.stop, "stop", 32, 4))
 
     def generation(self) -> GenerationConfig:
         """Decoding settings."""
@@ -83,9 +88,12 @@ class ChatPipeline:
     def stream(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None, *,
                user: str | None = None, **options) -> Iterator[str | ChatReply]:
         """Like ``chat`` but yields text deltas as they are produced, then the ChatReply."""
+        messages = check_messages(messages)
+        for cube_id in dict.fromkeys(cube_ids or ()):  # whatever kinds are asked for
+            self._mos.get_cube(cube_id, user)  # NotFound, as for a random id, unless readable
         parts: queue.Queue = queue.Queue()
         worker = threading.Thread(target=self._produce, daemon=True, name="memos-chat",
-                                  args=(parts, list(messages), cube_ids, user, options))
+                                  args=(parts, messages, cube_ids, user, options))
         worker.start()
         while (part := parts.get()) is not _DONE:
             if isinstance(part, BaseException):
@@ -192,6 +200,20 @@ class ChatPipeline:
         if opts.session_id is not None:
             spill = (lambda turn: _store_turn(cube, turn, user, opts.session_id)) if cube else None
             self.sessions.append(opts.session_id, turns, spill)
+
+
+def check_messages(messages: Sequence[dict]) -> list[dict]:
+    """A conversation: role and text of each turn, checked before anything runs or is kept."""
+    if isinstance(messages, str | bytes) or not isinstance(messages, Sequence):
+        raise InvalidInput("messages must be a list of {role, content} objects")
+    checked = []
+    for message in messages:
+        if not isinstance(message, dict) or message.get("role") not in ROLES:
+            raise InvalidInput(f"each message needs a role, one of {ROLES}, and a content")
+        content = check_text(message.get("content") or "", "a message's content",
+                             MAX_MESSAGE_CHARS)
+        checked.append({**message, "content": content})
+    return checked
 
 
 def _writes_back(opts: ChatOptions) -> bool:

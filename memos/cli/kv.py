@@ -126,8 +126,12 @@ def _entry_row(entry: dict, names: dict[str, str]) -> dict:
 
 def _print_stats(data: dict) -> None:
     rows = [{"tier": name, **tier, "size": human_bytes(tier["bytes"]),
-             "budget": human_bytes(tier["budget_bytes"])}
+             "budget": human_bytes(tier.get("budget_bytes"))}
             for name, tier in data["tiers"].items()]
     print_table(rows, TIER_COLUMNS)
+    if data.get("scope") == "cubes":  # a plain user sees only the chunks of their cubes
+        say(f"entries {data['entries']}, hits {data['hits']} "
+            f"(the chunks of your {len(data['cube_ids'])} cube(s))")
+        return
     say(f"entries {data['entries']}, hits {data['hits']}, misses {data['misses']}, "
         f"policy {data['policy']}, quantization {data['quantization']}")
