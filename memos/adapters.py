@@ -84,6 +84,11 @@ class ParametricMemory:
                 created_at=self._clock.now()))
         return self.get(artifact.id)
 
+    @property
+    def training(self) -> bool:
+        """Whether a distillation is running now."""
+        return self._lock.locked()
+
     def list(self, cube_id: str) -> list[AdapterInfo]:
         """A cube's adapters, newest first, each saying whether it is stale."""
         with self._database.session() as session:

@@ -102,7 +102,7 @@ def pin(
     """Keep a cached chunk out of eviction, or release it with --off (server mode only)."""
     target = backend(ctx)
     if target.mode == "home":  # refused before the model loads: a pin outlives no command
-        raise CliError("kv pin needs a running server (--url and --api-key): pins live in the "
+        raise CliError("kv pin needs a running server (--url and MEMOS_API_KEY): pins live in the "
                        "server's cache, and a home folder's cache ends with the command")
     full = _full_key(key, [entry["key"] for entry in target.kv_entries(None)])
     target.kv_pin(full, not off)
