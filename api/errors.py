@@ -65,10 +65,24 @@ def status_of(error: MemosError) -> int:
 def error_response(status: int, code: str, message: str, details: list | None = None,
                    headers: dict | None = None) -> JSONResponse:
     """A JSON error body ``{"error": {"code", "message"}}``."""
-    body = {"code": code, "message": message}
+    body = {"code": code, "message": printable(message)}
     if details is not None:
-        body["details"] = details
+        body["details"] = [_printable_detail(detail) for detail in details]
     return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+def printable(text: str) -> str:
+    """Text safe to send as UTF-8: a lone surrogate from a bad request shows as ``\\udxxx``."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _printable_detail(detail: dict) -> dict:
+    def clean(value):
+        if isinstance(value, str):
+            return printable(value)
+        return [clean(part) for part in value] if isinstance(value, list) else value
+
+    return {key: clean(value) for key, value in detail.items()}
 
 
 def install_error_handlers(app: FastAPI) -> None:

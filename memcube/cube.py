@@ -15,11 +15,21 @@ from memcube.keywords import extract_attributes
 from memcube.lifecycle import State, check_transition, parse_state
 from memcube.linker import Linker
 from memcube.plaintext_index import PlaintextIndex
-from memcube.search import SearchFilters, SearchHit, check_k, include_states
+from memcube.search import SearchFilters, SearchHit, check_k, check_query, include_states
+from memcube.validation import (
+    check_json_object,
+    check_optional_text,
+    check_text,
+    check_texts,
+)
 from storage.errors import IllegalTransition, InvalidInput
 from storage.schema import ItemRow
 
 MAX_TEXT_CHARS = 20_000
+MAX_CONTEXT_CHARS = 4_000
+MAX_ATTRIBUTE_CHARS = 64  # one keyword or tag
+MAX_KEYWORDS, MAX_TAGS = 64, 32
+PROVENANCE_LIMITS = {"source_type": 32, "source_id": 128, "actor": 64, "session_id": 128}
 ADD_FIELDS = {"text", "metadata", "keywords", "tags", "context", "event_time", "ttl_seconds",
               "source_type", "source_id", "actor", "session_id", "force"}
 
@@ -98,9 +108,9 @@ class MemCube:
 
     def update(self, item_id: str, actor: str | None = None, **fields) -> MemoryItem:
         """Change a memory's text, attributes or metadata; a new version is recorded."""
-        fields = {name: value for name, value in fields.items() if value is not None}
+        fields = _check_fields({name: value for name, value in fields.items()
+                                if value is not None})
         if "text" in fields:
-            fields["text"] = _check_text(fields["text"])
             fields["embedding"] = encode_embedding(self._embedder.embed_one(fields["text"]))
         item = self._items.update(item_id, self.id, fields, actor=actor)
         self._index.upsert(self._items.seq_of([item.id])[item.id], item)
@@ -176,9 +186,10 @@ class MemCube:
 
         ``vector`` is the query's embedding when the caller already has it (multi-cube search).
         """
-        if not query or not query.strip():
-            raise InvalidInput("query must not be empty")
-        filters = SearchFilters(include_states(states), tuple(tags), metadata or {},
+        check_query(query)
+        tags = check_texts(tags, "tags", MAX_ATTRIBUTE_CHARS, MAX_TAGS)
+        metadata = check_json_object(metadata or {}, "the metadata filter")
+        filters = SearchFilters(include_states(states), tuple(tags), metadata,
                                 event_after, event_before, written_after, written_before)
         vector = self._embedder.embed_one(query) if vector is None else vector
         hits = self._index.search(query, vector, check_k(k), filters, self._items.get_many,
@@ -232,13 +243,7 @@ class MemCube:
 
 
 def _check_text(text) -> str:
-    if not isinstance(text, str) or not text.strip():
-        raise InvalidInput("a memory's text must be a non-empty string")
-    if len(text) > MAX_TEXT_CHARS:
-        raise InvalidInput(f"a memory's text is limited to {MAX_TEXT_CHARS} characters")
-    if "\x00" in text:  # PostgreSQL text cannot hold NUL; refuse it on every backend alike
-        raise InvalidInput("a memory's text must not contain NUL characters")
-    return text
+    return check_text(text, "a memory's text", MAX_TEXT_CHARS, blank_ok=False)
 
 
 def _check_entry(entry: Mapping) -> dict:
@@ -247,8 +252,31 @@ def _check_entry(entry: Mapping) -> dict:
     unknown = set(entry) - ADD_FIELDS
     if unknown:
         raise InvalidInput(f"unknown memory fields {sorted(unknown)}")
-    entry = dict(entry)
-    entry["text"] = _check_text(entry.get("text"))
-    if entry.get("metadata") is not None and not isinstance(entry["metadata"], dict):
-        raise InvalidInput("metadata must be an object")
+    entry = _check_fields(dict(entry), required_text=True)
+    for name, limit in PROVENANCE_LIMITS.items():
+        entry[name] = check_optional_text(entry.get(name), name, limit)
     return entry
+
+
+def _check_fields(fields: dict, required_text: bool = False) -> dict:
+    """Every value a note may store, checked before anything is written."""
+    if required_text or "text" in fields:
+        fields["text"] = _check_text(fields.get("text"))
+    if fields.get("metadata") is not None:
+        fields["metadata"] = check_json_object(fields["metadata"], "metadata")
+    for name, limit in (("keywords", MAX_KEYWORDS), ("tags", MAX_TAGS)):
+        if fields.get(name) is not None:
+            fields[name] = check_texts(fields[name], name, MAX_ATTRIBUTE_CHARS, limit)
+    fields["context"] = check_optional_text(fields.get("context"), "context", MAX_CONTEXT_CHARS)
+    if fields["context"] is None:
+        del fields["context"]
+    if fields.get("event_time") is not None and not isinstance(fields["event_time"], datetime):
+        raise InvalidInput("event_time must be a datetime")
+    if fields.get("ttl_seconds") is not None and not _positive(fields["ttl_seconds"]):
+        raise InvalidInput("ttl_seconds must be a positive, finite number of seconds")
+    return fields
+
+
+def _positive(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) \
+        and 0 < value <= 1e10

@@ -10,6 +10,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from memcube.access import Access
+from memcube.validation import check_json_object, check_optional_text, check_text
 from storage.clock import Clock
 from storage.database import Database
 from storage.errors import Conflict, InvalidInput, NotFound
@@ -26,6 +27,7 @@ from storage.schema import (
 )
 
 NAME_LIMIT = 128
+DESCRIPTION_LIMIT = 4_000
 
 
 @dataclass(slots=True)
@@ -79,6 +81,7 @@ class CubeStore:
                settings: dict | None = None, cube_id: str | None = None) -> CubeInfo:
         """A new cube owned by ``owner`` (created if unknown)."""
         _check_name(name, "cube name")
+        _check_cube_fields(description=description, settings=settings)
         self.ensure_user(owner)
         now = self._clock.now()
         row = CubeRow(id=cube_id or uuid.uuid4().hex, name=name, owner_id=owner,
@@ -107,6 +110,9 @@ class CubeStore:
         allowed = {"name", "description", "settings"}
         if set(fields) - allowed:
             raise InvalidInput(f"cannot change {sorted(set(fields) - allowed)} of a cube")
+        if fields.get("name") is not None:
+            _check_name(fields["name"], "cube name")
+        _check_cube_fields(description=fields.get("description"), settings=fields.get("settings"))
         try:
             with self._database.session() as session:
                 row = session.get(CubeRow, cube_id)
@@ -132,6 +138,7 @@ class CubeStore:
 
     def share(self, cube_id: str, user_id: str, access: Access | None) -> None:
         """Give ``user_id`` read or write access (None takes it away)."""
+        _check_name(user_id, "user id")
         self.get(cube_id)
         with self._database.session() as session:
             if session.get(UserRow, user_id) is None:
@@ -168,5 +175,12 @@ class CubeStore:
 
 
 def _check_name(value: str, what: str) -> None:
-    if not value or len(value) > NAME_LIMIT or not value.strip():
+    if not isinstance(value, str) or not value or len(value) > NAME_LIMIT or not value.strip():
         raise InvalidInput(f"{what} must be 1 to {NAME_LIMIT} non-blank characters")
+    check_text(value, what)
+
+
+def _check_cube_fields(description: str | None, settings: dict | None) -> None:
+    check_optional_text(description, "a cube's description", DESCRIPTION_LIMIT)
+    if settings is not None:
+        check_json_object(settings, "a cube's settings")

@@ -356,21 +356,47 @@ class _Admission:
 
 
 def time_range_in(text: str) -> tuple[datetime, datetime] | None:
-    """The [start, end) span of the first day, month or year the text names, if any."""
-    if match := _ISO_DAY.search(text):
-        start = datetime(int(match[1]), int(match[2]), int(match[3]))
-        return start, start + timedelta(days=1)
-    if match := _DAY_MONTH_YEAR.search(text):
-        start = datetime(int(match[3]), MONTHS.index(match[2].lower()) + 1, int(match[1]))
-        return start, start + timedelta(days=1)
-    if match := _MONTH_YEAR.search(text):
-        year, month = int(match[2]), MONTHS.index(match[1].lower()) + 1
-        end = datetime(year + month // 12, month % 12 + 1, 1)
-        return datetime(year, month, 1), end
-    if match := _YEAR.search(text):
-        year = int(match[1])
-        return datetime(year, 1, 1), datetime(year + 1, 1, 1)
+    """The [start, end) span of the first real day, month or year the text names, if any.
+
+    A date that cannot exist ("2023-13-45", "31 February 2023", year 0) is not a date: it is
+    skipped, and a span that would end past year 9999 ends at ``datetime.max``.
+    """
+    for pattern, span in _DATE_SPANS:
+        for match in pattern.finditer(text):
+            try:
+                return span(match)
+            except (ValueError, OverflowError):
+                continue
     return None
+
+
+def _day_span(start: datetime) -> tuple[datetime, datetime]:
+    return start, _or_max(lambda: start + timedelta(days=1))
+
+
+def _month_span(year: int, month: int) -> tuple[datetime, datetime]:
+    return datetime(year, month, 1), _or_max(lambda: datetime(year + month // 12,
+                                                              month % 12 + 1, 1))
+
+
+def _year_span(year: int) -> tuple[datetime, datetime]:
+    return datetime(year, 1, 1), _or_max(lambda: datetime(year + 1, 1, 1))
+
+
+def _or_max(end) -> datetime:
+    try:
+        return end()
+    except (ValueError, OverflowError):
+        return datetime.max
+
+
+_DATE_SPANS = (
+    (_ISO_DAY, lambda m: _day_span(datetime(int(m[1]), int(m[2]), int(m[3])))),
+    (_DAY_MONTH_YEAR, lambda m: _day_span(
+        datetime(int(m[3]), MONTHS.index(m[2].lower()) + 1, int(m[1])))),
+    (_MONTH_YEAR, lambda m: _month_span(int(m[2]), MONTHS.index(m[1].lower()) + 1)),
+    (_YEAR, lambda m: _year_span(int(m[1]))),
+)
 
 
 def _dot_rows(matrix: np.ndarray, other: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from memcube.item import MemoryItem
 from memcube.lifecycle import SEARCHABLE, State
+from memcube.validation import check_text
 from storage.clock import as_utc
 from storage.errors import InvalidInput
 
@@ -68,6 +69,13 @@ def check_k(k: int) -> int:
     if not 1 <= k <= MAX_K:
         raise InvalidInput(f"k must be between 1 and {MAX_K}")
     return k
+
+
+def check_query(query) -> str:
+    """A search query: non-blank text that can be encoded (InvalidInput otherwise)."""
+    if query is None or (isinstance(query, str) and not query.strip()):
+        raise InvalidInput("query must not be empty")
+    return check_text(query, "the query")
 
 
 def include_states(states: Iterable[str | State] | None) -> frozenset[State]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from memos.settings import Settings
 from storage.cache_failures import CacheFailures
 from storage.clock import Clock
 from storage.database import Database
+from storage.errors import NotFound
 from storage.schema import KvEntryRow
 
 _MIB = 1 << 20
@@ -91,11 +92,30 @@ class ActivationMemory:
             failures[operation] = failures.get(operation, 0) + count
         return {**stats, "failures": failures}
 
+    def stats_for(self, cube_ids: Collection[str]) -> dict:
+        """Entries, bytes and hits of the chunks cached for these cubes' notes only."""
+        wanted = set(cube_ids)
+        rows = [row for row in self.entries() if row["cube_id"] in wanted]
+        tiers = {name: {"entries": 0, "bytes": 0} for name in self.cache.stats()["tiers"]}
+        for row in rows:
+            tiers[row["tier"]]["entries"] += 1
+            tiers[row["tier"]]["bytes"] += row["nbytes"]
+        return {"scope": "cubes", "cube_ids": sorted(cube_ids), "entries": len(rows),
+                "hits": sum(row["hits"] for row in rows), "tiers": tiers}
+
     def evict(self, key: str) -> None:
         """Drop one cached chunk from every tier."""
         self.cache.evict(key)
         with self._database.session() as session:
             session.execute(delete(KvEntryRow).where(KvEntryRow.key == key))
+
+    def forget(self, keys: Sequence[str]) -> None:
+        """Drop these chunks from every tier (a key no longer cached is skipped)."""
+        for key in keys:
+            try:
+                self.cache.evict(key)
+            except NotFound:
+                continue
 
     def pin(self, key: str, pinned: bool = True) -> None:
         """Keep (or stop keeping) a chunk out of eviction."""

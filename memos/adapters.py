@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from memcube.cube import MemCube
 from memcube.item_store import ItemStore
@@ -25,7 +25,7 @@ from memos.parametric import (
 from storage.cache_failures import CacheFailures
 from storage.clock import Clock
 from storage.database import Database
-from storage.errors import InvalidInput, MemosError, NotFound
+from storage.errors import CorruptBlob, InvalidInput, MemosError, NotFound
 from storage.schema import AdapterRow
 
 MAX_DISTILL_NOTES = 2000
@@ -45,12 +45,14 @@ class AdapterInfo:
     size: int
     stale: bool
     created_at: datetime
+    damaged: str | None = None  # why its files failed their checksum, once found
 
     def to_dict(self) -> dict:
         """JSON-friendly dict."""
         return {"id": self.id, "cube_id": self.cube_id, "fingerprint": self.fingerprint,
                 "items": len(self.items), "steps": self.steps, "final_loss": self.final_loss,
-                "size": self.size, "stale": self.stale, "created_at": self.created_at.isoformat()}
+                "size": self.size, "stale": self.stale, "damaged": self.damaged,
+                "created_at": self.created_at.isoformat()}
 
 
 class ParametricMemory:
@@ -86,6 +88,11 @@ class ParametricMemory:
                 created_at=self._clock.now()))
         return self.get(artifact.id)
 
+    @property
+    def training(self) -> bool:
+        """Whether a distillation is running now."""
+        return self._lock.locked()
+
     def list(self, cube_id: str) -> list[AdapterInfo]:
         """A cube's adapters, newest first, each saying whether it is stale."""
         with self._database.session() as session:
@@ -112,14 +119,47 @@ class ParametricMemory:
             session.execute(delete(AdapterRow).where(AdapterRow.id == adapter_id))
         self.store.delete(adapter_id)
 
-    def latest_for(self, cube_ids: Sequence[str]) -> list[str]:
-        """The newest adapter of each cube that has one, made for the loaded model."""
-        ids = []
+    def attachable(self, cube_ids: Sequence[str]) -> tuple[list[str], list[str]]:
+        """The newest healthy adapter of each cube, loaded and made for the loaded model.
+
+        A damaged adapter is skipped (and marked so when its files first fail their
+        checksum); the notes say which and why.
+        """
+        ids, notes = [], []
         for cube_id in cube_ids:
-            usable = [a for a in self.list(cube_id) if a.fingerprint == self._engine.fingerprint]
-            if usable:
-                ids.append(usable[0].id)
-        return ids
+            for adapter in self.list(cube_id):
+                if adapter.fingerprint != self._engine.fingerprint:
+                    continue
+                reason = adapter.damaged or self._load_checked(adapter.id)
+                if reason is None:
+                    ids.append(adapter.id)
+                    break
+                notes.append(f"adapter {adapter.id} skipped: {reason}")
+        return ids, notes
+
+    def verify(self, adapter_id: str) -> AdapterInfo:
+        """Check an adapter's files against their checksums; marks (or clears) its damage."""
+        self.get(adapter_id)
+        try:
+            self.store.verify(adapter_id)
+            self._set_damaged(adapter_id, None)
+        except (CorruptBlob, NotFound) as error:
+            self._set_damaged(adapter_id, str(error))
+        return self.get(adapter_id)
+
+    def _load_checked(self, adapter_id: str) -> str | None:
+        """Load an adapter; on damaged files mark it and return why (None when loaded)."""
+        try:
+            self.manager.load(adapter_id)
+            return None
+        except (CorruptBlob, NotFound) as error:
+            self._set_damaged(adapter_id, str(error))
+            return str(error)
+
+    def _set_damaged(self, adapter_id: str, reason: str | None) -> None:
+        with self._database.session() as session:
+            session.execute(update(AdapterRow).where(AdapterRow.id == adapter_id)
+                            .values(damaged=reason))
 
     def attached(self, adapter_ids: Sequence[str]) -> AbstractContextManager:
         """Run a request with these adapters on (equal-weight merge when several)."""
@@ -159,7 +199,7 @@ class ParametricMemory:
         # Deleting or editing a distilled note makes the adapter stale; new notes do not.
         stale = any(current.get(item_id) != version for item_id, version in learned.items())
         return AdapterInfo(row.id, row.cube_id, row.fingerprint, learned, row.steps,
-                           row.final_loss, row.size, stale, row.created_at)
+                           row.final_loss, row.size, stale, row.created_at, row.damaged)
 
     def _mark_distilled(self, cube_id: str, notes: list[DistillNote],
                         adapter_id: str) -> dict[str, int]:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from memcube.validation import check_text
 from storage.clock import Clock
 from storage.database import Database
 from storage.errors import Conflict, InvalidInput, NotFound
@@ -97,6 +98,7 @@ class KeyStore:
     def create_key(self, user_id: str, name: str = "",
                    secret: str | None = None) -> tuple[KeyInfo, str]:
         """A new key for an existing user; the secret is returned here and never again."""
+        check_text(name, "a key's name", 128)
         secret = secret or new_secret()
         if len(secret) < 16:
             raise InvalidInput("an API key must be at least 16 characters")
@@ -169,8 +171,10 @@ def _key_info(row: ApiKeyRow) -> KeyInfo:
 
 
 def _check_user_id(user_id: str) -> None:
-    if not user_id or len(user_id) > USER_ID_LIMIT or user_id != user_id.strip():
+    if not isinstance(user_id, str) or not user_id or len(user_id) > USER_ID_LIMIT \
+            or user_id != user_id.strip():
         raise InvalidInput(f"a user id must be 1 to {USER_ID_LIMIT} characters, no outer spaces")
+    check_text(user_id, "a user id")
 
 
 def _write_private(path: Path, text: str) -> None:

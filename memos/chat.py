@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from memcube.access import Access
 from memcube.search import SearchHit
+from memcube.validation import check_optional_text, check_text, check_texts
 from memos.engine import DecodeTiming, GenerationConfig, GenerationStats
 from memos.prompt import PromptBuilder, PromptPlan
 from memos.sessions import SessionStore
@@ -22,6 +23,8 @@ from storage.cache_failures import CacheFailures
 from storage.errors import InvalidInput, StorageFull
 
 MEMORY_KINDS = ("plaintext", "activation", "parametric")
+ROLES = ("system", "user", "assistant")
+MAX_MESSAGE_CHARS = 20_000
 _DONE = object()
 logger = logging.getLogger(__name__)
 
@@ -62,6 +65,8 @@ class ChatOptions:
             raise InvalidInput(f"unknown memory kinds {sorted(unknown)}; one of {MEMORY_KINDS}")
         if not 0 <= self.memory_token_budget <= 6000:
             raise InvalidInput("memory_token_budget must be between 0 and 6000")
+        self.session_id = check_optional_text(self.session_id, "session_id", 128)
+        self.stop = tuple(check_texts(self.stop, "stop", 32, 4))
 
     def generation(self) -> GenerationConfig:
         """Decoding settings."""
@@ -86,9 +91,12 @@ class ChatPipeline:
     def stream(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None, *,
                user: str | None = None, **options) -> Iterator[str | ChatReply]:
         """Like ``chat`` but yields text deltas as they are produced, then the ChatReply."""
+        messages = check_messages(messages)
+        for cube_id in dict.fromkeys(cube_ids or ()):  # whatever kinds are asked for
+            self._mos.get_cube(cube_id, user)  # NotFound, as for a random id, unless readable
         parts: queue.Queue = queue.Queue()
         worker = threading.Thread(target=self._produce, daemon=True, name="memos-chat",
-                                  args=(parts, list(messages), cube_ids, user, options))
+                                  args=(parts, messages, cube_ids, user, options))
         worker.start()
         while (part := parts.get()) is not _DONE:
             if isinstance(part, BaseException):
@@ -111,8 +119,9 @@ class ChatPipeline:
         hits = self._retrieve(conversation, cube_ids, user, opts)
         plan = self._mos.prompts.build(conversation, [hit.item.text for hit in hits])
         self._check_context(len(plan.token_ids), opts.max_new_tokens)
-        adapter_ids = self._adapters(cube_ids, user, opts)
+        adapter_ids, adapter_notes = self._adapters(cube_ids, user, opts)
         stats = GenerationStats()
+        stats.notes.extend(adapter_notes)
         deltas: list[str] = []
         with self._mos.adapters.attached_if_possible(adapter_ids) as adapter_ids:
             for delta in self._decode(plan, opts, stats, started, bool(adapter_ids)):
@@ -152,13 +161,13 @@ class ChatPipeline:
         hits = self._mos.search(query, cube_ids, k=opts.k, user=user)
         return _within_budget(hits, self._mos.prompts, opts.memory_token_budget)
 
-    def _adapters(self, cube_ids, user, opts: ChatOptions) -> list[str]:
+    def _adapters(self, cube_ids, user, opts: ChatOptions) -> tuple[list[str], list[str]]:
         if "parametric" not in opts.memory_kinds:
-            return []
+            return [], []
         readable = cube_ids or [cube.id for cube in self._mos.list_cubes(user)]
         for cube_id in readable:
             self._mos.get_cube(cube_id, user)  # NotFound for cubes the caller cannot read
-        return self._mos.adapters.latest_for(readable)
+        return self._mos.adapters.attachable(readable)
 
     def _check_context(self, prompt_tokens: int, max_new_tokens: int) -> None:
         limit = getattr(self._mos.engine.model.config, "max_position_embeddings", None)
@@ -199,6 +208,20 @@ class ChatPipeline:
         if opts.session_id is not None:
             spill = (lambda turn: _store_turn(cube, turn, user, opts.session_id)) if cube else None
             self.sessions.append(opts.session_id, turns, spill, owner=user)
+
+
+def check_messages(messages: Sequence[dict]) -> list[dict]:
+    """A conversation: role and text of each turn, checked before anything runs or is kept."""
+    if isinstance(messages, str | bytes) or not isinstance(messages, Sequence):
+        raise InvalidInput("messages must be a list of {role, content} objects")
+    checked = []
+    for message in messages:
+        if not isinstance(message, dict) or message.get("role") not in ROLES:
+            raise InvalidInput(f"each message needs a role, one of {ROLES}, and a content")
+        content = check_text(message.get("content") or "", "a message's content",
+                             MAX_MESSAGE_CHARS)
+        checked.append({**message, "content": content})
+    return checked
 
 
 def _writes_back(opts: ChatOptions) -> bool:

@@ -16,7 +16,8 @@ from memcube.cube_store import CubeInfo, CubeStore
 from memcube.item_store import ItemStore
 from memcube.linker import Linker
 from memcube.plaintext_index import PlaintextIndex
-from memcube.search import SearchHit, check_k
+from memcube.search import SearchHit, check_k, check_query
+from memos.cube_files import CubeFiles
 from memos.scheduler import Job, Scheduler
 from memos.scheduler.distill_job import DISTILL_JOB, distill_payload
 from memos.settings import Settings
@@ -122,11 +123,13 @@ class MemOS:
         return info
 
     def delete_cube(self, cube_id: str, user: str | None = None) -> None:
-        """Delete a cube and everything in it."""
+        """Delete a cube and everything in it: notes, history, KV chunks, adapters, files."""
         require(self.cubes.access_of(cube_id, user), Access.OWNER, cube_id)
         with self._lock:
             self._open_cubes.pop(cube_id, None)
+        files = CubeFiles.of(self.database, cube_id)
         self.cubes.delete(cube_id)
+        files.remove(self.home, self._activation, self._adapters)
         shutil.rmtree(self.cube_dir(cube_id), ignore_errors=True)
 
     def share_cube(self, cube_id: str, with_user: str, access: str | None,
@@ -144,6 +147,7 @@ class MemOS:
                user: str | None = None, **filters) -> list[SearchHit]:
         """Search several readable cubes at once; hits merged by score."""
         check_k(k)
+        check_query(query)
         ids = cube_ids if cube_ids else [c.id for c in self.list_cubes(user)]
         cubes = [self.get_cube(cube_id, user) for cube_id in dict.fromkeys(ids)]
         vector = self.embedder.embed_one(query) if cubes and query and query.strip() else None

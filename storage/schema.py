@@ -165,6 +165,7 @@ class AdapterRow(Base):
     final_loss: Mapped[float | None] = mapped_column(Float, nullable=True)
     size: Mapped[int] = mapped_column(BigInteger, default=0)
     stale: Mapped[bool] = mapped_column(Boolean, default=False)
+    damaged: Mapped[str | None] = mapped_column(Text, nullable=True)  # why its files failed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Request, Response
 
+from api.cancellation import run_until_disconnect
 from api.deps import CurrentUser, MosDep, ReadableCube, WritableCube
 from api.routes import V1
 from api.schemas.system import AdapterCreate, AdapterPublic, AdaptersPublic, JobPublic
@@ -16,13 +19,22 @@ AdapterId = Annotated[str, Path(min_length=1, max_length=64, description="An ada
 
 
 @router.post("", status_code=201, response_model=AdapterPublic)
-def distill(body: AdapterCreate, cube: WritableCube, mos: MosDep, caller: CurrentUser):
-    """Train the cube's LoRA adapter from its notes (blocks until trained)."""
+async def distill(body: AdapterCreate, request: Request, cube: WritableCube, mos: MosDep,
+                  caller: CurrentUser):
+    """Train the cube's LoRA adapter from its notes (blocks until trained; a client that
+    disconnects cancels the training, and no adapter is kept)."""
+    cancel = threading.Event()
+    work = partial(_distill, mos, cube.id, body, cancel, caller.user_id)
+    info = await run_until_disconnect(request, work, cancel)
+    return AdapterPublic.model_validate(info.to_dict())
+
+
+def _distill(mos, cube_id: str, body: AdapterCreate, cancel: threading.Event, user: str):
     from memos.parametric import DistillConfig  # pulls in peft; only when asked to train
 
     options = body.model_dump(exclude_none=True, exclude={"item_ids"})
-    info = mos.distill(cube.id, body.item_ids, DistillConfig(**options), user=caller.user_id)
-    return AdapterPublic.model_validate(info.to_dict())
+    return mos.distill(cube_id, body.item_ids, DistillConfig(**options), cancel=cancel,
+                       user=user)
 
 
 @router.post("/jobs", status_code=202, response_model=JobPublic)
@@ -40,10 +52,21 @@ def list_adapters(cube: ReadableCube, mos: MosDep):
     return AdaptersPublic(data=adapters, count=len(adapters))
 
 
+@router.post("/{adapter_id}/verify", response_model=AdapterPublic)
+def verify_adapter(adapter_id: AdapterId, cube: ReadableCube, mos: MosDep):
+    """Check an adapter's files against their checksums; ``damaged`` says what failed."""
+    _check_in_cube(mos, cube.id, adapter_id)
+    return AdapterPublic.model_validate(mos.adapters.verify(adapter_id).to_dict())
+
+
 @router.delete("/{adapter_id}", status_code=204)
 def delete_adapter(adapter_id: AdapterId, cube: WritableCube, mos: MosDep) -> Response:
     """Unload and remove one of the cube's adapters."""
-    if adapter_id not in {a.id for a in mos.adapters.list(cube.id)}:
-        raise NotFound(f"no adapter {adapter_id!r} in cube {cube.id!r}")
+    _check_in_cube(mos, cube.id, adapter_id)
     mos.adapters.delete(adapter_id)
     return Response(status_code=204)
+
+
+def _check_in_cube(mos, cube_id: str, adapter_id: str) -> None:
+    if adapter_id not in {a.id for a in mos.adapters.list(cube_id)}:
+        raise NotFound(f"no adapter {adapter_id!r} in cube {cube_id!r}")

@@ -19,9 +19,12 @@ def _entries(rows: list[dict]) -> KvEntriesPublic:
 
 
 @router.get("/kv/stats")
-def kv_stats(mos: MosDep, _: CurrentUser) -> dict:
-    """Hits, misses, evictions and bytes per tier of the KV chunk cache."""
-    return mos.activation.stats()
+def kv_stats(mos: MosDep, caller: CurrentUser) -> dict:
+    """KV cache figures: the whole cache's for admins, else only the caller's cubes' chunks."""
+    if caller.is_admin:
+        return {"scope": "global", **mos.activation.stats()}
+    readable = [cube.id for cube in mos.list_cubes(caller.user_id)]
+    return mos.activation.stats_for(readable)
 
 
 @router.get("/kv/entries", response_model=KvEntriesPublic)

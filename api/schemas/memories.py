@@ -18,6 +18,8 @@ from api.schemas.common import (
     Tags,
 )
 from memcube.lifecycle import State
+from memcube.validation import MAX_JSON_BYTES, MAX_JSON_DEPTH, check_json_object
+from storage.errors import InvalidInput
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -32,7 +34,16 @@ Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS, pattern=r"\
 Context = Annotated[str, Field(max_length=4_000)]
 Keywords = Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]],
                      Field(max_length=64)]
-Metadata = Annotated[dict[str, Any], Field(max_length=64)]
+def _bounded_json(value: dict) -> dict:
+    try:
+        return check_json_object(value, "metadata")
+    except InvalidInput as error:
+        raise ValueError(str(error)) from None
+
+
+Metadata = Annotated[dict[str, Any], Field(max_length=64, description=(
+    f"A JSON object: at most 64 keys, {MAX_JSON_DEPTH} levels deep and {MAX_JSON_BYTES} bytes "
+    "serialized.")), AfterValidator(_bounded_json)]
 TtlSeconds = Annotated[float, Field(gt=0, le=1e10, allow_inf_nan=False)]
 
 

@@ -71,6 +71,8 @@ class AdapterPublic(Public):
     final_loss: float | None
     size: int
     stale: bool
+    damaged: str | None = Field(
+        default=None, description="Why its files failed their checksum (never attached then).")
     created_at: datetime
 
 

@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 
 from memos.cli.backend import resolve_cube
-from memos.cli.context import backend
+from memos.cli.context import backend, connection
+from memos.cli.errors import CliError
 from memos.cli.options import CubeRef, Json, Yes, confirm
 from memos.cli.output import emit, human_bytes, print_table, say
 
@@ -16,12 +17,13 @@ app = typer.Typer(name="adapters", help="List, distill and delete a cube's LoRA 
 
 ADAPTER_COLUMNS = [("id", "id"), ("notes", "notes"), ("steps", "steps"),
                    ("final_loss", "final loss"), ("size", "size"), ("stale", "stale"),
-                   ("created_at", "created")]
+                   ("damaged", "damaged"), ("created_at", "created")]
 
 
 @app.command("list", epilog="Example: memos adapters list notes")
 def list_adapters(ctx: typer.Context, cube: CubeRef, json: Json = False) -> None:
-    """List a cube's adapters, newest first (stale: a distilled note changed since)."""
+    """List a cube's adapters, newest first (stale: a distilled note changed since; damaged:
+    its files failed their checksum, so chat skips it)."""
     target = backend(ctx)
     adapters = target.list_adapters(resolve_cube(target, cube)["id"])
     emit(adapters, json, lambda rows: print_table([_row(row) for row in rows],
@@ -38,7 +40,8 @@ def distill(
         min=1, help="Training steps (default: a few epochs over the notes).")] = None,
     json: Json = False,
 ) -> None:
-    """Train a LoRA adapter on a cube's notes (blocking; minutes on a CPU)."""
+    """Train a LoRA adapter on a cube's notes (blocking; minutes on a CPU; Ctrl-C cancels it,
+    on a server too)."""
     from rich.console import Console
     from rich.progress import Progress
 
@@ -51,7 +54,12 @@ def distill(
             bar.update(task, completed=step, total=total,
                        description=f"Distilling (loss {loss:.3f})")
 
-        adapter = target.distill(cube_id, item_ids or [], steps, report)
+        try:
+            adapter = target.distill(cube_id, item_ids or [], steps, report)
+        except KeyboardInterrupt:
+            connection(ctx).close()  # a server cancels the training when the connection closes
+            raise CliError("interrupted: the distillation was cancelled; no adapter was "
+                           "saved") from None
     emit(adapter, json, lambda record: say(
         f"Adapter {record['id']}: {_note_count(record)} notes, {record['steps']} steps, "
         f"final loss {record['final_loss']:.4g}, {human_bytes(record['size'])}."))
@@ -75,7 +83,8 @@ def delete(
 
 
 def _row(adapter: dict) -> dict:
-    return {**adapter, "notes": _note_count(adapter), "size": human_bytes(adapter["size"])}
+    return {**adapter, "notes": _note_count(adapter), "size": human_bytes(adapter["size"]),
+            "damaged": "yes" if adapter.get("damaged") else "no"}
 
 
 def _note_count(adapter: dict) -> int:

@@ -48,7 +48,7 @@ def create(
     json: Json = False,
 ) -> None:
     """Create an empty cube."""
-    info = backend(ctx).create_cube(name, owner, description)
+    info = backend(ctx, creates_home=True).create_cube(name, owner, description)
     emit(info, json, lambda record: say(f"Created cube {record['name']} ({record['id']})."))
 
 
@@ -107,7 +107,7 @@ def import_cube(
 ) -> None:
     """Recreate a cube from an archive."""
     with progress(f"Importing {path.name}", enabled=not json):
-        info = backend(ctx).import_cube(path, owner)
+        info = backend(ctx, creates_home=True).import_cube(path, owner)
     emit(info, json, lambda record: say(f"Imported cube {record['name']} ({record['id']}), "
                                         f"owner {record['owner']}."))
 

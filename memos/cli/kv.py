@@ -102,7 +102,7 @@ def pin(
     """Keep a cached chunk out of eviction, or release it with --off (server mode only)."""
     target = backend(ctx)
     if target.mode == "home":  # refused before the model loads: a pin outlives no command
-        raise CliError("kv pin needs a running server (--url and --api-key): pins live in the "
+        raise CliError("kv pin needs a running server (--url and MEMOS_API_KEY): pins live in the "
                        "server's cache, and a home folder's cache ends with the command")
     full = _full_key(key, [entry["key"] for entry in target.kv_entries(None)])
     target.kv_pin(full, not off)
@@ -126,8 +126,12 @@ def _entry_row(entry: dict, names: dict[str, str]) -> dict:
 
 def _print_stats(data: dict) -> None:
     rows = [{"tier": name, **tier, "size": human_bytes(tier["bytes"]),
-             "budget": human_bytes(tier["budget_bytes"])}
+             "budget": human_bytes(tier.get("budget_bytes"))}
             for name, tier in data["tiers"].items()]
     print_table(rows, TIER_COLUMNS)
+    if data.get("scope") == "cubes":  # a plain user sees only the chunks of their cubes
+        say(f"entries {data['entries']}, hits {data['hits']} "
+            f"(the chunks of your {len(data['cube_ids'])} cube(s))")
+        return
     say(f"entries {data['entries']}, hits {data['hits']}, misses {data['misses']}, "
         f"policy {data['policy']}, quantization {data['quantization']}")

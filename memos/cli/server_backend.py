@@ -27,7 +27,7 @@ class ServerBackend(Backend):
     def connect(cls, url: str, api_key: str | None) -> ServerBackend:
         """A backend for the server at ``url``, authenticating with ``api_key``."""
         if not api_key:
-            raise CliError("server mode needs an API key: --api-key or MEMOS_API_KEY")
+            raise CliError("server mode needs an API key: MEMOS_API_KEY or --api-key-file PATH")
         return cls(Client(url, api_key, timeout=TIMEOUT_S))
 
     def cube_stats(self, cube_id: str) -> dict:

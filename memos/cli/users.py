@@ -36,7 +36,7 @@ def create(
     json: Json = False,
 ) -> None:
     """Create a user (give them a key with `memos keys create`)."""
-    user = backend(ctx).create_user(user_id, admin)
+    user = backend(ctx, creates_home=True).create_user(user_id, admin)
     emit(user, json, lambda record: say(f"Created user {record['id']}"
                                         f"{' (admin)' if record['is_admin'] else ''}."))
 

@@ -156,6 +156,10 @@ class Client:
         """A cube's adapters, newest first."""
         return self.run(_Call("GET", f"/v1/cubes/{cube_id}/adapters"))["data"]
 
+    def verify_adapter(self, cube_id: str, adapter_id: str) -> dict:
+        """Check an adapter's files against their checksums; ``damaged`` says what failed."""
+        return self.run(_Call("POST", f"/v1/cubes/{cube_id}/adapters/{adapter_id}/verify"))
+
     def delete_adapter(self, cube_id: str, adapter_id: str) -> None:
         """Remove one of the cube's adapters."""
         self.run(_Call("DELETE", f"/v1/cubes/{cube_id}/adapters/{adapter_id}"))

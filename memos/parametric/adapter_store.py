@@ -1,4 +1,9 @@
-"""Adapters on disk: one folder per adapter, in peft's layout plus memos metadata."""
+"""Adapters on disk: one folder per adapter, in peft's layout plus memos metadata.
+
+Next to the files sits ``memos_checksums.json``, an XXH3-64 of each file written with them
+(it travels with the folder, so an exported adapter keeps it). Loading checks every file
+against it: a flipped byte or a truncated file reads as CorruptBlob, never as weights.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +14,18 @@ import uuid
 from pathlib import Path
 
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load as load_tensors
+from safetensors.torch import save as save_tensors
 
 from memos.parametric.adapter import FORMAT_VERSION, AdapterArtifact, AdapterMetadata
+from memos.parametric.checksums import CHECKSUM_FILE, file_checksums, read_verified
 from storage.errors import CorruptBlob, IncompatibleModel, InvalidInput, NotFound, UnsupportedFormat
 from storage.write_failures import storage_errors
 
 WEIGHTS_FILE = "adapter_model.safetensors"
 PEFT_CONFIG_FILE = "adapter_config.json"
 METADATA_FILE = "memos_adapter.json"
+CHECKED_FILES = (WEIGHTS_FILE, PEFT_CONFIG_FILE, METADATA_FILE)
 _TEMP_PREFIX = ".partial-"
 
 
@@ -67,34 +75,38 @@ class AdapterStore:
         return target
 
     def metadata(self, adapter_id: str) -> AdapterMetadata:
-        """The metadata of a stored adapter."""
-        path = self.path(adapter_id) / METADATA_FILE
-        if not path.is_file():
-            raise NotFound(f"no adapter {adapter_id!r} in {self.root}")
-        try:
-            data = json.loads(path.read_text())
-        except json.JSONDecodeError as error:
-            raise CorruptBlob(f"adapter {adapter_id}: unreadable {METADATA_FILE}") from error
-        if data.get("format_version", 0) > FORMAT_VERSION:
-            raise UnsupportedFormat(f"adapter {adapter_id} uses a newer format")
-        return AdapterMetadata.from_json(data)
+        """The metadata of a stored adapter (its checksum checked)."""
+        folder = self._existing(adapter_id)
+        data = read_verified(folder, [METADATA_FILE], adapter_id)[METADATA_FILE]
+        return _parse_metadata(adapter_id, data)
+
+    def verify(self, adapter_id: str) -> None:
+        """Check every file of a stored adapter against its checksums (CorruptBlob if not)."""
+        read_verified(self._existing(adapter_id), CHECKED_FILES, adapter_id)
 
     def load(self, adapter_id: str, fingerprint: str) -> AdapterArtifact:
-        """Load an adapter made for the model with ``fingerprint``."""
-        metadata = self.metadata(adapter_id)
+        """Load an adapter made for the model with ``fingerprint`` (every file checked)."""
+        folder = self._existing(adapter_id)
+        files = read_verified(folder, CHECKED_FILES, adapter_id)
+        metadata = _parse_metadata(adapter_id, files[METADATA_FILE])
         if metadata.base_fingerprint != fingerprint:
             raise IncompatibleModel(
                 f"adapter {adapter_id} was distilled on model {metadata.base_model!r} "
                 f"(fingerprint {metadata.base_fingerprint}); the loaded model's fingerprint is "
                 f"{fingerprint}; distill the notes again for this model"
             )
-        folder = self.path(adapter_id)
         try:
-            state = load_file(folder / WEIGHTS_FILE)
-            peft_config = json.loads((folder / PEFT_CONFIG_FILE).read_text())
-        except (OSError, SafetensorError, json.JSONDecodeError) as error:
+            state = load_tensors(files[WEIGHTS_FILE])
+            peft_config = json.loads(files[PEFT_CONFIG_FILE])
+        except (SafetensorError, ValueError) as error:
             raise CorruptBlob(f"adapter {adapter_id}: {error}") from error
         return AdapterArtifact(metadata=metadata, peft_config=peft_config, state_dict=state)
+
+    def _existing(self, adapter_id: str) -> Path:
+        folder = self.path(adapter_id)
+        if not (folder / METADATA_FILE).is_file():
+            raise NotFound(f"no adapter {adapter_id!r} in {self.root}")
+        return folder
 
     def delete(self, adapter_id: str) -> None:
         """Remove a stored adapter (no error when it is absent)."""
@@ -103,15 +115,29 @@ class AdapterStore:
     @staticmethod
     def _write_files(folder: Path, artifact: AdapterArtifact) -> None:
         state = {k: v.contiguous() for k, v in artifact.state_dict.items()}
-        save_file(state, folder / WEIGHTS_FILE, metadata={"format": "pt"})
-        _write_json(folder / PEFT_CONFIG_FILE, artifact.peft_config)
-        _write_json(folder / METADATA_FILE, artifact.metadata.to_json())
-        for name in (WEIGHTS_FILE, PEFT_CONFIG_FILE, METADATA_FILE):
+        contents = {
+            WEIGHTS_FILE: save_tensors(state, metadata={"format": "pt"}),
+            PEFT_CONFIG_FILE: _json_bytes(artifact.peft_config),
+            METADATA_FILE: _json_bytes(artifact.metadata.to_json()),
+        }
+        contents[CHECKSUM_FILE] = _json_bytes(file_checksums(contents))
+        for name, data in contents.items():
+            (folder / name).write_bytes(data)
             _fsync_file(folder / name)
 
 
-def _write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str))
+def _parse_metadata(adapter_id: str, data: bytes) -> AdapterMetadata:
+    try:
+        fields = json.loads(data)
+        if fields.get("format_version", 0) > FORMAT_VERSION:
+            raise UnsupportedFormat(f"adapter {adapter_id} uses a newer format")
+        return AdapterMetadata.from_json(fields)
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        raise CorruptBlob(f"adapter {adapter_id}: unreadable {METADATA_FILE}") from error
+
+
+def _json_bytes(data: dict) -> bytes:
+    return json.dumps(data, indent=2, sort_keys=True, default=str).encode()
 
 
 def _fsync_file(path: Path) -> None:

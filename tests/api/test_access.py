@@ -34,13 +34,14 @@ ROUTES = [
     ("GET", "/v1/cubes/{cube}/adapters", None),
     ("POST", "/v1/cubes/{cube}/adapters", {"steps": 1}),
     ("POST", "/v1/cubes/{cube}/adapters/jobs", {"steps": 1}),
+    ("POST", "/v1/cubes/{cube}/adapters/{adapter}/verify", None),
     ("DELETE", "/v1/cubes/{cube}/adapters/{adapter}", None),
     ("POST", "/v1/chat", {**CHAT, "cube_ids": ["{cube}"]}),
     ("POST", "/v1/chat/stream", {**CHAT, "cube_ids": ["{cube}"]}),
 ]
 READ_ROUTES = {("GET", path) for method, path, _ in ROUTES if method == "GET"} | {
     ("POST", "/v1/cubes/{cube}/search"), ("POST", "/v1/search"), ("POST", "/v1/chat"),
-    ("POST", "/v1/chat/stream")}
+    ("POST", "/v1/chat/stream"), ("POST", "/v1/cubes/{cube}/adapters/{adapter}/verify")}
 
 
 @pytest.fixture(scope="module")

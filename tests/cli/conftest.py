@@ -95,7 +95,7 @@ def home_cli(cli_home) -> Cli:
 @pytest.fixture(scope="session")
 def admin_cli(server) -> Cli:
     """The CLI against the server, with the admin key."""
-    return Cli(["--url", server.url, "--api-key", ADMIN_KEY], "server")
+    return Cli(["--url", server.url], "server", env={"MEMOS_API_KEY": ADMIN_KEY})
 
 
 @pytest.fixture(params=["home", "server"])

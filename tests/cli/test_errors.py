@@ -18,7 +18,8 @@ def invoke(*args: str, env: dict | None = None):
 
 
 def test_bad_api_key_exits_1_with_a_clear_message(server):
-    result = invoke("--url", server.url, "--api-key", "memos_not-a-real-key-000", "cubes", "list")
+    result = invoke("--url", server.url, "cubes", "list",
+                    env={"MEMOS_API_KEY": "memos_not-a-real-key-000"})
     assert result.exit_code == 1
     assert result.stderr == "Error: invalid API key\n"
 
@@ -37,7 +38,7 @@ def test_server_mode_without_a_key_exits_1(server):
 
 def test_unreachable_server_exits_1_without_traceback():
     url = f"http://127.0.0.1:{free_port()}"
-    result = invoke("--url", url, "--api-key", "memos_any-key-000000000", "cubes", "list")
+    result = invoke("--url", url, "cubes", "list", env={"MEMOS_API_KEY": "memos_any-key-0000000"})
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: cannot reach the memos server at {url}")
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output

@@ -58,6 +58,6 @@ def test_unknown_job_exits_1(cli):
 def test_jobs_without_a_cube_need_an_admin_key_on_a_server(admin_cli, server):
     user_id = admin_cli.json("users", "create", f"reader-{uuid.uuid4().hex[:6]}")["id"]
     key = admin_cli.json("keys", "create", user_id)["key"]
-    reader = Cli(["--url", server.url, "--api-key", key], "server")
+    reader = Cli(["--url", server.url], "server", env={"MEMOS_API_KEY": key})
     result = reader.run("jobs", "list")
     assert result.exit_code == 1 and "cube_id is required" in result.stderr

@@ -49,7 +49,7 @@ def test_a_new_users_key_sees_only_their_own_cubes(admin_cli, server):
     user_id = new_user(admin_cli)
     secret = admin_cli.json("keys", "create", user_id)["key"]
     admin_cli.ok("cubes", "create", f"admin-only-{uuid.uuid4().hex[:6]}")
-    user = type(admin_cli)(["--url", server.url, "--api-key", secret], "server")
+    user = type(admin_cli)(["--url", server.url], "server", env={"MEMOS_API_KEY": secret})
     created = user.json("cubes", "create", "mine")
     assert created["owner"] == user_id
     assert [cube["name"] for cube in user.json("cubes", "list")] == ["mine"]
@@ -57,6 +57,7 @@ def test_a_new_users_key_sees_only_their_own_cubes(admin_cli, server):
 
 def test_users_list_needs_an_admin_key(admin_cli, server):
     secret = admin_cli.json("keys", "create", new_user(admin_cli))["key"]
-    result = CliRunner().invoke(app, ["--url", server.url, "--api-key", secret, "users", "list"])
+    result = CliRunner().invoke(app, ["--url", server.url, "users", "list"],
+                                env={"MEMOS_API_KEY": secret})
     assert result.exit_code == 1
     assert result.stderr.strip() == "Error: administrator access is required"

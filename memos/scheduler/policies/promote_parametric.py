@@ -77,7 +77,7 @@ def cube_shape(mos, cube_id: str) -> CubeShape:
         current = dict(session.execute(select(ItemRow.id, ItemRow.version).where(
             ItemRow.id.in_(list(learned)), ItemRow.state.in_(live))).all())
     # As the kernel judges it: stale once a distilled note is edited or gone (not when added).
-    stale = adapter is not None and (adapter.stale or any(
+    stale = adapter is not None and (adapter.stale or adapter.damaged is not None or any(
         current.get(item_id) != version for item_id, version in learned.items()))
     return CubeShape(notes or 0, as_utc(last_change), adapter is not None, stale)
 
