@@ -1,13 +1,13 @@
 """adapters remember why their files failed a check
 
-Revision ID: 0004_adapter_damage
+Revision ID: 0004
 Revises: 0003
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0003_adapter_damage'
+revision = '0004'
 down_revision = '0003'
 branch_labels = None
 depends_on = None
