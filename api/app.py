@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.limits import MIB, BodyLimit
 from api.metrics import MetricsMiddleware, RequestMetrics
+from api.model_lane import ModelLane
 from api.routes import adapters, chat, cubes, health, jobs, kv, memories, search, users
 from memos import __version__
 from memos.auth import ADMIN_KEY_FILE, KeyStore
@@ -29,6 +30,7 @@ def create_app(mos: MemOS, settings: Settings, *, keys: KeyStore | None = None) 
                   description="A memory OS for LLM agents: cubes of memories, search and chat.")
     app.state.mos, app.state.keys, app.state.settings = mos, keys, settings
     app.state.metrics = RequestMetrics()
+    app.state.model_lane = ModelLane(mos.model_queue, settings.model_max_running)
     for module in (users, cubes, memories, search, chat, kv, adapters, jobs):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(health.router)
@@ -45,6 +47,7 @@ async def _load_models(app: FastAPI):
     await run_in_threadpool(lambda: (mos.engine, mos.embedder))
     mos.scheduler.start(settings.workers)
     yield
+    app.state.model_lane.close()
     mos.scheduler.stop()
 
 

@@ -19,7 +19,10 @@ from storage.errors import (
     MemosError,
     ModelNotAvailable,
     NotFound,
+    Overloaded,
     PermissionDenied,
+    QuotaExceeded,
+    TooManyRequests,
     UnsupportedFormat,
 )
 
@@ -33,19 +36,22 @@ STATUS_OF: dict[type[MemosError], int] = {
     Cancelled: 409,
     IncompatibleModel: 409,
     UnsupportedFormat: 422,
+    QuotaExceeded: 429,
+    Overloaded: 503,
+    TooManyRequests: 429,
     CorruptBlob: 500,
     ModelNotAvailable: 503,
 }
 
 CODE_OF_STATUS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                   405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
-                  415: "unsupported_media_type", 422: "validation_error", 500: "internal_error",
-                  503: "unavailable"}
+                  415: "unsupported_media_type", 422: "validation_error",
+                  429: "too_many_requests", 500: "internal_error", 503: "unavailable"}
 
 # Documented on every route so clients (and schema checkers) know the error shape.
 ERROR_RESPONSES = {status: {"model": ErrorResponse, "description": code.replace("_", " ")}
                    for status, code in CODE_OF_STATUS.items()
-                   if status in (400, 401, 403, 404, 409, 413, 422)}
+                   if status in (400, 401, 403, 404, 409, 413, 422, 429)}
 
 
 def status_of(error: MemosError) -> int:
@@ -78,7 +84,12 @@ async def _memos_error(request: Request, error: MemosError) -> JSONResponse:
     status = status_of(error)
     if status >= 500:
         log.error("%s on %s %s: %s", error.code, request.method, request.url.path, error)
-    return error_response(status, error.code, str(error))
+    return error_response(status, error.code, str(error), headers=_retry_after(error))
+
+
+def _retry_after(error: MemosError) -> dict | None:
+    seconds = getattr(error, "retry_after_s", None)
+    return {"Retry-After": str(seconds)} if seconds is not None else None
 
 
 async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:

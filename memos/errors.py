@@ -10,7 +10,10 @@ from storage.errors import (
     MemosError,
     ModelNotAvailable,
     NotFound,
+    Overloaded,
     PermissionDenied,
+    QuotaExceeded,
+    TooManyRequests,
     UnsupportedFormat,
 )
 
@@ -24,6 +27,9 @@ __all__ = [
     "MemosError",
     "ModelNotAvailable",
     "NotFound",
+    "Overloaded",
     "PermissionDenied",
+    "QuotaExceeded",
+    "TooManyRequests",
     "UnsupportedFormat",
 ]

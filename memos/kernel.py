@@ -16,6 +16,7 @@ from memcube.item_store import ItemStore
 from memcube.linker import Linker
 from memcube.plaintext_index import PlaintextIndex
 from memcube.search import SearchHit, check_k
+from memos.admission import AdmissionLimits, FairQueue
 from memos.scheduler import Job, Scheduler
 from memos.scheduler.distill_job import DISTILL_JOB, distill_payload
 from memos.settings import Settings
@@ -57,6 +58,9 @@ class MemOS:
         self._activation: ActivationMemory | None = None
         self._adapters: ParametricMemory | None = None
         self._chat_pipeline: ChatPipeline | None = None
+        self.model_queue = FairQueue(AdmissionLimits(
+            self.settings.model_max_running, self.settings.model_max_queued_per_user,
+            self.settings.model_max_queued))
 
     @property
     def embedder(self):
@@ -186,11 +190,13 @@ class MemOS:
     def chat(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None, *,
              user: str | None = None, **options) -> ChatReply:
         """Answer a conversation with memories retrieved from ``cube_ids``; a ChatReply."""
+        options.setdefault("max_seconds", self.settings.chat_max_seconds)
         return self._chat().chat(messages, cube_ids, user=user, **options)
 
     def chat_stream(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None, *,
                     user: str | None = None, **options) -> Iterator[str | ChatReply]:
         """Like ``chat``, yielding text deltas and then the ChatReply."""
+        options.setdefault("max_seconds", self.settings.chat_max_seconds)
         return self._chat().stream(messages, cube_ids, user=user, **options)
 
     @property

@@ -33,3 +33,14 @@ class Settings(BaseSettings):
     kv_selection: Literal["attention", "first", "deviation"] = Field(
         default="attention", description="Which chunk tokens are recomputed.")
     adapter_budget_mib: int = Field(default=256, ge=1, description="Loaded adapters budget.")
+
+    model_max_running: int = Field(default=2, ge=1,
+                                   description="Model requests (chat, warm) running at once.")
+    model_max_queued_per_user: int = Field(default=8, ge=0,
+                                           description="Model requests one user may have queued.")
+    model_max_queued: int = Field(default=64, ge=0,
+                                  description="Model requests queued in all before 503.")
+    chat_max_seconds: float = Field(default=120.0, gt=0,
+                                    description="Longest time one reply may decode.")
+    metrics_token: str | None = Field(default=None,
+                                      description="Bearer token for /metrics (else admin key).")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Request, Response
 
 from api.deps import CurrentUser, MosDep, ReadableCube, WritableCube
+from api.model_lane import LaneDep
 from api.routes import V1
 from api.schemas.system import AdapterCreate, AdapterPublic, AdaptersPublic, JobPublic
 from storage.errors import NotFound
@@ -16,12 +19,16 @@ AdapterId = Annotated[str, Path(min_length=1, max_length=64, description="An ada
 
 
 @router.post("", status_code=201, response_model=AdapterPublic)
-def distill(body: AdapterCreate, cube: WritableCube, mos: MosDep, caller: CurrentUser):
-    """Train the cube's LoRA adapter from its notes (blocks until trained)."""
+async def distill(body: AdapterCreate, request: Request, cube: WritableCube, mos: MosDep,
+                  lane: LaneDep, caller: CurrentUser):
+    """Train the cube's LoRA adapter from its notes (blocks until trained; model work)."""
     from memos.parametric import DistillConfig  # pulls in peft; only when asked to train
 
     options = body.model_dump(exclude_none=True, exclude={"item_ids"})
-    info = mos.distill(cube.id, body.item_ids, DistillConfig(**options), user=caller.user_id)
+    cancel = threading.Event()
+    work = partial(mos.distill, cube.id, body.item_ids, DistillConfig(**options),
+                   cancel=cancel, user=caller.user_id)
+    info = await lane.run(request, caller.user_id, work, cancel)
     return AdapterPublic.model_validate(info.to_dict())
 
 
