@@ -9,17 +9,25 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import ERROR_RESPONSES, install_error_handlers
-from api.limits import MIB, BodyLimit
+from api.limits import BODY_LIMIT, IMPORT_LIMIT, BodyLimit
 from api.metrics import MetricsMiddleware, RequestMetrics
 from api.model_lane import ModelLane
-from api.routes import adapters, chat, cubes, health, jobs, kv, memories, search, users
+from api.routes import (
+    adapters,
+    chat,
+    cubes,
+    health,
+    jobs,
+    kv,
+    limits,
+    memories,
+    search,
+    users,
+)
 from memos import __version__
 from memos.auth import ADMIN_KEY_FILE, KeyStore
 from memos.kernel import MemOS
 from memos.settings import Settings
-
-BODY_LIMIT = MIB
-IMPORT_LIMIT = 256 * MIB
 
 
 def create_app(mos: MemOS, settings: Settings, *, keys: KeyStore | None = None) -> FastAPI:
@@ -31,7 +39,7 @@ def create_app(mos: MemOS, settings: Settings, *, keys: KeyStore | None = None) 
     app.state.mos, app.state.keys, app.state.settings = mos, keys, settings
     app.state.metrics = RequestMetrics()
     app.state.model_lane = ModelLane(mos.model_queue, settings.model_max_running)
-    for module in (users, cubes, memories, search, chat, kv, adapters, jobs):
+    for module in (users, cubes, memories, search, chat, kv, adapters, jobs, limits):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(health.router)
     install_error_handlers(app)

@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
 from api.schemas.common import ErrorResponse
@@ -76,6 +77,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(MemosError, _memos_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _write_conflict)
     app.add_exception_handler(RecursionError, _too_deep)
     app.add_exception_handler(Exception, _unexpected)
 
@@ -102,6 +104,13 @@ async def _validation_error(request: Request, error: RequestValidationError) -> 
 async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
     code = CODE_OF_STATUS.get(error.status_code, f"http_{error.status_code}")
     return error_response(error.status_code, code, str(error.detail), headers=error.headers)
+
+
+async def _write_conflict(request: Request, error: IntegrityError) -> JSONResponse:
+    # A write that lost a race with a delete (its cube or memory went away meanwhile).
+    log.info("write conflict on %s %s: %s", request.method, request.url.path, error.orig)
+    return error_response(409, "conflict", "the change conflicts with a concurrent change "
+                          "(the cube or memory was deleted meanwhile)")
 
 
 async def _too_deep(request: Request, error: RecursionError) -> JSONResponse:

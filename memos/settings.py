@@ -44,3 +44,11 @@ class Settings(BaseSettings):
                                     description="Longest time one reply may decode.")
     metrics_token: str | None = Field(default=None,
                                       description="Bearer token for /metrics (else admin key).")
+    max_jobs_per_user: int = Field(default=4, ge=1,
+                                   description="Distill jobs one user may have queued or running.")
+    history_versions_kept: int = Field(default=100, ge=1,
+                                       description="History entries kept per memory.")
+    max_memories_per_cube: int = Field(default=100_000, ge=1,
+                                       description="Memories one cube may hold (not deleted).")
+    max_bytes_per_user: int = Field(default=1 << 30, ge=1,
+                                    description="Bytes of memory text one user's cubes may hold.")

@@ -1,12 +1,14 @@
-"""Service health and Prometheus metrics (no API key needed)."""
+"""Service health (no API key needed) and Prometheus metrics (admin key or metrics token)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+import hmac
+
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
-from api.deps import MosDep
+from api.deps import UNAUTHORIZED, Credentials, KeysDep, MosDep
 from api.metrics import kernel_metrics
 from memos import __version__
 
@@ -34,7 +36,23 @@ def health(mos: MosDep):
                         embedder=embedder.name, embedding_dim=embedder.dim)
 
 
-@router.get("/metrics", response_class=PlainTextResponse, responses={
+def metrics_reader(request: Request, keys: KeysDep, credentials: Credentials) -> None:
+    """Admit the metrics token (when one is set) or an administrator's API key."""
+    if credentials is None:
+        raise HTTPException(401, "metrics need the metrics token or an admin API key",
+                            headers=UNAUTHORIZED)
+    token = request.app.state.settings.metrics_token
+    if token and hmac.compare_digest(credentials.credentials.encode(), token.encode()):
+        return
+    caller = keys.user_for_key(credentials.credentials)
+    if caller is None:
+        raise HTTPException(401, "invalid metrics token or API key", headers=UNAUTHORIZED)
+    if not caller.is_admin:
+        raise HTTPException(403, "metrics need the metrics token or an admin API key")
+
+
+@router.get("/metrics", response_class=PlainTextResponse, dependencies=[Depends(metrics_reader)],
+            responses={
     200: {"content": {"text/plain": {"schema": {"type": "string"}}},
           "description": "Prometheus text format."}})
 def metrics(request: Request, mos: MosDep):
