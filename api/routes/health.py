@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 
 from api.deps import UNAUTHORIZED, Credentials, KeysDep, MosDep
@@ -26,6 +26,27 @@ class HealthPublic(BaseModel):
     fingerprint: str
     embedder: str
     embedding_dim: int
+
+
+class ReadyPublic(BaseModel):
+    """Whether the service takes model work now, and how busy its model queue is."""
+
+    ready: bool
+    running: int
+    queued: int
+
+
+@router.get("/ready", response_model=ReadyPublic, responses={503: {"model": ReadyPublic}})
+def ready(mos: MosDep):
+    """200 while the model queue has room; 503 (with Retry-After) while it is full."""
+    queue = mos.model_queue
+    stats = queue.stats()
+    body = ReadyPublic(ready=stats["queued"] < queue.limits.max_queued, running=stats["running"],
+                       queued=stats["queued"])
+    if body.ready:
+        return body
+    return JSONResponse(body.model_dump(), status_code=503,
+                        headers={"Retry-After": str(queue.limits.retry_after_s)})
 
 
 @router.get("/health", response_model=HealthPublic)

@@ -62,6 +62,7 @@ def test_one_users_queue_of_chats_starves_nobody(busy):
 
     with busy.http(None) as http:
         assert http.get("/health").status_code == 200
+        assert http.get("/ready").json()["queued"] > 0
     assert queue.queued("heavy") > 0, "/health waited for the heavy queue to drain"
     with busy.http(light) as http:
         assert http.get(f"/v1/cubes/{cube_id}/memories").json()["count"] == 1

@@ -32,3 +32,9 @@ def test_metrics_need_an_admin_key(live, alice_key):
         assert http.get("/metrics").status_code == 401
     with live.http(alice_key) as http:
         assert http.get("/metrics").status_code == 403
+
+
+def test_ready_reports_the_model_queue(live):
+    with live.http(None) as http:
+        body = http.get("/ready").json()
+    assert body == {"ready": True, "running": 0, "queued": 0}
