@@ -7,6 +7,7 @@ import hmac
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import UNAUTHORIZED, Credentials, KeysDep, MosDep
 from api.metrics import kernel_metrics
@@ -50,8 +51,16 @@ def ready(mos: MosDep):
 
 
 @router.get("/health", response_model=HealthPublic)
-def health(mos: MosDep):
-    """Model name, device, dtype, fingerprint and version."""
+async def health(request: Request):
+    """Model name, device, dtype, fingerprint and version (answered on the event loop)."""
+    state = request.app.state
+    if getattr(state, "health", None) is None:  # described once, after the models load
+        state.health = await run_in_threadpool(describe_service, state.mos)
+    return state.health
+
+
+def describe_service(mos) -> HealthPublic:
+    """What the service runs on (loads the model and embedder if they are not loaded)."""
     embedder = mos.embedder
     return HealthPublic(status="ok", version=__version__, **mos.engine.describe(),
                         embedder=embedder.name, embedding_dim=embedder.dim)

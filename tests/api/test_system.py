@@ -92,3 +92,5 @@ def test_metrics_report_kv_tiers_and_job_counts(live):
         text = http.get("/metrics").text
     assert 'memos_kv_bytes{tier="device"}' in text and 'memos_kv_hits{tier="disk"}' in text
     assert 'memos_jobs{state="pending"}' in text
+    assert 'memos_model_requests{state="queued"}' in text
+    assert 'memos_decode{counter="tokens_generated"}' in text
