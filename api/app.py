@@ -10,18 +10,27 @@ from starlette.concurrency import run_in_threadpool
 
 from api.docs import install_offline_docs
 from api.errors import ERROR_RESPONSES, install_error_handlers
-from api.limits import MIB, BodyLimit
+from api.limits import BODY_LIMIT, IMPORT_LIMIT, BodyLimit
 from api.mcp_server import mcp_router
 from api.metrics import MetricsMiddleware, RequestMetrics
-from api.routes import adapters, chat, cubes, health, jobs, kv, memories, search, users
+from api.model_lane import ModelLane
+from api.routes import (
+    adapters,
+    chat,
+    cubes,
+    health,
+    jobs,
+    kv,
+    limits,
+    memories,
+    search,
+    users,
+)
 from api.routes.openai_chat import router as openai_router
 from memos import __version__
 from memos.auth import ADMIN_KEY_FILE, KeyStore
 from memos.kernel import MemOS
 from memos.settings import Settings
-
-BODY_LIMIT = MIB
-IMPORT_LIMIT = 256 * MIB
 
 
 def create_app(mos: MemOS, settings: Settings, *, keys: KeyStore | None = None) -> FastAPI:
@@ -33,7 +42,8 @@ def create_app(mos: MemOS, settings: Settings, *, keys: KeyStore | None = None) 
                   docs_url=None, redoc_url=None)
     app.state.mos, app.state.keys, app.state.settings = mos, keys, settings
     app.state.metrics = RequestMetrics()
-    for module in (users, cubes, memories, search, chat, kv, adapters, jobs):
+    app.state.model_lane = ModelLane(mos.model_queue, settings.model_max_running)
+    for module in (users, cubes, memories, search, chat, kv, adapters, jobs, limits):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(openai_router)
     app.include_router(mcp_router(mos, keys, settings))
@@ -52,6 +62,7 @@ async def _load_models(app: FastAPI):
     await run_in_threadpool(lambda: (mos.engine, mos.embedder))
     mos.scheduler.start(settings.workers)
     yield
+    app.state.model_lane.close()
     mos.scheduler.stop()
 
 

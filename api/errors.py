@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
 from api.schemas.common import ErrorResponse
@@ -19,10 +20,13 @@ from storage.errors import (
     MemosError,
     ModelNotAvailable,
     NotFound,
+    Overloaded,
     PermissionDenied,
+    QuotaExceeded,
     StorageBusy,
     StorageFull,
     TooLarge,
+    TooManyRequests,
     UnsupportedFormat,
 )
 
@@ -37,6 +41,9 @@ STATUS_OF: dict[type[MemosError], int] = {
     Cancelled: 409,
     IncompatibleModel: 409,
     UnsupportedFormat: 422,
+    QuotaExceeded: 429,
+    Overloaded: 503,
+    TooManyRequests: 429,
     CorruptBlob: 500,
     ModelNotAvailable: 503,
     StorageFull: 507,  # a write the disk could not take; nothing of it was stored
@@ -45,13 +52,14 @@ STATUS_OF: dict[type[MemosError], int] = {
 
 CODE_OF_STATUS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                   405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
-                  415: "unsupported_media_type", 422: "validation_error", 500: "internal_error",
-                  503: "unavailable", 507: "insufficient_storage"}
+                  415: "unsupported_media_type", 422: "validation_error",
+                  429: "too_many_requests", 500: "internal_error", 503: "unavailable",
+                  507: "insufficient_storage"}
 
 # Documented on every route so clients (and schema checkers) know the error shape.
 ERROR_RESPONSES = {status: {"model": ErrorResponse, "description": code.replace("_", " ")}
                    for status, code in CODE_OF_STATUS.items()
-                   if status in (400, 401, 403, 404, 409, 413, 422)}
+                   if status in (400, 401, 403, 404, 409, 413, 422, 429)}
 
 
 def status_of(error: MemosError) -> int:
@@ -90,6 +98,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(MemosError, _memos_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _write_conflict)
     app.add_exception_handler(RecursionError, _too_deep)
     app.add_exception_handler(Exception, _unexpected)
 
@@ -98,7 +107,12 @@ async def _memos_error(request: Request, error: MemosError) -> JSONResponse:
     status = status_of(error)
     if status >= 500:
         log.error("%s on %s %s: %s", error.code, request.method, request.url.path, error)
-    return error_response(status, error.code, str(error))
+    return error_response(status, error.code, str(error), headers=_retry_after(error))
+
+
+def _retry_after(error: MemosError) -> dict | None:
+    seconds = getattr(error, "retry_after_s", None)
+    return {"Retry-After": str(seconds)} if seconds is not None else None
 
 
 async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -111,6 +125,13 @@ async def _validation_error(request: Request, error: RequestValidationError) -> 
 async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
     code = CODE_OF_STATUS.get(error.status_code, f"http_{error.status_code}")
     return error_response(error.status_code, code, str(error.detail), headers=error.headers)
+
+
+async def _write_conflict(request: Request, error: IntegrityError) -> JSONResponse:
+    # A write that lost a race with a delete (its cube or memory went away meanwhile).
+    log.info("write conflict on %s %s: %s", request.method, request.url.path, error.orig)
+    return error_response(409, "conflict", "the change conflicts with a concurrent change "
+                          "(the cube or memory was deleted meanwhile)")
 
 
 async def _too_deep(request: Request, error: RecursionError) -> JSONResponse:

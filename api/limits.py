@@ -8,6 +8,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import error_response
 
 MIB = 1024 * 1024
+BODY_LIMIT = MIB
+IMPORT_LIMIT = 256 * MIB
 
 
 class BodyLimit:

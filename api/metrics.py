@@ -127,7 +127,7 @@ def kernel_metrics(mos) -> list[str]:
     lines += _pressure_metrics(mos)
     jobs = mos.scheduler.jobs
     counts = {(("state", state.value),): jobs.list(state.value, limit=1)[1] for state in JobState}
-    return lines + gauge("memos_jobs", "Scheduler jobs by state.", counts)
+    return lines + gauge("memos_jobs", "Scheduler jobs by state.", counts) + model_metrics(mos)
 
 
 def _cache_failures(mos, kv_stats: dict) -> dict:
@@ -146,3 +146,16 @@ def _pressure_metrics(mos) -> list[str]:
                     {(): disk.free_bytes})
             + gauge("memos_disk_nearly_full", "1 when the home's disk is nearly full.",
                     {(): int(disk.nearly_full)}))
+
+
+def model_metrics(mos) -> list[str]:
+    """The model queue (running, queued, refused) and the engine's decode counters."""
+    queue = mos.model_queue.stats()
+    lines = gauge("memos_model_requests", "Model requests running and queued.",
+                  {(("state", "running"),): queue["running"],
+                   (("state", "queued"),): queue["queued"]})
+    lines += gauge("memos_model_refused", "Model requests refused by queue limits.",
+                   {(): queue["refused_total"]})
+    decode = mos.engine.counters.as_dict()
+    return lines + gauge("memos_decode", "Engine decode totals.",
+                         {(("counter", name),): value for name, value in decode.items()})

@@ -55,11 +55,11 @@ def hybrid(data: Dataset, turn_vectors: np.ndarray, config: HybridConfig, time_a
         ))
     retriever = HybridRetriever(turn_vectors.shape[1], config)
     retriever.add(notes)
-    undated = {"since": datetime.min}  # an explicit open window switches off query dates
+    undated = (datetime.min, None)  # an explicit open window switches off query dates
 
     def search(question, vector, k):
-        filters = None if time_aware else undated
-        return [hit.id for hit in retriever.search(question, vector, k, filters)]
+        window = None if time_aware else undated
+        return [hit.id for hit in retriever.search(question, vector, k, window=window)]
 
     return search
 

@@ -22,14 +22,17 @@ from memcube.validation import (
     check_text,
     check_texts,
 )
-from storage.errors import IllegalTransition, InvalidInput
+from storage.errors import IllegalTransition, InvalidInput, NotFound
 from storage.schema import ItemRow
 
+# Checks that new notes fit the quotas: (cube id, owner, texts) -> None, or QuotaExceeded.
+Quota = Callable[[str, str, Sequence[str]], None]
 MAX_TEXT_CHARS = 20_000
 MAX_CONTEXT_CHARS = 4_000
 MAX_ATTRIBUTE_CHARS = 64  # one keyword or tag
 MAX_KEYWORDS, MAX_TAGS = 64, 32
 PROVENANCE_LIMITS = {"source_type": 32, "source_id": 128, "actor": 64, "session_id": 128}
+EXPIRED_BY = "memos"
 ADD_FIELDS = {"text", "metadata", "keywords", "tags", "context", "event_time", "ttl_seconds",
               "source_type", "source_id", "actor", "session_id", "force"}
 
@@ -38,8 +41,10 @@ class MemCube:
     """A cube: add, read, change, search and retire its memories."""
 
     def __init__(self, info: CubeInfo, *, items: ItemStore, index: PlaintextIndex, embedder,
-                 linker: Linker, exporter: Callable[[str, Path], dict] | None = None) -> None:
+                 linker: Linker, exporter: Callable[[str, Path], dict] | None = None,
+                 quota: Quota | None = None) -> None:
         self.info = info
+        self._quota = quota
         self._items = items
         self._index = index
         self._embedder = embedder
@@ -102,6 +107,7 @@ class MemCube:
 
     def get(self, item_id: str) -> MemoryItem:
         """One memory of this cube, or NotFound; counts as an access."""
+        self.expire_due()
         item = self._items.get(item_id, self.id)
         self._items.touch([item_id])
         return item
@@ -123,6 +129,22 @@ class MemCube:
         if item.state == State.DELETED:
             self._index.remove(item.id)
         return item
+
+    def expire_due(self) -> list[str]:
+        """Archive memories whose time to live ran out; reads call it, so TTL holds on read
+        whether or not the scheduler's expire job has run yet. Returns the ids archived.
+
+        A cube whose ``expire`` policy is disabled keeps its memories past their TTL."""
+        archived = []
+        if not _expiry_enabled(self.settings):
+            return archived
+        for item_id in self._items.expired_ids(self.id):
+            try:
+                self.set_state(item_id, State.ARCHIVED, EXPIRED_BY, "expired: time to live ran out")
+                archived.append(item_id)
+            except (IllegalTransition, NotFound):  # changed or expired by another reader
+                pass
+        return archived
 
     def archive(self, item_id: str, actor: str | None = None) -> MemoryItem:
         """Retire a memory from default search."""
@@ -160,6 +182,13 @@ class MemCube:
         """Every recorded change of a memory, oldest first."""
         return self._items.history(item_id, self.id)
 
+    def history_page(self, item_id: str, limit: int = 100,
+                     offset: int = 0) -> tuple[list[HistoryEntry], int]:
+        """A page of a memory's kept changes, oldest first, and how many are kept."""
+        if not 1 <= limit <= 1000 or offset < 0:
+            raise InvalidInput("limit must be 1..1000 and offset >= 0")
+        return self._items.history_page(item_id, self.id, limit, offset)
+
     def as_of(self, item_id: str, when: datetime) -> MemoryItem:
         """A memory as it was at a past time."""
         return self._items.as_of(item_id, self.id, when)
@@ -170,6 +199,7 @@ class MemCube:
         if not 1 <= limit <= 1000 or offset < 0:
             raise InvalidInput("limit must be 1..1000 and offset >= 0")
         chosen = None if states is None else [parse_state(s) for s in states]
+        self.expire_due()
         return self._items.list(self.id, chosen, tags, limit, offset)
 
     def links(self, item_id: str) -> list[dict]:
@@ -192,6 +222,7 @@ class MemCube:
         filters = SearchFilters(include_states(states), tuple(tags), metadata,
                                 event_after, event_before, written_after, written_before)
         vector = self._embedder.embed_one(query) if vector is None else vector
+        self.expire_due()
         hits = self._index.search(query, vector, check_k(k), filters, self._items.get_many,
                                   expand_graph=expand_graph)
         self._items.touch([hit.item.id for hit in hits], retrieved=True)
@@ -219,6 +250,8 @@ class MemCube:
     def _store(self, fresh: list[tuple[dict, np.ndarray]]) -> list[MemoryItem]:
         if not fresh:
             return []
+        if self._quota is not None:
+            self._quota(self.id, self.owner, [entry["text"] for entry, _ in fresh])
         rows = [self._row(entry, vector) for entry, vector in fresh]
         items = self._items.insert(rows)  # each row keeps its own actor
         seqs = self._items.seq_of([item.id for item in items])
@@ -240,6 +273,11 @@ class MemCube:
             event_time=entry.get("event_time"), ttl_seconds=entry.get("ttl_seconds"),
             embedding=encode_embedding(vector), state=State.CREATED.value,
         )
+
+
+def _expiry_enabled(settings: dict) -> bool:
+    expire = (settings.get("policies") or {}).get("expire") or {}
+    return not isinstance(expire, dict) or expire.get("enabled", True) is not False
 
 
 def _check_text(text) -> str:

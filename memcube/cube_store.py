@@ -137,12 +137,16 @@ class CubeStore:
             session.execute(delete(CubeRow).where(CubeRow.id == cube_id))
 
     def share(self, cube_id: str, user_id: str, access: Access | None) -> None:
-        """Give ``user_id`` read or write access (None takes it away)."""
+        """Give ``user_id`` read or write access (None takes it away).
+
+        An unknown user id is answered exactly like a known one, so sharing cannot be used to
+        find out who has an account: the id is registered (without any key) and shared with.
+        """
         _check_name(user_id, "user id")
         self.get(cube_id)
+        if access is not None:
+            self.ensure_user(user_id)
         with self._database.session() as session:
-            if session.get(UserRow, user_id) is None:
-                raise NotFound(f"no user {user_id!r}")
             session.execute(delete(CubeShareRow).where(CubeShareRow.cube_id == cube_id,
                                                        CubeShareRow.user_id == user_id))
             if access is not None:

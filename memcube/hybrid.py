@@ -33,6 +33,8 @@ from memcube.lexical import LexicalIndex
 from storage.graph_store import GraphHit, LinkGraph
 from storage.vector_index import VectorIndex
 
+TimeWindow = tuple[datetime | None, datetime | None]  # (since, until) on event time
+
 ENTITY_PREFIX = "entity:"
 _MONTH_YEAR = re.compile(rf"\b({'|'.join(MONTHS)})(?:\s+of)?,?\s+(\d{{4}})\b", re.IGNORECASE)
 _DAY_MONTH_YEAR = re.compile(rf"\b(\d{{1,2}})\s+({'|'.join(MONTHS)}),?\s+(\d{{4}})\b", re.I)
@@ -146,17 +148,19 @@ class HybridRetriever:
 
     def search(self, query_text: str, query_vector: np.ndarray, k: int = 10,
                filters: Mapping[str, Any] | None = None,
-               expand_graph: bool = True) -> list[FusedHit]:
+               expand_graph: bool = True, *, window: TimeWindow | None = None,
+               ) -> list[FusedHit]:
         """The k best notes for the query, best first, each with the reasons it was found.
 
-        `filters` keys: "since" / "until" (datetimes, on event time) and any other key,
-        matched for equality against note metadata. Without "since"/"until", a month, day
-        or year named in the query restricts the search to notes from then, if any exist.
+        `filters` are matched for equality against note metadata (any key, ``since`` and
+        ``until`` included). `window` is (since, until) on event time, either end open;
+        without it, a month, day or year named in the query restricts the search to notes
+        from then, if any exist.
         """
         with self._lock:
             if k <= 0 or not self._notes:
                 return []
-            admits = self._admission(query_text, filters or {})
+            admits = self._admission(query_text, filters or {}, window)
             rankings = {
                 "dense": self._dense(query_vector, admits),
                 "lexical": self._lexical_ranking(query_text, admits),
@@ -175,10 +179,11 @@ class HybridRetriever:
 
     # admission: filters and the time window
 
-    def _admission(self, query_text: str, filters: Mapping[str, Any]) -> _Admission:
-        since, until = filters.get("since"), filters.get("until")
+    def _admission(self, query_text: str, filters: Mapping[str, Any],
+                   explicit: TimeWindow | None) -> _Admission:
+        since, until = explicit or (None, None)
         window = (since, until) if since or until else time_range_in(query_text)
-        equal = {key: value for key, value in filters.items() if key not in ("since", "until")}
+        equal = dict(filters)
         if window is None:
             return _Admission(self._notes, equal, None)
         low, high = self._window_bounds(*window)

@@ -6,18 +6,18 @@ import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import LargeBinary, cast, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from memcube.item import MemoryItem, snapshot
-from memcube.lifecycle import EDITABLE, State, check_transition
+from memcube.lifecycle import EDITABLE, EXPIRABLE, State, check_transition
 from storage.cache_failures import CacheFailures
 from storage.clock import Clock, as_utc
 from storage.database import Database
 from storage.errors import IllegalTransition, InvalidInput, NotFound, StorageFull
-from storage.schema import ItemHistoryRow, ItemRow, LinkRow, RetrievalRow
+from storage.schema import CubeRow, ItemHistoryRow, ItemRow, LinkRow, RetrievalRow
 
 EDITABLE_FIELDS = {"text": "text", "keywords": "keywords", "tags": "tags", "context": "context",
                    "metadata": "meta", "event_time": "event_time", "ttl_seconds": "ttl_seconds",
@@ -51,10 +51,13 @@ def new_id() -> str:
 class ItemStore:
     """Items of all cubes in SQL; every write also appends to item_history."""
 
-    def __init__(self, database: Database, clock: Clock) -> None:
+    def __init__(self, database: Database, clock: Clock, history_kept: int | None = None) -> None:
+        if history_kept is not None and history_kept < 1:
+            raise InvalidInput("history_kept must be at least 1")
         self._database = database
         self._clock = clock
         self.access_count_failures = CacheFailures(logging.getLogger(__name__))
+        self._history_kept = history_kept  # newest history rows kept per item (None: all)
 
     def insert(self, rows: Sequence[ItemRow], actor: str | None = None) -> list[MemoryItem]:
         """Store new items (one transaction) and their 'created' history rows."""
@@ -116,7 +119,7 @@ class ItemStore:
         if changes:
             row.version += 1
             row.updated_at = self._clock.now()
-            _record(session, row, event, changes, actor, reason, row.updated_at)
+            self._log(session, row, event, changes, actor, reason, row.updated_at)
 
     def transition(self, item_id: str, cube_id: str, target: State, actor: str | None = None,
                    reason: str | None = None, merged_into: str | None = None) -> MemoryItem:
@@ -130,7 +133,7 @@ class ItemStore:
                 changes["merged_into"] = [row.merged_into, merged_into]
                 row.merged_into = merged_into
             row.version += 1
-            _record(session, row, target.value, changes, actor, reason, row.updated_at)
+            self._log(session, row, target.value, changes, actor, reason, row.updated_at)
             return MemoryItem.from_row(row)
 
     def record_event(self, item_id: str, cube_id: str, event: str, actor: str | None = None,
@@ -138,7 +141,19 @@ class ItemStore:
         """Note something that happened to an item without changing it (e.g. distilled)."""
         with self._database.session() as session:
             row = _row(session, item_id, cube_id)
-            _record(session, row, event, {}, actor, reason, self._clock.now())
+            self._log(session, row, event, {}, actor, reason, self._clock.now())
+
+    def _log(self, session: Session, row: ItemRow, *entry) -> None:
+        """Record a change, then drop the item's history rows beyond the newest kept."""
+        _record(session, row, *entry)
+        if self._history_kept is None:
+            return
+        oldest_kept = session.scalar(
+            select(ItemHistoryRow.seq).where(ItemHistoryRow.item_id == row.id)
+            .order_by(ItemHistoryRow.seq.desc()).offset(self._history_kept - 1).limit(1))
+        if oldest_kept is not None:
+            session.execute(delete(ItemHistoryRow).where(ItemHistoryRow.item_id == row.id,
+                                                         ItemHistoryRow.seq < oldest_kept))
 
     def purge(self, item_id: str, cube_id: str) -> None:
         """Remove an item, its history and its links for good."""
@@ -170,13 +185,19 @@ class ItemStore:
                     {"item_id": i, "at": values["last_accessed_at"]} for i in item_ids])
 
     def history(self, item_id: str, cube_id: str) -> list[HistoryEntry]:
-        """Every recorded change of an item, oldest first."""
+        """Every kept change of an item, oldest first."""
+        return self.history_page(item_id, cube_id, limit=None)[0]
+
+    def history_page(self, item_id: str, cube_id: str, limit: int | None = 100,
+                     offset: int = 0) -> tuple[list[HistoryEntry], int]:
+        """A page of an item's kept changes, oldest first, and how many are kept in all."""
+        query = select(ItemHistoryRow).where(ItemHistoryRow.item_id == item_id)
         with self._database.session() as session:
             _row(session, item_id, cube_id)
-            rows = session.scalars(select(ItemHistoryRow).where(ItemHistoryRow.item_id == item_id)
-                                   .order_by(ItemHistoryRow.seq))
+            total = session.scalar(select(func.count()).select_from(query.subquery()))
+            rows = session.scalars(query.order_by(ItemHistoryRow.seq).offset(offset).limit(limit))
             return [HistoryEntry(r.item_id, r.version, r.event, r.changes, r.actor, r.reason, r.at)
-                    for r in rows]
+                    for r in rows], total
 
     def as_of(self, item_id: str, cube_id: str, when: datetime) -> MemoryItem:
         """The item as it was at ``when`` (NotFound if it did not exist yet)."""
@@ -203,6 +224,32 @@ class ItemStore:
             rows = [r for r in session.scalars(query.order_by(ItemRow.seq.desc()))
                     if set(tags) <= set(r.tags or [])]
             return [MemoryItem.from_row(r) for r in rows[offset : offset + limit]], len(rows)
+
+    def expired_ids(self, cube_id: str, now: datetime | None = None) -> list[str]:
+        """Live items of the cube whose time to live has run out (oldest first)."""
+        now = now or self._clock.now()
+        with self._database.session() as session:
+            rows = session.execute(select(ItemRow.id, ItemRow.created_at, ItemRow.ttl_seconds)
+                                   .where(ItemRow.cube_id == cube_id,
+                                          ItemRow.state.in_([s.value for s in EXPIRABLE]),
+                                          ItemRow.ttl_seconds.is_not(None))
+                                   .order_by(ItemRow.seq)).all()
+        return [item_id for item_id, created_at, ttl in rows
+                if as_utc(created_at) + timedelta(seconds=ttl) < as_utc(now)]
+
+    def count_kept(self, cube_id: str) -> int:
+        """How many of the cube's items are not deleted."""
+        with self._database.session() as session:
+            return session.scalar(select(func.count()).where(
+                ItemRow.cube_id == cube_id, ItemRow.state != State.DELETED.value))
+
+    def text_bytes_of_owner(self, owner: str) -> int:
+        """Bytes of text in the not-deleted items of every cube ``owner`` owns."""
+        size = func.length(cast(ItemRow.text, LargeBinary))  # bytes, not characters
+        with self._database.session() as session:
+            return session.scalar(select(func.coalesce(func.sum(size), 0)).join(
+                CubeRow, CubeRow.id == ItemRow.cube_id).where(
+                CubeRow.owner_id == owner, ItemRow.state != State.DELETED.value))
 
     def counts_by_state(self, cube_id: str) -> dict[str, int]:
         """How many items the cube has in each state."""

@@ -30,6 +30,8 @@ TRANSITIONS: dict[State, frozenset[State]] = {
 }
 
 SEARCHABLE: frozenset[State] = frozenset({State.CREATED, State.ACTIVATED, State.FROZEN})
+# Frozen memories are pinned and merged ones already retired: only live ones expire.
+EXPIRABLE: frozenset[State] = frozenset({State.CREATED, State.ACTIVATED})
 EDITABLE: frozenset[State] = frozenset({State.CREATED, State.ACTIVATED, State.ARCHIVED})
 
 

@@ -118,12 +118,11 @@ class PlaintextIndex:
     def search(self, query: str, vector: np.ndarray, k: int, filters: SearchFilters,
                load: Loader, expand_graph: bool = True) -> list[SearchHit]:
         """Hybrid hits that pass the filters, best first, each saying why it was found."""
-        wanted = {"since": filters.event_after, "until": filters.event_before}
-        window = {key: value for key, value in wanted.items() if value is not None}
+        window = (filters.event_after, filters.event_before)
         # The retriever knows event times and metadata; states, tags and write times are
         # checked on the SQL rows, so ask for more than k and keep the admitted ones.
-        fused = self._retriever.search(query, vector, 4 * k + 20,
-                                       {**window, **filters.metadata}, expand_graph)
+        fused = self._retriever.search(query, vector, 4 * k + 20, filters.metadata,
+                                       expand_graph, window=window)
         hits: list[SearchHit] = []
         page = k + 5  # rows are loaded a page at a time: most searches need only the first
         for start in range(0, len(fused), page):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -165,19 +165,17 @@ class ParametricMemory:
         """Run a request with these adapters on (equal-weight merge when several)."""
         return self.manager.attached(list(adapter_ids))
 
-    @contextmanager
-    def attached_if_possible(self, adapter_ids: Sequence[str]) -> Iterator[list[str]]:
-        """Like ``attached``, but adapters that cannot be loaded (over the budget, damaged,
-        unreadable) leave the request on the base model; yields the ids actually attached."""
-        with ExitStack() as stack:
-            attached = list(adapter_ids)
-            if attached:
-                try:
-                    stack.enter_context(self.manager.attached(attached))
-                except (MemosError, OSError, RuntimeError) as error:
-                    self.failures.record("attach", error)
-                    attached = []
-            yield attached
+    def loadable(self, adapter_ids: Sequence[str]) -> list[str]:
+        """The adapters a request can use: all of them once attached as a set, else none
+        (over the budget, damaged, unreadable): the request then runs on the base model."""
+        if not adapter_ids:
+            return []
+        try:
+            with self.manager.attached(list(adapter_ids)):
+                return list(adapter_ids)
+        except (MemosError, OSError, RuntimeError) as error:
+            self.failures.record("attach", error)
+            return []
 
     def notes_to_distill(self, cube: MemCube, item_ids: Sequence[str] | None) -> list[DistillNote]:
         """The live notes a distillation of ``cube`` would learn (InvalidInput when none)."""

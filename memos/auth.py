@@ -59,6 +59,14 @@ def hash_key(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def key_prefix(secret: str) -> str:
+    """What is stored and listed of a key to tell keys apart: the ``memos_`` marker and at
+    most 4 more characters, never more than a tenth of the secret (operator keys too)."""
+    marker = KEY_PREFIX if secret.startswith(KEY_PREFIX) else ""
+    rest = secret[len(marker):]
+    return marker + rest[:min(4, len(rest) // 10)]
+
+
 def new_secret() -> str:
     """A fresh API key."""
     return KEY_PREFIX + secrets.token_urlsafe(32)
@@ -106,7 +114,7 @@ class KeyStore:
             if session.get(UserRow, user_id) is None:
                 raise NotFound(f"no user {user_id!r}")
             row = ApiKeyRow(id=uuid.uuid4().hex, user_id=user_id, key_hash=hash_key(secret),
-                            prefix=secret[:12], name=name, created_at=self._clock.now())
+                            prefix=key_prefix(secret), name=name, created_at=self._clock.now())
             session.add(row)
             return _key_info(row), secret
 

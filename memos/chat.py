@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from memcube.access import Access
 from memcube.search import SearchHit
 from memcube.validation import check_optional_text, check_text, check_texts
-from memos.engine import DecodeTiming, GenerationConfig, GenerationStats
+from memos.engine import DecodeControl, DecodeTiming, GenerationConfig, GenerationStats
 from memos.prompt import PromptBuilder, PromptPlan
 from memos.sessions import SessionStore
 from storage.cache_failures import CacheFailures
@@ -55,6 +55,7 @@ class ChatOptions:
     session_id: str | None = None
     write_back: bool = False
     write_back_reply: bool = False
+    max_seconds: float | None = None
 
     def __post_init__(self) -> None:
         self.memory_kinds = tuple(self.memory_kinds)
@@ -89,30 +90,38 @@ class ChatPipeline:
         return reply
 
     def stream(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None, *,
-               user: str | None = None, **options) -> Iterator[str | ChatReply]:
-        """Like ``chat`` but yields text deltas as they are produced, then the ChatReply."""
+               user: str | None = None, cancel: threading.Event | None = None,
+               **options) -> Iterator[str | ChatReply]:
+        """Like ``chat`` but yields text deltas as they are produced, then the ChatReply.
+
+        Setting ``cancel``, or closing the iterator early, stops the decoding within a token.
+        """
         messages = check_messages(messages)
         for cube_id in dict.fromkeys(cube_ids or ()):  # whatever kinds are asked for
             self._mos.get_cube(cube_id, user)  # NotFound, as for a random id, unless readable
+        cancel = cancel or threading.Event()
         parts: queue.Queue = queue.Queue()
         worker = threading.Thread(target=self._produce, daemon=True, name="memos-chat",
-                                  args=(parts, messages, cube_ids, user, options))
+                                  args=(parts, messages, cube_ids, user, options, cancel))
         worker.start()
-        while (part := parts.get()) is not _DONE:
-            if isinstance(part, BaseException):
-                raise part
-            yield part
-
-    def _produce(self, parts: queue.Queue, messages, cube_ids, user, options) -> None:
         try:
-            for part in self._run(messages, cube_ids, user, ChatOptions(**options)):
+            while (part := parts.get()) is not _DONE:
+                if isinstance(part, BaseException):
+                    raise part
+                yield part
+        finally:
+            cancel.set()  # a consumer that stopped early no longer wants the reply
+
+    def _produce(self, parts: queue.Queue, messages, cube_ids, user, options, cancel) -> None:
+        try:
+            for part in self._run(messages, cube_ids, user, ChatOptions(**options), cancel):
                 parts.put(part)
         except BaseException as error:  # handed to the consumer, who raises it
             parts.put(error)
         finally:
             parts.put(_DONE)
 
-    def _run(self, messages: list[dict], cube_ids, user, opts: ChatOptions):
+    def _run(self, messages: list[dict], cube_ids, user, opts: ChatOptions, cancel):
         started = time.perf_counter()
         target = self._write_back_cube(cube_ids, user) if _writes_back(opts) else None
         conversation = self._with_session(messages, opts.session_id, user)
@@ -122,37 +131,50 @@ class ChatPipeline:
         adapter_ids, adapter_notes = self._adapters(cube_ids, user, opts)
         stats = GenerationStats()
         stats.notes.extend(adapter_notes)
+        adapter_ids = self._mos.adapters.loadable(adapter_ids)
+        control = self._control(opts, cancel, adapter_ids)
         deltas: list[str] = []
-        with self._mos.adapters.attached_if_possible(adapter_ids) as adapter_ids:
-            for delta in self._decode(plan, opts, stats, started, bool(adapter_ids)):
-                deltas.append(delta)
-                yield delta
+        for delta in self._decode(plan, opts, stats, started, control):
+            deltas.append(delta)
+            yield delta
         text = "".join(deltas)
+        if control.stopped != "cancelled":  # nobody wants a cancelled reply: nothing stored
+            self._write_back(target or self._session_cube(cube_ids, user, opts), opts,
+                             messages, text, user, stats)
+        finish = control.stopped or (
+            "stop" if stats.completion_tokens < opts.max_new_tokens else "length")
+        yield ChatReply(text, hits, stats, finish, adapter_ids)
+
+    def _write_back(self, cube, opts: ChatOptions, messages: list[dict], answer: str, user,
+                    stats: GenerationStats) -> None:
         try:
-            self._remember(target or self._session_cube(cube_ids, user, opts), opts, messages,
-                           text, user)
+            self._remember(cube, opts, messages, answer, user)
         except StorageFull as error:  # the answer stands; only its write-back was refused
             self.failures.record("write-back", error)
             stats.notes.append(f"turns not stored: {error}")
-        finish = "stop" if stats.completion_tokens < opts.max_new_tokens else "length"
-        yield ChatReply(text, hits, stats, finish, adapter_ids)
+
+    def _control(self, opts: ChatOptions, cancel, adapter_ids: list[str]) -> DecodeControl:
+        """Cancel flag and time limit; an adapter is attached per forward pass, under the
+        engine lock, so no other request sees it and none waits for a whole reply."""
+        guard = (lambda: self._mos.adapters.attached(adapter_ids)) if adapter_ids else None
+        return DecodeControl(cancel=cancel, max_seconds=opts.max_seconds, step_guard=guard)
 
     def _decode(self, plan: PromptPlan, opts: ChatOptions, stats: GenerationStats,
-                started: float, adapted: bool) -> Iterator[str]:
+                started: float, control: DecodeControl) -> Iterator[str]:
         engine = self._mos.engine
         if "activation" not in opts.memory_kinds:
             return engine.stream_from(plan.token_ids, None, opts.generation(), stats,
-                                      DecodeTiming(started_at=started))
-        if adapted:
+                                      DecodeTiming(started_at=started), control=control)
+        if control.step_guard is not None:
             stats.notes.append("activation cache bypassed: an attached adapter changes the KV")
             return engine.stream_from(plan.token_ids, None, opts.generation(), stats,
-                                      DecodeTiming(started_at=started))
+                                      DecodeTiming(started_at=started), control=control)
         assembled = self._mos.activation.assemble(plan)
         stats.cache_hits, stats.cache_misses = assembled.hits, assembled.misses
         stats.notes.extend(assembled.notes)
         return engine.stream_from(assembled.token_ids, assembled.cache, opts.generation(), stats,
                                   DecodeTiming(started, assembled.reused_tokens),
-                                  assembled.logits)
+                                  assembled.logits, control=control)
 
     def _retrieve(self, messages: list[dict], cube_ids, user, opts: ChatOptions):
         query = _last_user_turn(messages)

@@ -10,9 +10,13 @@ from storage.errors import (
     MemosError,
     ModelNotAvailable,
     NotFound,
+    Overloaded,
     PermissionDenied,
+    QuotaExceeded,
     StorageBusy,
     StorageFull,
+    TooLarge,
+    TooManyRequests,
     UnsupportedFormat,
 )
 
@@ -26,8 +30,12 @@ __all__ = [
     "MemosError",
     "ModelNotAvailable",
     "NotFound",
+    "Overloaded",
     "PermissionDenied",
+    "QuotaExceeded",
     "StorageBusy",
     "StorageFull",
+    "TooLarge",
+    "TooManyRequests",
     "UnsupportedFormat",
 ]

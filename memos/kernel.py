@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,9 +18,11 @@ from memcube.item_store import ItemStore
 from memcube.linker import Linker
 from memcube.plaintext_index import PlaintextIndex
 from memcube.search import SearchHit, check_k, check_query
+from memos.admission import AdmissionLimits, FairQueue
 from memos.cube_files import CubeFiles
+from memos.quotas import Quotas
 from memos.scheduler import Job, Scheduler
-from memos.scheduler.distill_job import DISTILL_JOB, distill_payload
+from memos.scheduler.distill_job import DISTILL_JOB, check_distill_room, distill_payload
 from memos.settings import Settings
 from storage.blobs import BlobStore
 from storage.clock import Clock, SystemClock
@@ -49,7 +52,8 @@ class MemOS:
         self.database = Database(self.settings.database_url or sqlite_url(self.home))
         self.database.migrate()
         self.cubes = CubeStore(self.database, self.clock)
-        self.items = ItemStore(self.database, self.clock)
+        self.items = ItemStore(self.database, self.clock,
+                               history_kept=self.settings.history_versions_kept)
         self.blobs = BlobStore(self.home / "blobs", self.database, self.clock)
         self._linker = Linker(self.database, self.clock)
         self._engine = engine
@@ -61,6 +65,11 @@ class MemOS:
         self._activation: ActivationMemory | None = None
         self._adapters: ParametricMemory | None = None
         self._chat_pipeline: ChatPipeline | None = None
+        self.quotas = Quotas(self.settings.max_memories_per_cube,
+                             self.settings.max_bytes_per_user)
+        self.model_queue = FairQueue(AdmissionLimits(
+            self.settings.model_max_running, self.settings.model_max_queued_per_user,
+            self.settings.model_max_queued))
 
     @property
     def embedder(self):
@@ -193,11 +202,13 @@ class MemOS:
     def chat(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None, *,
              user: str | None = None, **options) -> ChatReply:
         """Answer a conversation with memories retrieved from ``cube_ids``; a ChatReply."""
+        options.setdefault("max_seconds", self.settings.chat_max_seconds)
         return self._chat().chat(messages, cube_ids, user=user, **options)
 
     def chat_stream(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None, *,
                     user: str | None = None, **options) -> Iterator[str | ChatReply]:
         """Like ``chat``, yielding text deltas and then the ChatReply."""
+        options.setdefault("max_seconds", self.settings.chat_max_seconds)
         return self._chat().stream(messages, cube_ids, user=user, **options)
 
     @property
@@ -231,7 +242,11 @@ class MemOS:
         cube = self.get_cube(cube_id, user, needed=Access.WRITE)
         payload = distill_payload(list(item_ids) if item_ids else None, dict(options or {}))
         self.adapters.notes_to_distill(cube, payload["item_ids"])  # none: refuse it now
-        return self.scheduler.enqueue(DISTILL_JOB, cube_id, payload, max_attempts=1)
+        check_distill_room(self.scheduler.jobs.active(DISTILL_JOB), cube_id, user,
+                           self.settings.max_jobs_per_user)
+        payload["requested_by"] = user
+        return self.scheduler.enqueue(DISTILL_JOB, cube_id, payload, max_attempts=1,
+                                      dedupe_key=f"{DISTILL_JOB}:{cube_id}")
 
     def stale_adapters(self, cube_id: str) -> list[AdapterInfo]:
         """Adapters of the cube whose distilled notes changed or went away since."""
@@ -298,5 +313,6 @@ class MemOS:
         index = PlaintextIndex.open(self.cube_dir(info.id) / "index", self.embedder.dim,
                                     self.items.indexable(info.id), self._linker.rows(info.id))
         return MemCube(info, items=self.items, index=index, embedder=self.embedder,
-                       linker=self._linker, exporter=self.export_cube)
+                       linker=self._linker, exporter=self.export_cube,
+                       quota=partial(self.quotas.check_add, self.items))
 

@@ -38,3 +38,22 @@ class Settings(BaseSettings):
     archive_max_ratio: float = Field(default=200.0, ge=1.0,
                                      description="Largest compression ratio of an archive member.")
     session_window: int = Field(default=8, ge=1, description="Turns a chat session keeps.")
+
+    model_max_running: int = Field(default=2, ge=1,
+                                   description="Model requests (chat, warm) running at once.")
+    model_max_queued_per_user: int = Field(default=8, ge=0,
+                                           description="Model requests one user may have queued.")
+    model_max_queued: int = Field(default=64, ge=0,
+                                  description="Model requests queued in all before 503.")
+    chat_max_seconds: float = Field(default=120.0, gt=0,
+                                    description="Longest time one reply may decode.")
+    metrics_token: str | None = Field(default=None,
+                                      description="Bearer token for /metrics (else admin key).")
+    max_jobs_per_user: int = Field(default=4, ge=1,
+                                   description="Distill jobs one user may have queued or running.")
+    history_versions_kept: int = Field(default=100, ge=1,
+                                       description="History entries kept per memory.")
+    max_memories_per_cube: int = Field(default=100_000, ge=1,
+                                       description="Memories one cube may hold (not deleted).")
+    max_bytes_per_user: int = Field(default=1 << 30, ge=1,
+                                    description="Bytes of memory text one user's cubes may hold.")

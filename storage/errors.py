@@ -85,6 +85,28 @@ class Cancelled(MemosError):
     code = "cancelled"
 
 
+class TooManyRequests(MemosError):
+    """The caller is over one of its own limits (queued work, jobs); it may retry later."""
+
+    code = "too_many_requests"
+
+    def __init__(self, message: str = "", retry_after_s: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class Overloaded(TooManyRequests):
+    """The whole service is at capacity, whoever asks; retry later."""
+
+    code = "overloaded"
+
+
+class QuotaExceeded(MemosError):
+    """Storing this would take the caller past a quota (memories per cube, bytes per user)."""
+
+    code = "quota_exceeded"
+
+
 def error_for_code(code: str) -> type[MemosError] | None:
     """The exception class whose ``code`` this is, searched through every subclass."""
     pending: list[type[MemosError]] = [MemosError]

@@ -335,8 +335,15 @@ def test_hybrid_applies_metadata_and_explicit_time_filters(retriever, embedder):
     vector = embedder.embed_one(query)
     hits = retriever.search(query, vector, k=8, filters={"speaker": "Ana"})
     assert {hit.id for hit in hits} == {"ana", "cat"}
-    hits = retriever.search(query, vector, k=8, filters={"since": datetime(2023, 6, 1)})
+    hits = retriever.search(query, vector, k=8, window=(datetime(2023, 6, 1), None))
     assert {hit.id for hit in hits} == {"pottery", "hike"}
+
+
+def test_metadata_filters_named_since_or_until_are_metadata(retriever, embedder):
+    query = "What did Maria do?"
+    hits = retriever.search(query, embedder.embed_one(query), k=8,
+                            filters={"since": "2023", "until": "later"})
+    assert hits == []  # no note has such metadata; the time window is left alone
 
 
 def test_hybrid_never_returns_removed_notes(embedder):

@@ -8,8 +8,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
 
-from api.cancellation import run_until_disconnect
 from api.deps import CurrentUser, MosDep, ReadableCube, WritableCube
+from api.model_lane import LaneDep
 from api.routes import V1
 from api.schemas.system import AdapterCreate, AdapterPublic, AdaptersPublic, JobPublic
 from storage.errors import NotFound
@@ -20,21 +20,17 @@ AdapterId = Annotated[str, Path(min_length=1, max_length=64, description="An ada
 
 @router.post("", status_code=201, response_model=AdapterPublic)
 async def distill(body: AdapterCreate, request: Request, cube: WritableCube, mos: MosDep,
-                  caller: CurrentUser):
+                  lane: LaneDep, caller: CurrentUser):
     """Train the cube's LoRA adapter from its notes (blocks until trained; a client that
     disconnects cancels the training, and no adapter is kept)."""
-    cancel = threading.Event()
-    work = partial(_distill, mos, cube.id, body, cancel, caller.user_id)
-    info = await run_until_disconnect(request, work, cancel)
-    return AdapterPublic.model_validate(info.to_dict())
-
-
-def _distill(mos, cube_id: str, body: AdapterCreate, cancel: threading.Event, user: str):
     from memos.parametric import DistillConfig  # pulls in peft; only when asked to train
 
     options = body.model_dump(exclude_none=True, exclude={"item_ids"})
-    return mos.distill(cube_id, body.item_ids, DistillConfig(**options), cancel=cancel,
-                       user=user)
+    cancel = threading.Event()
+    work = partial(mos.distill, cube.id, body.item_ids, DistillConfig(**options),
+                   cancel=cancel, user=caller.user_id)
+    info = await lane.run(request, caller.user_id, work, cancel)
+    return AdapterPublic.model_validate(info.to_dict())
 
 
 @router.post("/jobs", status_code=202, response_model=JobPublic)

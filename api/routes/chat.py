@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from functools import partial
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from api.deps import CurrentUser, MosDep
+from api.model_lane import LaneDep
 from api.routes import V1
 from api.schemas.chat import ChatReplyPublic, ChatRequest
 from api.schemas.memories import HitPublic
 from storage.errors import MemosError
 
 router = APIRouter(prefix=V1, tags=["chat"])
+_END = object()
 SSE_DESCRIPTION = ("Server-sent events: `delta` events carry `{\"text\": ...}`; a final `done` "
                    "event carries the whole reply; an `error` event ends a failed stream.")
 
@@ -33,38 +37,53 @@ def _chat_args(body: ChatRequest, caller) -> tuple[list[dict], dict]:
 
 
 @router.post("/chat", response_model=ChatReplyPublic)
-def chat(body: ChatRequest, mos: MosDep, caller: CurrentUser):
+async def chat(body: ChatRequest, request: Request, mos: MosDep, lane: LaneDep,
+               caller: CurrentUser):
     """Answer a conversation using memories retrieved from the caller's cubes."""
     messages, kwargs = _chat_args(body, caller)
-    return reply_public(mos.chat(messages, **kwargs))
+    cancel = threading.Event()
+    work = partial(mos.chat, messages, cancel=cancel, **kwargs)
+    return reply_public(await lane.run(request, caller.user_id, work, cancel))
 
 
 @router.post("/chat/stream", response_class=StreamingResponse, responses={
     200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
           "description": SSE_DESCRIPTION}})
-def chat_stream(body: ChatRequest, mos: MosDep, caller: CurrentUser):
+async def chat_stream(body: ChatRequest, request: Request, mos: MosDep, lane: LaneDep,
+                      caller: CurrentUser):
     """Like ``/chat``, streaming text deltas as server-sent events."""
     messages, kwargs = _chat_args(body, caller)
-    parts = mos.chat_stream(messages, **kwargs)
-    first = next(parts)  # bad input fails here, before any event is sent, as a JSON error
-    return StreamingResponse(_events(first, parts), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache"})
+    slot = await lane.admit(request, caller.user_id)
+    cancel = threading.Event()
 
+    def finish() -> None:
+        cancel.set()  # a no-op once the reply is complete; stops it when the client left
+        lane.queue.release(slot)
 
-def _events(first, parts: Iterator) -> Iterator[str]:
     try:
-        for part in _chain(first, parts):
+        parts = mos.chat_stream(messages, cancel=cancel, **kwargs)
+        first = await lane.call(next, parts)  # bad input fails here, as a JSON error
+    except BaseException:
+        finish()
+        raise
+    return StreamingResponse(_events(first, parts, lane.call, finish),
+                             media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+
+async def _events(first, parts: Iterator, call: Callable, finish: Callable[[], None]
+                  ) -> AsyncIterator[str]:
+    try:
+        part = first
+        while part is not _END:
             if isinstance(part, str):
                 yield _event("delta", {"text": part})
             else:
                 yield _event("done", reply_public(part).model_dump(mode="json"))
+            part = await call(next, parts, _END)
     except MemosError as error:
         yield _event("error", {"error": {"code": error.code, "message": str(error)}})
-
-
-def _chain(first, rest: Iterator) -> Iterator:
-    yield first
-    yield from rest
+    finally:
+        finish()
 
 
 def _event(name: str, data: dict) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from api.deps import AdminUser, CurrentUser, MosDep, ReadableCube, WritableCube
+from api.model_lane import LaneDep
 from api.routes import V1
 from api.schemas.system import KvEntriesPublic, KvEntryPublic, KvPin, KvWarm, KvWarmed
 
@@ -41,9 +43,11 @@ def cube_kv_entries(cube: ReadableCube, mos: MosDep):
 
 
 @router.post("/cubes/{cube_id}/kv/warm", response_model=KvWarmed)
-def warm(body: KvWarm, cube: WritableCube, mos: MosDep, caller: CurrentUser):
-    """Precompute the KV of some memories' prompt chunks."""
-    return KvWarmed(warmed=mos.warm_memories(cube.id, body.item_ids, caller.user_id))
+async def warm(body: KvWarm, request: Request, cube: WritableCube, mos: MosDep, lane: LaneDep,
+               caller: CurrentUser):
+    """Precompute the KV of some memories' prompt chunks (model work: queued fairly)."""
+    work = partial(mos.warm_memories, cube.id, body.item_ids, caller.user_id)
+    return KvWarmed(warmed=await lane.run(request, caller.user_id, work))
 
 
 @router.put("/kv/entries/{key}/pin", status_code=204)

@@ -102,10 +102,15 @@ def activate_memory(item_id: ItemId, cube: WritableCube, caller: CurrentUser):
 
 
 @router.get("/{item_id}/history", response_model=HistoryPublic)
-def memory_history(item_id: ItemId, cube: ReadableCube):
-    """Every recorded change of a memory, oldest first."""
-    entries = [HistoryEntryPublic.model_validate(e.to_dict()) for e in cube.history(item_id)]
-    return HistoryPublic(data=entries, count=len(entries))
+def memory_history(
+    item_id: ItemId, cube: ReadableCube,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+):
+    """A page of a memory's kept changes, oldest first, with how many are kept in all."""
+    entries, total = cube.history_page(item_id, limit, offset)
+    return HistoryPublic(data=[HistoryEntryPublic.model_validate(e.to_dict()) for e in entries],
+                         count=total)
 
 
 @router.get("/{item_id}/as-of", response_model=MemoryPublic)

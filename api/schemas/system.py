@@ -107,3 +107,13 @@ class JobsPublic(Public):
 
     data: list[JobPublic]
     count: int
+
+
+class LimitsPublic(Public):
+    """The service's limits by area, and the caller's current use of them."""
+
+    model: dict[str, float]
+    jobs: dict[str, int]
+    storage: dict[str, int]
+    requests: dict[str, int]
+    usage: dict[str, int]

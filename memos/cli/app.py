@@ -10,7 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from memos import __version__
-from memos.cli import adapters, cubes, jobs, kv, memories, serve, stats, users
+from memos.cli import adapters, cubes, jobs, kv, limits, memories, serve, stats, users
 from memos.cli.context import Connection
 from memos.cli.errors import CliError, describe
 from memos.cli.mcp import mcp as mcp_command
@@ -110,6 +110,7 @@ for group in (users.users_app, users.keys_app, cubes.app, memories.app, kv.app, 
 app.command("serve")(serve.serve)
 app.command("stats")(stats.stats)
 app.command("mcp")(mcp_command)
+app.command("limits")(limits.limits)
 
 
 def main() -> None:

@@ -46,6 +46,10 @@ class Client:
         """Model, device, dtype, fingerprint and version of the server."""
         return self.run(_Call("GET", "/health"))
 
+    def limits(self) -> dict:
+        """The server's limits (queues, jobs, quotas, request sizes) and this user's use."""
+        return self.run(_Call("GET", "/v1/limits"))
+
     def whoami(self) -> dict:
         """The user this client's key belongs to."""
         return self.run(_Call("GET", "/v1/users/me"))

@@ -1,9 +1,15 @@
 """The embedded inference backend (torch + transformers)."""
 
 from memos.engine.engine import DecodeTiming, Engine, EngineConfig, StepOutput
-from memos.engine.generation import Generation, GenerationConfig, GenerationStats
+from memos.engine.generation import (
+    DecodeControl,
+    Generation,
+    GenerationConfig,
+    GenerationStats,
+)
 
 __all__ = [
+    "DecodeControl",
     "DecodeTiming",
     "Engine",
     "EngineConfig",

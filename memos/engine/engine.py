@@ -14,6 +14,8 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, DynamicCache
 
 from memos.engine.device import choose_device, choose_dtype, dtype_name
 from memos.engine.generation import (
+    DecodeControl,
+    DecodeCounters,
     Generation,
     GenerationConfig,
     GenerationStats,
@@ -58,6 +60,7 @@ class Engine:
         self.model_dir = model_dir
         # One forward pass at a time: the model and any attached adapter are shared state.
         self.lock = threading.RLock()
+        self.counters = DecodeCounters()
 
     @classmethod
     def load(cls, config: EngineConfig) -> Engine:
@@ -160,11 +163,12 @@ class Engine:
         stats: GenerationStats | None = None,
         timing: DecodeTiming | None = None,
         logits: torch.Tensor | None = None,
+        control: DecodeControl | None = None,
     ) -> Generation:
         """Generate after ``prompt_ids``, whose first ``cache`` tokens are already computed
         (all of them when ``logits``, the next-token logits of the prompt, are given)."""
         run = _DecodeRun(self, prompt_ids, cache, config or GenerationConfig(), stats, timing,
-                         logits)
+                         logits, control)
         for _ in run:
             pass
         return run.result()
@@ -177,10 +181,11 @@ class Engine:
         stats: GenerationStats | None = None,
         timing: DecodeTiming | None = None,
         logits: torch.Tensor | None = None,
+        control: DecodeControl | None = None,
     ) -> Iterator[str]:
         """Like ``generate_from`` but yields text deltas as they become final."""
         run = _DecodeRun(self, prompt_ids, cache, config or GenerationConfig(), stats, timing,
-                         logits)
+                         logits, control)
         yield from run
 
 
@@ -199,8 +204,10 @@ class DecodeTiming:
 class _DecodeRun:
     """One decode loop; iterating it yields text deltas, ``result()`` gives the Generation."""
 
-    def __init__(self, engine: Engine, prompt_ids, cache, config, stats, timing, logits) -> None:
+    def __init__(self, engine: Engine, prompt_ids, cache, config, stats, timing, logits,
+                 control: DecodeControl | None = None) -> None:
         self._timing = timing or DecodeTiming()
+        self._control = control or DecodeControl()
         self._logits = logits
         self._engine = engine
         self._prompt_ids = list(prompt_ids)
@@ -211,7 +218,14 @@ class _DecodeRun:
         self._finish_reason = "length"
 
     def __iter__(self) -> Iterator[str]:
-        engine, stats = self._engine, self.stats
+        self._engine.counters.started()
+        try:
+            yield from self._decode()
+        finally:
+            self._engine.counters.finished(self._finish_reason)
+
+    def _decode(self) -> Iterator[str]:
+        engine, stats, control = self._engine, self.stats, self._control
         cached = self._cache.get_seq_length() if self._cache is not None else 0
         self._check_cache(cached)
         stats.prompt_tokens = len(self._prompt_ids)
@@ -224,6 +238,7 @@ class _DecodeRun:
         stats.ttft_s = time.perf_counter() - start
         for _ in range(self._config.max_new_tokens):
             token = sampler(step.logits)
+            engine.counters.token()
             if token in engine.eos_token_ids:
                 self._finish_reason = "stop"
                 break
@@ -233,7 +248,11 @@ class _DecodeRun:
             if self._text.stopped:
                 self._finish_reason = "stop"
                 break
-            step = engine.forward([token], step.cache)
+            if (reason := control.stop_reason(start)) is not None:
+                self._finish_reason = reason
+                break
+            with control.guard():
+                step = engine.forward([token], step.cache)
         tail = self._text.finish()
         if tail:
             yield tail
@@ -250,7 +269,8 @@ class _DecodeRun:
     def _first_step(self, cached: int) -> StepOutput:
         if self._logits is not None:
             return StepOutput(logits=self._logits, cache=self._cache)
-        return self._engine.forward(self._prompt_ids[cached:], self._cache)
+        with self._control.guard():
+            return self._engine.forward(self._prompt_ids[cached:], self._cache)
 
     def result(self) -> Generation:
         return Generation(

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 import torch
@@ -63,6 +67,73 @@ class GenerationStats:
             "cache_misses": self.cache_misses,
             "notes": list(self.notes),
         }
+
+
+@dataclass(slots=True)
+class DecodeControl:
+    """What may end a decode loop early, and what wraps each of its forward passes.
+
+    ``cancel`` is set by whoever stops wanting the reply (a client that left); ``max_seconds``
+    bounds a reply in time as ``max_new_tokens`` bounds it in tokens; ``step_guard`` is entered
+    around every forward pass (an adapter attached for that step only, under the engine lock).
+    """
+
+    cancel: threading.Event | None = None
+    max_seconds: float | None = None
+    step_guard: Callable[[], AbstractContextManager] | None = None
+    stopped: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_seconds is not None and self.max_seconds <= 0:
+            raise InvalidInput("max_seconds must be positive")
+
+    def stop_reason(self, started_at: float) -> str | None:
+        """'cancelled' or 'time' when decoding must end now, else None."""
+        if self.cancel is not None and self.cancel.is_set():
+            self.stopped = "cancelled"
+        elif self.max_seconds is not None and time.perf_counter() - started_at > self.max_seconds:
+            self.stopped = "time"
+        return self.stopped
+
+    def guard(self) -> AbstractContextManager:
+        """The context one forward pass runs in."""
+        return self.step_guard() if self.step_guard is not None else nullcontext()
+
+
+class DecodeCounters:
+    """The engine's own running totals: decode loops started, running, and tokens generated."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.tokens_generated = 0
+        self.generations_started = 0
+        self.generations_running = 0
+        self.generations_cancelled = 0
+
+    def started(self) -> None:
+        """A decode loop began."""
+        with self._lock:
+            self.generations_started += 1
+            self.generations_running += 1
+
+    def token(self) -> None:
+        """One token was sampled."""
+        with self._lock:
+            self.tokens_generated += 1
+
+    def finished(self, reason: str) -> None:
+        """A decode loop ended, for ``reason``."""
+        with self._lock:
+            self.generations_running -= 1
+            self.generations_cancelled += reason == "cancelled"
+
+    def as_dict(self) -> dict:
+        """A snapshot for stats and metrics."""
+        with self._lock:
+            return {"tokens_generated": self.tokens_generated,
+                    "generations_started": self.generations_started,
+                    "generations_running": self.generations_running,
+                    "generations_cancelled": self.generations_cancelled}
 
 
 @dataclass(slots=True)

@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from memos.scheduler.jobs import Job
 from memos.scheduler.workers import JobContext
-from storage.errors import InvalidInput
+from storage.errors import Conflict, InvalidInput, TooManyRequests
 
 DISTILL_JOB = "distill"
+RETRY_AFTER_S = 60
+
+
+def check_distill_room(active: Sequence[Job], cube_id: str, user: str | None,
+                       max_per_user: int) -> None:
+    """Refuse a second distillation of one cube, or one user's distillations past the limit."""
+    for job in active:
+        if job.cube_id == cube_id:
+            raise Conflict(f"cube {cube_id} is already being distilled (job {job.id}); "
+                           "wait for it or cancel it")
+    mine = [job for job in active if job.payload.get("requested_by") == user]
+    if len(mine) >= max_per_user:
+        raise TooManyRequests(f"too many distillations queued or running for this user "
+                              f"({len(mine)}; the limit is {max_per_user})",
+                              retry_after_s=RETRY_AFTER_S)
 
 
 def distill_payload(item_ids: list[str] | None, options: dict) -> dict:

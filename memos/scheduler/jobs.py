@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 
 from storage.clock import Clock
 from storage.database import Database
@@ -141,13 +142,22 @@ class JobStore:
             self._signal(job_id)
         return job
 
-    def claim_next(self) -> tuple[Job, threading.Event] | None:
-        """Take the oldest due pending job: it becomes running and counts one more attempt."""
+    def claim_next(self, skip_kinds: Collection[str] = (),
+                   last_kinds: Collection[str] = ()) -> tuple[Job, threading.Event] | None:
+        """Take the oldest due pending job: it becomes running and counts one more attempt.
+
+        Jobs of ``skip_kinds`` are left for another worker; those of ``last_kinds`` are taken
+        only when no other kind is due.
+        """
         now = self._clock.now()
+        query = select(JobRow.id).where(JobRow.state == JobState.PENDING.value,
+                                        JobRow.run_after <= now)
+        if skip_kinds:
+            query = query.where(JobRow.kind.not_in(list(skip_kinds)))
+        order = [case((JobRow.kind.in_(list(last_kinds)), 1), else_=0)] if last_kinds else []
         with self._claim_lock, self._database.session() as session:
-            due = session.scalars(select(JobRow.id).where(
-                JobRow.state == JobState.PENDING.value, JobRow.run_after <= now)
-                .order_by(JobRow.run_after, JobRow.created_at).limit(8)).all()
+            due = session.scalars(query.order_by(*order, JobRow.run_after, JobRow.created_at)
+                                  .limit(8)).all()
             for job_id in due:
                 claimed = session.execute(update(JobRow).where(
                     JobRow.id == job_id, JobRow.state == JobState.PENDING.value).values(
@@ -156,6 +166,13 @@ class JobStore:
                 if claimed.rowcount == 1:
                     return Job.from_row(_row(session, job_id)), self._register(job_id)
         return None
+
+    def active(self, kind: str) -> list[Job]:
+        """Jobs of ``kind`` that are pending, running or stopping."""
+        with self._database.session() as session:
+            rows = session.scalars(select(JobRow).where(
+                JobRow.kind == kind, JobRow.state.in_([s.value for s in ACTIVE])))
+            return [Job.from_row(row) for row in rows]
 
     def report_progress(self, job_id: str, progress: float, result: dict | None = None) -> bool:
         """Commit progress (0..1) and a partial result; True when the job was asked to stop."""

@@ -19,6 +19,9 @@ from storage.clock import Clock
 from storage.schema import JobRow
 
 logger = logging.getLogger(__name__)
+# Jobs users ask for that can run for hours; upkeep (expire, archive, merge, eviction) has a
+# worker of its own and is always claimed before these.
+TRAINING_KINDS = frozenset({DISTILL_JOB, "promote_parametric"})
 
 
 class Scheduler:
@@ -35,7 +38,7 @@ class Scheduler:
         self._handlers: dict[str, Handler] = {name: p.run for name, p in self.policies.items()}
         self._handlers[DISTILL_JOB] = run_distill_job  # asked for by users, not by a policy
         self._runner = JobRunner(self.jobs, self._handlers, mos, self.clock,
-                                 self.config.backoff_base_s)
+                                 self.config.backoff_base_s, TRAINING_KINDS)
         self._workers: WorkerPool | None = None
         self._recovered = False
         self._lock = threading.Lock()
@@ -103,7 +106,8 @@ class Scheduler:
                 return
             self.recover()
             self._workers = WorkerPool(self._runner.run_next, self.tick,
-                                       self.config.poll_interval_s, self.config.tick_interval_s)
+                                       self.config.poll_interval_s, self.config.tick_interval_s,
+                                       self._runner.run_next_upkeep)
             self._workers.start(workers)
 
     def stop(self, timeout_s: float = 30.0) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 
 from memos.scheduler.jobs import Job, JobStore
@@ -67,8 +67,9 @@ class JobRunner:
     """Runs claimed jobs through their handlers and records how each attempt ended."""
 
     def __init__(self, jobs: JobStore, handlers: Mapping[str, Handler], mos, clock: Clock,
-                 backoff_base_s: float) -> None:
+                 backoff_base_s: float, training_kinds: Collection[str] = ()) -> None:
         self._jobs = jobs
+        self._training_kinds = tuple(training_kinds)
         self._handlers = handlers
         self._mos = mos
         self._clock = clock
@@ -76,12 +77,16 @@ class JobRunner:
         self._held: list[Callable[[], Job]] = []  # outcomes a full disk refused to record
         self._held_lock = threading.Lock()
 
-    def run_next(self) -> Job | None:
-        """Claim and run one due job; None when nothing is due (or the outcomes of earlier
-        jobs still cannot be recorded)."""
+    def run_next_upkeep(self) -> Job | None:
+        """Claim and run one due job that is not training; None when none is due."""
+        return self.run_next(skip_kinds=self._training_kinds)
+
+    def run_next(self, skip_kinds: Collection[str] = ()) -> Job | None:
+        """Claim and run one due job (upkeep before training); None when nothing is due (or
+        the outcomes of earlier jobs still cannot be recorded)."""
         if not self._record_held_outcomes():
             return None
-        claimed = self._jobs.claim_next()
+        claimed = self._jobs.claim_next(skip_kinds, last_kinds=self._training_kinds)
         if claimed is None:
             return None
         return self.run(*claimed)
@@ -131,11 +136,14 @@ class JobRunner:
 
 
 class WorkerPool:
-    """Threads that run due jobs, and one that ticks the policies, until stopped."""
+    """Threads that run due jobs, one that runs only upkeep (so training never holds it up),
+    and one that ticks the policies, until stopped."""
 
     def __init__(self, run_next: Callable[[], Job | None], tick: Callable[[], object],
-                 poll_interval_s: float, tick_interval_s: float) -> None:
+                 poll_interval_s: float, tick_interval_s: float,
+                 run_next_upkeep: Callable[[], Job | None] | None = None) -> None:
         self._run_next = run_next
+        self._run_next_upkeep = run_next_upkeep
         self._tick = tick
         self._poll_interval_s = poll_interval_s
         self._tick_interval_s = tick_interval_s
@@ -144,9 +152,13 @@ class WorkerPool:
         self._threads: list[threading.Thread] = []
 
     def start(self, workers: int) -> None:
-        """Start ``workers`` job threads and the ticking thread."""
-        self._threads = [threading.Thread(target=self._work, name=f"memos-worker-{n}",
-                                          daemon=True) for n in range(workers)]
+        """Start ``workers`` job threads, the upkeep thread and the ticking thread."""
+        self._threads = [threading.Thread(target=self._work, args=(self._run_next,),
+                                          name=f"memos-worker-{n}", daemon=True)
+                         for n in range(workers)]
+        if self._run_next_upkeep is not None:
+            self._threads.append(threading.Thread(target=self._work, name="memos-upkeep",
+                                                  args=(self._run_next_upkeep,), daemon=True))
         self._threads.append(threading.Thread(target=self._ticks, name="memos-ticker",
                                               daemon=True))
         for thread in self._threads:
@@ -164,9 +176,9 @@ class WorkerPool:
             thread.join(timeout_s)
         return not any(thread.is_alive() for thread in self._threads)
 
-    def _work(self) -> None:
+    def _work(self, run_next: Callable[[], Job | None]) -> None:
         while not self._stopping.is_set():
-            if self._guarded(self._run_next) is None:
+            if self._guarded(run_next) is None:
                 self._wake.wait(self._poll_interval_s)
                 self._wake.clear()
 

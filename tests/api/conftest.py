@@ -45,10 +45,12 @@ class LiveServer:
         self.mos.close()
 
 
-def start_server(home: Path, engine, embedder, admin_key: str | None = ADMIN_KEY) -> LiveServer:
+def start_server(home: Path, engine, embedder, admin_key: str | None = ADMIN_KEY,
+                 **overrides) -> LiveServer:
     """Serve a fresh MemOS home on a free loopback port; returns once it accepts requests."""
     settings = Settings(home=home, admin_key=admin_key, host="127.0.0.1", port=free_port(),
-                        workers=0)  # jobs stay pending unless a test runs them
+                        workers=0,  # jobs stay pending unless a test runs them
+                        **overrides)
     mos = MemOS(settings=settings, engine=engine, embedder=embedder)
     server, thread = serve_in_thread(create_app(mos, settings), settings.port, lifespan="on")
     return LiveServer(f"http://127.0.0.1:{settings.port}", mos, home, server, thread)

@@ -88,7 +88,9 @@ def test_jobs_are_listed_read_and_cancelled_by_cube_access(live, alice, bob, adm
 
 
 def test_metrics_report_kv_tiers_and_job_counts(live):
-    with live.http(None) as http:
+    with live.http(ADMIN_KEY) as http:
         text = http.get("/metrics").text
     assert 'memos_kv_bytes{tier="device"}' in text and 'memos_kv_hits{tier="disk"}' in text
     assert 'memos_jobs{state="pending"}' in text
+    assert 'memos_model_requests{state="queued"}' in text
+    assert 'memos_decode{counter="tokens_generated"}' in text

@@ -156,8 +156,9 @@ def test_cube_with_bad_policy_settings_is_skipped_not_fatal(mos, clock):
     gone = fine.add("The parking code is 4711.", ttl_seconds=1)
     clock.advance(seconds=10)
     run_policies(mos)
-    assert broken.get(kept.id).state == State.CREATED
+    assert mos.scheduler.jobs.list(cube_id=broken.id)[1] == 0  # no job planned for it
     assert fine.get(gone.id).state == State.ARCHIVED
+    assert broken.get(kept.id).state == State.ARCHIVED  # its TTL still holds on read
 
 
 def test_started_scheduler_ticks_and_runs_jobs_on_its_threads(mos, cube, clock):

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-
 from memcube.item import MemoryItem
+from memcube.lifecycle import EXPIRABLE as LIVE
 from memcube.lifecycle import State
 from memos.scheduler.policies.base import Policy, move_items
 from memos.scheduler.settings import ExpireSettings
 from memos.scheduler.workers import JobContext
-from storage.schema import ItemRow
 
-# Frozen memories are pinned and merged ones already retired: only live ones expire.
-EXPIRABLE = (State.CREATED.value, State.ACTIVATED.value)
+EXPIRABLE = tuple(state.value for state in LIVE)
 
 
 class ExpirePolicy(Policy):
@@ -23,14 +20,7 @@ class ExpirePolicy(Policy):
     name = "expire"
 
     def plan(self, mos, cube_id: str, settings: ExpireSettings, now: datetime) -> dict | None:
-        with mos.database.session() as session:
-            rows = session.execute(select(ItemRow.id, ItemRow.created_at, ItemRow.ttl_seconds)
-                                   .where(ItemRow.cube_id == cube_id,
-                                          ItemRow.state.in_(EXPIRABLE),
-                                          ItemRow.ttl_seconds.is_not(None))
-                                   .order_by(ItemRow.seq)).all()
-        due = [item_id for item_id, created_at, ttl in rows
-               if created_at + timedelta(seconds=ttl) < now]
+        due = mos.items.expired_ids(cube_id, now)
         return {"item_ids": due} if due else None
 
     def run(self, ctx: JobContext) -> dict:

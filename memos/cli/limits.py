@@ -1,0 +1,29 @@
+"""``memos limits``: the limits the service enforces (queues, jobs, quotas, request sizes)."""
+
+from __future__ import annotations
+
+import typer
+
+from memos.cli.context import backend
+from memos.cli.options import Json
+from memos.cli.output import emit, print_table
+from memos.quotas import service_limits
+
+COLUMNS = [("area", "area"), ("limit", "limit"), ("value", "value")]
+
+
+def limits(ctx: typer.Context, json: Json = False) -> None:
+    """Show every limit: model queues, jobs, storage quotas (on a server also request sizes
+    and your current use).
+
+    Example: memos limits --json
+    """
+    target = backend(ctx).target
+    data = target.limits() if hasattr(target, "limits") else service_limits(target.settings)
+    emit(data, json, _render)
+
+
+def _render(data: dict) -> None:
+    rows = [{"area": area, "limit": name, "value": value}
+            for area, values in data.items() for name, value in values.items()]
+    print_table(rows, COLUMNS)
