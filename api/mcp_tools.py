@@ -164,8 +164,13 @@ class MemoryTools:
                    "write_back": write_back}
         if memory_kinds is not None:
             options["memory_kinds"] = tuple(memory_kinds)
-        reply = self._mos.chat([{"role": "user", "content": question}], cube_ids,
-                               user=self._user_of(ctx), **options)
+        user = self._user_of(ctx)
+        slot = self._mos.model_queue.request(user or "local").result()  # fair, as /v1/chat
+        try:
+            reply = self._mos.chat([{"role": "user", "content": question}], cube_ids,
+                                   user=user, **options)
+        finally:
+            self._mos.model_queue.release(slot)
         return {"text": reply.text, "finish_reason": reply.finish_reason,
                 "memories": [_hit(hit) for hit in reply.memories],
                 "stats": reply.stats.as_dict(), "adapters": list(reply.adapters)}

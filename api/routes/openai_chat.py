@@ -6,10 +6,15 @@ Point an OpenAI client at ``<server>/v1`` with a memos API key; memory options g
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from functools import partial
+
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from api.deps import CurrentUser, MosDep
+from api.model_lane import LaneDep
 from api.openai_errors import OPENAI_ERROR_RESPONSES, OpenAIRoute, openai_error
 from api.openai_format import CompletionHeader, completion_events, completion_of
 from api.routes import V1
@@ -17,6 +22,7 @@ from api.schemas.openai import MEMOS_MODEL, ChatCompletion, ChatCompletionCreate
 
 router = APIRouter(prefix=V1, tags=["openai"], route_class=OpenAIRoute,
                    responses=OPENAI_ERROR_RESPONSES)
+_END = object()
 STREAM_DESCRIPTION = ("With `stream: true`: server-sent `chat.completion.chunk` events, then "
                       "`data: [DONE]`.")
 
@@ -35,7 +41,8 @@ def list_models(mos: MosDep, caller: CurrentUser):
 @router.post("/chat/completions", response_model=ChatCompletion, responses={
     200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
           "description": STREAM_DESCRIPTION}})
-def create_chat_completion(body: ChatCompletionCreate, mos: MosDep, caller: CurrentUser):
+async def create_chat_completion(body: ChatCompletionCreate, request: Request, mos: MosDep,
+                                 lane: LaneDep, caller: CurrentUser):
     """Answer a conversation with memories from the caller's cubes (OpenAI chat completions)."""
     if body.model not in model_ids(mos):
         return JSONResponse(openai_error(
@@ -43,16 +50,40 @@ def create_chat_completion(body: ChatCompletionCreate, mos: MosDep, caller: Curr
             param="model", code="model_not_found"), 404)
     header = CompletionHeader(body.model, mos.engine.fingerprint)
     args = (body.turns(), body.cube_ids)
-    kwargs = {"user": caller.user_id, **body.chat_options()}
+    cancel = threading.Event()
+    kwargs = {"user": caller.user_id, "cancel": cancel, **body.chat_options()}
     if not body.stream:
-        return completion_of(mos.chat(*args, **kwargs), header)
-    parts = mos.chat_stream(*args, **kwargs)
-    first = next(parts)  # bad input fails here, before any event is sent, as a JSON error
+        reply = await lane.run(request, caller.user_id, partial(mos.chat, *args, **kwargs),
+                               cancel)
+        return completion_of(reply, header)
+    slot = await lane.admit(request, caller.user_id)
+
+    def finish() -> None:
+        cancel.set()  # a no-op once the reply is complete; stops it when the client left
+        lane.queue.release(slot)
+
+    try:
+        parts = mos.chat_stream(*args, **kwargs)
+        first = await lane.call(next, parts)  # bad input fails here, as a JSON error
+    except BaseException:
+        finish()
+        raise
     include_usage = body.stream_options is not None and body.stream_options.include_usage
-    return StreamingResponse(completion_events(_chain(first, parts), header, include_usage),
-                             media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+    events = completion_events(_chain(first, parts), header, include_usage)
+    return StreamingResponse(_on_lane(events, lane.call, finish), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache"})
 
 
 def _chain(first, rest):
     yield first
     yield from rest
+
+
+async def _on_lane(events: Iterator[str], call: Callable, finish: Callable[[], None]
+                   ) -> AsyncIterator[str]:
+    """Each event is produced on the model's threads; ``finish`` runs however the stream ends."""
+    try:
+        while (event := await call(next, events, _END)) is not _END:
+            yield event
+    finally:
+        finish()
