@@ -55,7 +55,8 @@ def test_full_disk_refuses_writes_with_507_while_chats_answer(small_disk, engine
         assert http.get(f"{V1}/cubes/{cube_id}/memories/{acknowledged[0]}").status_code == 200
         health = http.get("/health").json()
         assert health["status"] == "disk_nearly_full" and health["disk_nearly_full"]
-        metrics = http.get("/metrics").text
+        with server.http(ADMIN_KEY) as admin_http:  # metrics are for administrators
+            metrics = admin_http.get("/metrics").text
         assert "memos_disk_full_events 0\n" not in metrics
         assert 'memos_cache_failures{cache="chat",operation="write-back"} 1' in metrics
         assert 'memos_cache_failures{cache="kv",operation="persist"}' in metrics
