@@ -3,7 +3,6 @@ stdio, acting for one user."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -16,22 +15,20 @@ def mcp(
     ctx: typer.Context,
     user: Annotated[str | None, typer.Option(
         help="Act as this user (instead of an API key's user).")] = None,
-    key_file: Annotated[Path | None, typer.Option(
-        help="File holding the API key to act for (instead of --api-key / MEMOS_API_KEY).",
-        exists=True, dir_okay=False)] = None,
 ) -> None:
     """Serve the home folder over the Model Context Protocol on stdin/stdout.
 
-    The tools act for the user of the API key (--api-key, MEMOS_API_KEY or --key-file), or for
-    --user; with neither, for the home's local administrator, who sees every cube.
+    The tools act for the user of the API key (MEMOS_API_KEY, or the file named by the global
+    --api-key-file), or for --user; with neither, for the home's local administrator, who sees
+    every cube.
 
-    Example: memos --home ./memos-home mcp --key-file ./alice.key
+    Example: memos --home ./memos-home --api-key-file ./alice.key mcp
     """
     conn = connection(ctx)
     if conn.url:
         raise CliError("`memos mcp` serves a home folder over stdio; a running server offers "
                        "MCP over HTTP at <url>/mcp")
-    key = key_file.read_text().strip() if key_file else conn.api_key
+    key = conn.api_key
     if key and user:
         raise CliError("give either an API key or --user, not both")
     from transformers.utils import logging as transformers_logging
