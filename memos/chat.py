@@ -187,9 +187,7 @@ class ChatPipeline:
         if "parametric" not in opts.memory_kinds:
             return [], []
         readable = cube_ids or [cube.id for cube in self._mos.list_cubes(user)]
-        for cube_id in readable:
-            self._mos.get_cube(cube_id, user)  # NotFound for cubes the caller cannot read
-        return self._mos.adapters.attachable(readable)
+        return self._mos.adapters.attachable(readable)  # ``stream`` checked the cube ids
 
     def _check_context(self, prompt_tokens: int, max_new_tokens: int) -> None:
         limit = getattr(self._mos.engine.model.config, "max_position_embeddings", None)
