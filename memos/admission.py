@@ -1,8 +1,9 @@
 """Admission to the model: a few slots, shared round-robin between users, with bounded queues.
 
 Model work (chat, streaming chat, KV warming) asks for a slot before it starts. A slot that
-frees goes to the next *user* in turn, not to the oldest request: one user's long queue never
-delays another user's request behind all of it. Queues are bounded per user and in all; a
+frees goes to the waiting user with the fewest requests running, then to the next *user* in
+turn, never simply to the oldest request: one user's long queue never delays another user's
+request behind all of it. Queues are bounded per user and in all; a
 request over a bound is refused at once, before any work is done.
 """
 
@@ -121,7 +122,8 @@ class FairQueue:
 
     def _hand_out(self) -> None:
         while self._free_slots() > 0 and self._waiting:
-            user, waiters = next(iter(self._waiting.items()))
+            user = self._next_user()
+            waiters = self._waiting[user]
             future = waiters.popleft()
             if waiters:
                 self._waiting.move_to_end(user)  # round-robin: this user goes to the back
@@ -129,6 +131,10 @@ class FairQueue:
                 del self._waiting[user]
             if future.set_running_or_notify_cancel():
                 future.set_result(self._grant(user))
+
+    def _next_user(self) -> str:
+        """The waiting user with the fewest running requests; ties go round-robin."""
+        return min(self._waiting, key=lambda user: self._running.get(user, 0))
 
     def _forget(self, future: Future) -> None:
         for user, waiters in list(self._waiting.items()):

@@ -46,3 +46,12 @@ def test_a_waiter_that_withdraws_frees_its_place():
     later = queue.request("cid")
     queue.release(first)
     assert later.done() and queue.stats()["running_by_user"] == {"cid": 1}
+
+
+def test_a_freed_slot_goes_first_to_a_user_with_nothing_running():
+    queue = FairQueue(AdmissionLimits(max_running=2, max_queued_per_user=10, max_queued=20))
+    heavy_slots = [queue.request("heavy").result(), queue.request("heavy").result()]
+    heavy_waiting = queue.request("heavy")
+    light_waiting = queue.request("light")
+    queue.release(heavy_slots[0])
+    assert light_waiting.done() and not heavy_waiting.done()
