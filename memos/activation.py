@@ -1,4 +1,5 @@
-"""Activation memory of the kernel: the chunk cache, prompt assembly, and which notes are hot."""
+"""Activation memory of the kernel: exact prefix reuse (default), opt-in chunk blending, and
+which notes are hot."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from activation_cache import (
     AssemblyConfig,
     CacheConfig,
     ChunkCache,
+    PrefixTree,
     PromptAssembler,
 )
 from memos.prompt import PromptBuilder, PromptPlan
@@ -22,10 +24,12 @@ from storage.database import Database
 from storage.schema import KvEntryRow
 
 _MIB = 1 << 20
+ACTIVATION_MODES = ("exact", "blend", "off")
 
 
 class ActivationMemory:
-    """KV caches of memory chunks and system prompts, reused at any position in a prompt."""
+    """KV of prompt pieces: a prefix tree reused exactly (``exact``), or memory chunks reused
+    at any position with selective recompute (``blend``, approximate); both share one store."""
 
     def __init__(self, engine, prompts: PromptBuilder, folder: Path, settings: Settings,
                  database: Database, clock: Clock) -> None:
@@ -39,11 +43,22 @@ class ActivationMemory:
         self.assembler = PromptAssembler(engine, self.cache, AssemblyConfig(
             mode="chunks", recompute_fraction=settings.kv_recompute_fraction,
             selection=settings.kv_selection))
+        self.tree = PrefixTree(engine, self.cache, Path(folder) / "tree-pins.json")
         self.prompts = prompts
 
-    def assemble(self, plan: PromptPlan) -> AssembledPrompt:
-        """The prompt's cache built from cached pieces (missing chunks are computed and kept)."""
-        return self.assembler.assemble(plan.pieces)
+    def assemble(self, plan: PromptPlan, mode: str = "exact",
+                 adapter: str | None = None) -> AssembledPrompt:
+        """The prompt's cache and first logits: the longest cached path of the prefix tree plus
+        one pass over the rest (``exact``), or blended chunks (``blend``)."""
+        if mode == "exact":
+            return self.tree.assemble(plan.pieces, adapter)
+        if mode == "blend":
+            return self.assembler.assemble(plan.pieces)
+        raise ValueError(f"no assembly in activation mode {mode!r}")
+
+    def commit(self, assembled: AssembledPrompt) -> int:
+        """Store the prefix-tree nodes an exact assembly computed (after decoding)."""
+        return self.tree.commit(assembled) if assembled.pending else 0
 
     def warm_texts(self, texts: Sequence[str], cube_id: str | None = None,
                    item_ids: Sequence[str | None] | None = None) -> list[str]:

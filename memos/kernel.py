@@ -156,7 +156,7 @@ class MemOS:
             if self._prompts is None:
                 from memos.prompt import PromptBuilder
 
-                self._prompts = PromptBuilder(self.engine)
+                self._prompts = PromptBuilder(self.engine, layout=self.settings.prompt_layout)
             return self._prompts
 
     @property
@@ -192,6 +192,11 @@ class MemOS:
                     user: str | None = None, **options) -> Iterator[str | ChatReply]:
         """Like ``chat``, yielding text deltas and then the ChatReply."""
         return self._chat().stream(messages, cube_ids, user=user, **options)
+
+    def chat_prompt_ids(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None,
+                        *, user: str | None = None, **options) -> list[int]:
+        """The prompt token ids ``chat`` would use for this conversation."""
+        return self._chat().prompt_ids(messages, cube_ids, user=user, **options)
 
     @property
     def sessions(self) -> SessionStore:

@@ -1,7 +1,14 @@
-"""The chat prompt as pieces: a cacheable head, one cacheable chunk per memory, the rest.
+"""The chat prompt as pieces, laid out so that a conversation's prompt grows by appending.
 
-Each piece is tokenized on its own and the ids are concatenated, so a memory's chunk has the
-same token ids wherever it lands and its cached KV can be reused at any position.
+Layout ``"turns"`` (the default): system head -> earlier turns, each user turn with the
+memories that were retrieved for it -> the latest user turn with this turn's memories. Turn
+t's prompt is then turn t-1's prompt plus new text, so an exact prefix cache reuses all of it.
+Layout ``"system"`` (the earlier one): every memory in the system prompt, then the
+conversation; the history is never a reusable prefix once the memories change.
+
+Each piece (head, memory chunk, the rest of a turn) is tokenized on its own and the ids are
+concatenated, so a piece has the same ids wherever it lands and the prompt's ids never depend
+on whether activation memory is on.
 """
 
 from __future__ import annotations
@@ -11,13 +18,21 @@ from dataclasses import dataclass
 
 from activation_cache import Piece
 from memos.engine.engine import check_messages
+from storage.errors import InvalidInput
 
 SYSTEM_PROMPT = (
     "You are a helpful assistant with a long-term memory. Use the memories below when they "
     "answer the question; say so when they do not."
 )
+TURN_SYSTEM_PROMPT = (
+    "You are a helpful assistant with a long-term memory. Each question comes with the "
+    "memories retrieved for it; use them when they answer the question, say so when they do not."
+)
 MEMORY_HEADER = "\n\nMemories:\n"
+TURN_MEMORY_HEADER = "Memories:\n"
+LAYOUTS = ("turns", "system")
 _SENTINEL = "\u2063MEMOS-MEMORIES\u2063"
+_CUT = "\u2063MEMOS-PIECE\u2063"
 
 
 def memory_chunk_text(text: str) -> str:
@@ -39,23 +54,59 @@ class PromptPlan:
 
 
 class PromptBuilder:
-    """Renders system prompt + memories + conversation with the model's chat template."""
+    """Renders system prompt, memories and conversation with the model's chat template."""
 
-    def __init__(self, engine, system_prompt: str = SYSTEM_PROMPT) -> None:
+    def __init__(self, engine, system_prompt: str | None = None, layout: str = "turns") -> None:
+        if layout not in LAYOUTS:
+            raise InvalidInput(f"prompt layout must be one of {LAYOUTS}, not {layout!r}")
         self._engine = engine
-        self._system_prompt = system_prompt
+        self.layout = layout
+        default = TURN_SYSTEM_PROMPT if layout == "turns" else SYSTEM_PROMPT
+        self._system_prompt = system_prompt or default
 
     def chunk_ids(self, text: str) -> list[int]:
         """Token ids of one memory's chunk."""
         return self._engine.encode(memory_chunk_text(text))
 
-    def build(self, messages: Sequence[dict], memory_texts: Sequence[str]) -> PromptPlan:
-        """Pieces: [head (system prompt)] [one chunk per memory] [tail (conversation)]."""
+    def build(self, messages: Sequence[dict], memory_texts: Sequence[str],
+              earlier_memories: Sequence[Sequence[str]] = ()) -> PromptPlan:
+        """Pieces of the prompt; ``earlier_memories[i]`` are the memories of the i-th earlier
+        user turn (used by the ``"turns"`` layout only)."""
         check_messages(messages)
+        if self.layout == "system":
+            return self._build_system(messages, memory_texts)
+        return self._build_turns(messages, memory_texts, earlier_memories)
+
+    def _system_text(self, messages: Sequence[dict]) -> str:
         system = [m["content"] for m in messages if m.get("role") == "system"]
+        return "\n\n".join(system) if system else self._system_prompt
+
+    def _build_turns(self, messages, memory_texts, earlier_memories) -> PromptPlan:
         rest = [m for m in messages if m.get("role") != "system"]
-        system_text = "\n\n".join(system) if system else self._system_prompt
-        content = system_text + (MEMORY_HEADER if memory_texts else "") + _SENTINEL
+        user_turns = [i for i, m in enumerate(rest) if m["role"] == "user"]
+        memories = {i: list(earlier_memories[n]) for n, i in enumerate(user_turns[:-1])
+                    if n < len(earlier_memories)}
+        if user_turns:
+            memories[user_turns[-1]] = list(memory_texts)
+        rendered_turns = [
+            {"role": m["role"], "content": _with_cuts(m["content"], memories.get(i, []))}
+            for i, m in enumerate(rest)
+        ]
+        rendered = self._engine.tokenizer.apply_chat_template(
+            [{"role": "system", "content": self._system_text(messages)}, *rendered_turns],
+            tokenize=False, add_generation_prompt=True,
+        )
+        chunks = {memory_chunk_text(text) for texts in memories.values() for text in texts}
+        pieces = [Piece(self._engine.encode(text), cacheable=text in chunks)
+                  for text in rendered.split(_CUT) if text]
+        pieces[0].cacheable, pieces[-1].cacheable = True, False  # blend: head and chunks
+        placed = [text for i in sorted(memories) for text in memories[i]]
+        return PromptPlan(pieces, placed)
+
+    def _build_system(self, messages, memory_texts) -> PromptPlan:
+        rest = [m for m in messages if m.get("role") != "system"]
+        content = (self._system_text(messages) + (MEMORY_HEADER if memory_texts else "")
+                   + _SENTINEL)
         rendered = self._engine.tokenizer.apply_chat_template(
             [{"role": "system", "content": content}, *rest], tokenize=False,
             add_generation_prompt=True,
@@ -65,3 +116,11 @@ class PromptBuilder:
         pieces += [Piece(self.chunk_ids(text), cacheable=True) for text in memory_texts]
         pieces.append(Piece(self._engine.encode(tail), cacheable=False))
         return PromptPlan(pieces, list(memory_texts))
+
+
+def _with_cuts(content: str, memory_texts: Sequence[str]) -> str:
+    """A turn's content with piece cuts: before it, around each memory chunk."""
+    if not memory_texts:
+        return _CUT + content
+    chunks = "".join(_CUT + memory_chunk_text(text) for text in memory_texts)
+    return f"{_CUT}{TURN_MEMORY_HEADER}{chunks}{_CUT}\n{content}"
