@@ -72,6 +72,21 @@ class ActivationMemory:
             self._record(entry.key, cube_id, item_id, len(ids))
         return keys
 
+    def warm_path(self, texts: Sequence[str], cube_id: str | None = None,
+                  item_ids: Sequence[str | None] | None = None, pin: bool = False) -> list[str]:
+        """Precompute the prefix-tree path a first turn given these memories starts with
+        (memories in the order given); returns the keys of its memory chunk nodes."""
+        pieces = self.prompts.first_turn_prefix(texts)
+        keys = self.tree.warm(pieces)
+        if pin:
+            self.tree.pin_path([piece.token_ids for piece in pieces])
+        chunk_keys = keys[len(keys) - len(texts):] if texts else []
+        owners = item_ids or [None] * len(texts)
+        for key, piece, item_id in zip(chunk_keys, pieces[len(pieces) - len(texts):], owners,
+                                       strict=True):
+            self._record(key, cube_id, item_id, len(piece.token_ids))
+        return chunk_keys
+
     def entries(self, cube_id: str | None = None) -> list[dict]:
         """Cached chunks (optionally only those of one cube's notes), most recent first."""
         owners = self._owners()

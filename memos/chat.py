@@ -192,7 +192,7 @@ class ChatPipeline:
         prompts share prefixes whatever the ranking; or plain rank order (a setting)."""
         if self._mos.settings.memory_order == "rank":
             return list(hits)
-        return sorted(hits, key=lambda hit: (hit.item.created_at, hit.item.id))
+        return sorted(hits, key=canonical_order)
 
     def _turn_key(self, text: str, cube_ids, user, opts: ChatOptions) -> tuple:
         return (user, tuple(cube_ids or ()), text, opts.k, opts.memory_token_budget,
@@ -260,6 +260,11 @@ def _writes_back(opts: ChatOptions) -> bool:
 def _store_turn(cube, turn: dict, user, session_id: str | None) -> None:
     cube.add(turn["content"], metadata={"role": turn["role"]}, source_type="chat",
              actor=user, session_id=session_id, force=True)
+
+
+def canonical_order(hit: SearchHit) -> tuple:
+    """Sort key of a memory in the prompt: creation time, then insertion order."""
+    return hit.item.created_at, hit.item.seq, hit.item.id
 
 
 def _check_mode(mode: str | None) -> None:

@@ -205,11 +205,15 @@ class MemOS:
 
     def warm_memories(self, cube_id: str, item_ids: Sequence[str],
                       user: str | None = None) -> int:
-        """Precompute the KV of these notes' prompt chunks; returns how many were warmed."""
+        """Precompute the KV of these notes' prompt chunks: the prefix-tree path of a first turn
+        given them (exact mode), or each chunk alone (blend); returns how many were warmed."""
         cube = self.get_cube(cube_id, user)
-        items = [cube.get(item_id) for item_id in item_ids]
-        keys = self.activation.warm_texts([i.text for i in items], cube_id, [i.id for i in items])
-        return len(keys)
+        items = sorted((cube.get(item_id) for item_id in item_ids),
+                       key=lambda item: (item.created_at, item.seq, item.id))
+        texts, ids = [i.text for i in items], [i.id for i in items]
+        if self.settings.activation_mode == "blend":
+            return len(self.activation.warm_texts(texts, cube_id, ids))
+        return len(self.activation.warm_path(texts, cube_id, ids))
 
     def distill(self, cube_id: str, item_ids: Sequence[str] | None = None,
                 config: DistillConfig | None = None, progress=None, cancel=None,

@@ -77,6 +77,12 @@ class PromptBuilder:
             return self._build_system(messages, memory_texts)
         return self._build_turns(messages, memory_texts, earlier_memories)
 
+    def first_turn_prefix(self, memory_texts: Sequence[str]) -> list[Piece]:
+        """The pieces every first turn given these memories starts with (default system
+        text): what pre-warming a hot memory set computes."""
+        plan = self._build_turns([{"role": "user", "content": ""}], memory_texts, ())
+        return plan.pieces[:-1]
+
     def _system_text(self, messages: Sequence[dict]) -> str:
         system = [m["content"] for m in messages if m.get("role") == "system"]
         return "\n\n".join(system) if system else self._system_prompt

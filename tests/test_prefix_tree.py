@@ -140,8 +140,9 @@ def _turns(mos, cube, questions, **options):
 
 
 def test_activation_on_or_off_gives_the_same_prompt_and_reply(mos, cube):
-    items = cube.list(limit=10)[0]
-    mos.warm_memories(cube.id, [item.id for item in reversed(items)])  # another order
+    texts = [item.text for item in cube.list(limit=10)[0]]
+    mos.activation.warm_path(list(reversed(texts)))  # a tree path in another order
+    mos.activation.warm_texts(texts)  # and every chunk alone, as blend caches them
     mos.chat([{"role": "user", "content": "Who plays the cello?"}], cube_ids=[cube.id],
              max_new_tokens=2)  # a path of the tree with other memories
     questions = ["Where was Priya born?", "What is the name of Bob's cat?",
@@ -197,7 +198,7 @@ def test_prompt_uses_canonical_memory_order(mos, cube, engine):
     hits = mos.search("Priya Bob cat born", [cube.id], k=3)
     prompt = engine.decode(mos.chat_prompt_ids(
         [{"role": "user", "content": "Priya Bob cat born"}], [cube.id], k=3))
-    placed = sorted(hits, key=lambda hit: (hit.item.created_at, hit.item.id))
+    placed = sorted(hits, key=lambda hit: (hit.item.created_at, hit.item.seq, hit.item.id))
     positions = [prompt.index(" ".join(hit.item.text.split())) for hit in placed]
     assert positions == sorted(positions)
 
