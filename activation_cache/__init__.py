@@ -11,6 +11,7 @@ from activation_cache.prefix_tree import PrefixTree, TreeMatch
 from activation_cache.quantization import dequantize, quantize
 from activation_cache.rope import RopeRotator, unsupported_reason
 from activation_cache.serialization import read_chunk, read_header, write_chunk
+from activation_cache.tree_index import TreeIndex
 
 __all__ = [
     "AssembledPrompt",
@@ -25,6 +26,7 @@ __all__ = [
     "PrefixTree",
     "PromptAssembler",
     "RopeRotator",
+    "TreeIndex",
     "TreeMatch",
     "block_keys",
     "chunk_key",

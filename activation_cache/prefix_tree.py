@@ -14,7 +14,8 @@ cuts every path through it: lookups stop there and compute the rest, so the answ
 changes. Its descendants stay stored but unreachable until the same node is computed again
 (its key does not change, so the whole subtree is reachable again) or the policy evicts them
 in turn (unused, they are the first victims of LRU). Pinned paths are listed in a small JSON
-file next to the KV files and pinned again when the tree is opened.
+file next to the KV files and pinned again when the tree is opened. Forgetting a text removes
+every node holding it and the whole subtree below them (their KV attended to it).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from activation_cache.backend import Backend
 from activation_cache.chunk_cache import ChunkCache
 from activation_cache.chunk_kv import ChunkKV
 from activation_cache.keys import ROOT_KEY, node_key
+from activation_cache.tree_index import TreeIndex
 from storage.errors import InvalidInput, NotFound
 
 
@@ -41,6 +43,7 @@ class PendingNode:
     """A piece computed by the last pass, to be stored once the prompt's cache is final."""
 
     key: str
+    parent: str
     token_ids: list[int]
     start: int
     end: int
@@ -62,10 +65,12 @@ class TreeMatch:
 class PrefixTree:
     """Exact prefix reuse of prompt pieces, stored in a ChunkCache; one per engine and cache."""
 
-    def __init__(self, backend: Backend, cache: ChunkCache, pins_file: Path) -> None:
+    def __init__(self, backend: Backend, cache: ChunkCache, folder: Path) -> None:
         self.backend = backend
         self.cache = cache
-        self.pins_file = Path(pins_file)
+        self.pins_file = Path(folder) / "tree-pins.json"
+        self.index = TreeIndex(Path(folder) / "tree-index.jsonl")
+        self.index.compact(lambda key: key in self.cache)
         self._pinned: set[str] = set()
         self._restore_pins()
 
@@ -77,11 +82,14 @@ class PrefixTree:
             keys.append(parent)
         return keys
 
-    def match(self, pieces: Sequence[Sequence[int]], adapter: str | None = None) -> TreeMatch:
-        """The longest cached path over all pieces but the last (which is always computed)."""
+    def match(self, pieces: Sequence[Sequence[int]], adapter: str | None = None,
+              whole: bool = False) -> TreeMatch:
+        """The longest cached path over all pieces but the last (which a prompt always
+        computes), or over all of them when ``whole``."""
         keys = self.path_keys(pieces, adapter)
         found: list[ChunkKV] = []
-        for ids, key in zip(pieces[:-1], keys[:-1], strict=True):
+        considered = len(pieces) if whole else len(pieces) - 1
+        for ids, key in zip(pieces[:considered], keys[:considered], strict=True):
             entry = self.cache.get(ids, key=key)
             if entry is None:
                 break
@@ -91,23 +99,18 @@ class PrefixTree:
     @torch.inference_mode()
     def assemble(self, pieces: Sequence[Piece], adapter: str | None = None) -> AssembledPrompt:
         """Cache and first logits for the pieces' ids: cached path + one pass over the rest."""
-        parts = [[int(t) for t in piece.token_ids] for piece in pieces if piece.token_ids]
-        if not parts:
-            raise InvalidInput("a prompt needs at least one token")
-        token_ids = [t for ids in parts for t in ids]
+        parts = _parts(pieces)
         matched = self.match(parts, adapter)
-        reused = sum(len(ids) for ids in parts[: matched.depth])
-        cache = _joined_copy(matched.found, self.backend.device) if matched.found else None
-        step = self.backend.forward(token_ids[reused:], cache)
-        pending, start = [], reused
-        for ids, key in zip(parts[matched.depth :], matched.keys[matched.depth :], strict=True):
-            pending.append(PendingNode(key, ids, start, start + len(ids)))
-            start += len(ids)
-        return AssembledPrompt(
-            token_ids, step.cache, step.logits, reused_tokens=reused,
-            computed_tokens=len(token_ids) - reused, hits=matched.depth,
-            misses=len(parts) - 1 - matched.depth, pending=pending,
-        )
+        return self._extend(parts, matched, misses=len(parts) - 1 - matched.depth)
+
+    @torch.inference_mode()
+    def warm(self, pieces: Sequence[Piece], adapter: str | None = None) -> list[str]:
+        """Compute and store every node of this path not cached yet; the path's keys."""
+        parts = _parts(pieces)
+        matched = self.match(parts, adapter, whole=True)
+        if matched.depth < len(parts):
+            self.commit(self._extend(parts, matched, misses=len(parts) - matched.depth))
+        return matched.keys
 
     def commit(self, assembled: AssembledPrompt) -> int:
         """Store the pieces the assembly computed, sliced from its cache (which may have grown
@@ -119,9 +122,29 @@ class PrefixTree:
                 for layer in assembled.cache.layers
             ]
             self.cache.put(node.token_ids, ChunkKV(layers), key=node.key)  # put copies
+            self.index.add(node.key, node.parent, node.token_ids)
             stored += 1
         assembled.pending = []
         return stored
+
+    def _extend(self, parts: list[list[int]], matched: TreeMatch, misses: int) -> AssembledPrompt:
+        """One forward pass over the pieces after the matched path, on a copy of its KV."""
+        token_ids = [t for ids in parts for t in ids]
+        reused = sum(len(ids) for ids in parts[: matched.depth])
+        cache = _joined_copy(matched.found, self.backend.device) if matched.found else None
+        step = self.backend.forward(token_ids[reused:], cache)
+        pending, start = [], reused
+        parents = [ROOT_KEY, *matched.keys[:-1]]
+        for index in range(matched.depth, len(parts)):
+            ids = parts[index]
+            pending.append(PendingNode(matched.keys[index], parents[index], ids, start,
+                                       start + len(ids)))
+            start += len(ids)
+        return AssembledPrompt(
+            token_ids, step.cache, step.logits, reused_tokens=reused,
+            computed_tokens=len(token_ids) - reused, hits=matched.depth, misses=misses,
+            pending=pending,
+        )
 
     def pin_path(self, pieces: Sequence[Sequence[int]], adapter: str | None = None) -> list[str]:
         """Keep the cached nodes of this path out of eviction, across restarts; their keys."""
@@ -140,14 +163,21 @@ class PrefixTree:
             self._pinned.discard(key)
         self._save_pins()
 
-    def remove(self, keys: Sequence[str]) -> int:
-        """Drop these nodes from every tier (paths through them are cut); how many were held."""
-        removed = 0
+    def forget(self, texts: Sequence[Sequence[int]]) -> list[str]:
+        """Remove every node whose own tokens are one of ``texts`` and everything below it;
+        the keys of the stored nodes that went."""
+        holders = [key for ids in texts for key in self.index.holding(ids)]
+        return self.remove(self.index.subtree(holders))
+
+    def remove(self, keys: Sequence[str]) -> list[str]:
+        """Drop these nodes from every tier (paths through them are cut); those that were held."""
+        removed = []
+        self.index.drop(keys)
         for key in keys:
             self._pinned.discard(key)
             try:
                 self.cache.evict(key)
-                removed += 1
+                removed.append(key)
             except NotFound:
                 continue
         self._save_pins()
@@ -174,6 +204,13 @@ class PrefixTree:
         temporary = self.pins_file.with_name(f".{self.pins_file.name}.tmp")
         temporary.write_text(json.dumps({"pinned": sorted(self._pinned)}))
         os.replace(temporary, self.pins_file)
+
+
+def _parts(pieces: Sequence[Piece]) -> list[list[int]]:
+    parts = [[int(t) for t in piece.token_ids] for piece in pieces if piece.token_ids]
+    if not parts:
+        raise InvalidInput("a prompt needs at least one token")
+    return parts
 
 
 def _joined_copy(chunks: list[ChunkKV], device: torch.device) -> DynamicCache:

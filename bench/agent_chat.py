@@ -5,10 +5,12 @@ asking questions with known answers about a cube of conversation notes; some not
 (their questions come back often, across sessions). Every variant answers the same sessions
 with the SDK's own prompts, greedy and short, in a fresh home:
 
-    (a)  no cache: activation off, turn-by-turn layout, canonical memory order
+    (a)  no cache: activation off, default layout (memories with the latest user turn)
+    (a1) no cache, every user turn keeps its memories (layout "turns")
     (a0) no cache, the earlier layout (every memory in the system text), rank order
     (b)  retrieval-order prefix caching: exact prefix reuse, memories in rank order
     (c)  exact prefix tree, canonical (cache-aware) memory order: the default
+    (c1) exact prefix tree, layout "turns"
     (d)  blend: chunks reused at any position, 15 % of their tokens recomputed
 
 Per variant: time to first token (p50/p95, overall and from turn 3 on), the share of prompt
@@ -38,13 +40,16 @@ from memos.settings import Settings  # noqa: E402
 
 VARIANTS = {
     "(a) no cache": dict(activation_mode="off"),
+    "(a1) no cache, layout turns": dict(activation_mode="off", prompt_layout="turns"),
     "(a0) no cache, memories in system text": dict(activation_mode="off", prompt_layout="system",
                                                    memory_order="rank"),
     "(b) prefix cache, retrieval order": dict(activation_mode="exact", memory_order="rank"),
     "(c) exact tree, canonical order": dict(activation_mode="exact"),
+    "(c1) exact tree, layout turns": dict(activation_mode="exact", prompt_layout="turns"),
     "(d) blend 15 %": dict(activation_mode="blend", kv_recompute_fraction=0.15),
 }
 BASELINE = "(a) no cache"
+SAME_PROMPTS_AS = {"(c1) exact tree, layout turns": "(a1) no cache, layout turns"}
 
 
 @dataclass(slots=True)
@@ -130,14 +135,18 @@ def _p95(values: list[float]) -> float:
 
 def print_table(rows: dict[str, dict], header: str) -> None:
     print(header)
-    base = rows[BASELINE]
-    print(f"{'variant':<40}{'TTFT p50':>9}{'p95':>7}{'t>=3 p50':>9}{'p95':>7}{'vs (a)':>8}"
+    print(f"{'variant':<40}{'TTFT p50':>9}{'p95':>7}{'t>=3 p50':>9}{'p95':>7}{'vs base':>8}"
           f"{'prompt':>7}{'computed':>9}{'correct':>8}{'= (a)':>7}{'mem MiB':>8}{'disk MiB':>9}")
     for name, row in rows.items():
         print(f"{name:<40}{row['p50']:>8.2f}s{row['p95']:>6.2f}s{row['later_p50']:>8.2f}s"
-              f"{row['later_p95']:>6.2f}s{base['later_p50'] / row['later_p50']:>7.1f}x"
+              f"{row['later_p95']:>6.2f}s{_base(rows, name)['later_p50'] / row['later_p50']:>7.1f}x"
               f"{row['prompt']:>7.0f}{row['computed']:>9.0%}{row['accuracy']:>8.0%}"
               f"{row['agreement']:>7.0%}{row['memory_mib']:>8.1f}{row['disk_mib']:>9.1f}")
+
+
+def _base(rows: dict[str, dict], name: str) -> dict:
+    """The no-cache row with the same prompts as ``name``."""
+    return rows[SAME_PROMPTS_AS.get(name, BASELINE)]
 
 
 def main() -> None:
@@ -157,7 +166,7 @@ def main() -> None:
         args.sessions, args.turns, args.notes = 4, 6, 150
     texts, sessions = workload(args.notes, args.sessions, args.turns)
     chosen = {name: overrides for name, overrides in VARIANTS.items()
-              if not args.variants or name == BASELINE
+              if not args.variants or name in (BASELINE, *SAME_PROMPTS_AS.values())
               or name[1:].split(")")[0] in args.variants.split(",")}
     with tempfile.TemporaryDirectory() as scratch:
         models = args.models_dir or Path(scratch) / "models"
@@ -167,8 +176,9 @@ def main() -> None:
         runs = {name: run_variant(engine, embedder, Path(scratch) / str(index), overrides,
                                   texts, sessions, args)
                 for index, (name, overrides) in enumerate(chosen.items())}
-    baseline = runs[BASELINE][0]
-    rows = {name: summarise(results, baseline, cache) for name, (results, cache) in runs.items()}
+    rows = {name: summarise(results, runs[SAME_PROMPTS_AS.get(name, BASELINE)][0], cache)
+            for name, (results, cache) in runs.items() if SAME_PROMPTS_AS.get(name, BASELINE)
+            in runs}
     device = engine.describe()
     print_table(rows, f"\nagent chat on {device['device']} ({device['dtype']}): {len(texts)} "
                       f"notes, {args.sessions} sessions x {args.turns} turns, k={args.k}, "

@@ -43,7 +43,7 @@ class ActivationMemory:
         self.assembler = PromptAssembler(engine, self.cache, AssemblyConfig(
             mode="chunks", recompute_fraction=settings.kv_recompute_fraction,
             selection=settings.kv_selection))
-        self.tree = PrefixTree(engine, self.cache, Path(folder) / "tree-pins.json")
+        self.tree = PrefixTree(engine, self.cache, Path(folder))
         self.prompts = prompts
 
     def assemble(self, plan: PromptPlan, mode: str = "exact",
@@ -86,6 +86,21 @@ class ActivationMemory:
                                        strict=True):
             self._record(key, cube_id, item_id, len(piece.token_ids))
         return chunk_keys
+
+    def forget_texts(self, texts: Sequence[str]) -> int:
+        """Remove every cached node holding one of these memory texts (and the tree below
+        it) and their blend chunks; how many entries went."""
+        chunks = [self.prompts.chunk_ids(text) for text in texts]
+        removed = self.tree.forget(chunks)
+        for ids in chunks:
+            key = self.cache.key_for(ids)
+            if key in self.cache:
+                self.cache.evict(key)
+                removed.append(key)
+        if removed:
+            with self._database.session() as session:
+                session.execute(delete(KvEntryRow).where(KvEntryRow.key.in_(removed)))
+        return len(removed)
 
     def entries(self, cube_id: str | None = None) -> list[dict]:
         """Cached chunks (optionally only those of one cube's notes), most recent first."""

@@ -123,6 +123,7 @@ class MemOS:
         require(self.cubes.access_of(cube_id, user), Access.OWNER, cube_id)
         with self._lock:
             self._open_cubes.pop(cube_id, None)
+        self.forget_kv([item.text for _, item in self.items.indexable(cube_id)])
         self.cubes.delete(cube_id)
         shutil.rmtree(self.cube_dir(cube_id), ignore_errors=True)
 
@@ -215,6 +216,13 @@ class MemOS:
             return len(self.activation.warm_texts(texts, cube_id, ids))
         return len(self.activation.warm_path(texts, cube_id, ids))
 
+    def forget_kv(self, texts: Sequence[str]) -> int:
+        """Remove every cached KV entry holding one of these memory texts; how many went."""
+        kv_files = (self.home / "kv").glob("*.safetensors")
+        if not texts or (self._activation is None and next(kv_files, None) is None):
+            return 0
+        return self.activation.forget_texts(texts)
+
     def distill(self, cube_id: str, item_ids: Sequence[str] | None = None,
                 config: DistillConfig | None = None, progress=None, cancel=None,
                 user: str | None = None) -> AdapterInfo:
@@ -286,5 +294,5 @@ class MemOS:
         index = PlaintextIndex.open(self.cube_dir(info.id) / "index", self.embedder.dim,
                                     self.items.indexable(info.id), self._linker.rows(info.id))
         return MemCube(info, items=self.items, index=index, embedder=self.embedder,
-                       linker=self._linker)
+                       linker=self._linker, forget=self.forget_kv)
 

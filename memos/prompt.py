@@ -1,8 +1,10 @@
-"""The chat prompt as pieces, laid out so that a conversation's prompt grows by appending.
+"""The chat prompt as pieces, laid out so that a conversation's history is a stable prefix.
 
-Layout ``"turns"`` (the default): system head -> earlier turns, each user turn with the
-memories that were retrieved for it -> the latest user turn with this turn's memories. Turn
-t's prompt is then turn t-1's prompt plus new text, so an exact prefix cache reuses all of it.
+Layout ``"latest"`` (the default): system head -> earlier turns -> this turn's memories with
+the latest user turn. Everything before the last exchange is the previous prompt's prefix.
+Layout ``"turns"``: the same, but every earlier user turn keeps the memories it was given, so
+turn t's prompt is turn t-1's prompt plus new text (all reusable, but the prompt grows by k
+memories a turn; on the default model it answers worse, see docs/benchmarks.md).
 Layout ``"system"`` (the earlier one): every memory in the system prompt, then the
 conversation; the history is never a reusable prefix once the memories change.
 
@@ -30,7 +32,7 @@ TURN_SYSTEM_PROMPT = (
 )
 MEMORY_HEADER = "\n\nMemories:\n"
 TURN_MEMORY_HEADER = "Memories:\n"
-LAYOUTS = ("turns", "system")
+LAYOUTS = ("latest", "turns", "system")
 _SENTINEL = "\u2063MEMOS-MEMORIES\u2063"
 _CUT = "\u2063MEMOS-PIECE\u2063"
 
@@ -56,12 +58,12 @@ class PromptPlan:
 class PromptBuilder:
     """Renders system prompt, memories and conversation with the model's chat template."""
 
-    def __init__(self, engine, system_prompt: str | None = None, layout: str = "turns") -> None:
+    def __init__(self, engine, system_prompt: str | None = None, layout: str = "latest") -> None:
         if layout not in LAYOUTS:
             raise InvalidInput(f"prompt layout must be one of {LAYOUTS}, not {layout!r}")
         self._engine = engine
         self.layout = layout
-        default = TURN_SYSTEM_PROMPT if layout == "turns" else SYSTEM_PROMPT
+        default = SYSTEM_PROMPT if layout == "system" else TURN_SYSTEM_PROMPT
         self._system_prompt = system_prompt or default
 
     def chunk_ids(self, text: str) -> list[int]:
@@ -75,7 +77,8 @@ class PromptBuilder:
         check_messages(messages)
         if self.layout == "system":
             return self._build_system(messages, memory_texts)
-        return self._build_turns(messages, memory_texts, earlier_memories)
+        kept = earlier_memories if self.layout == "turns" else ()
+        return self._build_turns(messages, memory_texts, kept)
 
     def first_turn_prefix(self, memory_texts: Sequence[str]) -> list[Piece]:
         """The pieces every first turn given these memories starts with (default system

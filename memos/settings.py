@@ -36,6 +36,7 @@ class Settings(BaseSettings):
         default="exact", description="KV reuse: exact prefix tree, approximate blend, or off.")
     memory_order: Literal["canonical", "rank"] = Field(
         default="canonical", description="Memories in the prompt: oldest note first, or rank.")
-    prompt_layout: Literal["turns", "system"] = Field(
-        default="turns", description="Memories with each user turn, or all in the system text.")
+    prompt_layout: Literal["latest", "turns", "system"] = Field(
+        default="latest",
+        description="Memories with the latest user turn, with every user turn, or in the system.")
     adapter_budget_mib: int = Field(default=256, ge=1, description="Loaded adapters budget.")

@@ -6,6 +6,7 @@ from activation_cache import CacheConfig, ChunkCache, Piece, PrefixTree
 from memos import MemOS
 from memos.engine import GenerationConfig
 from memos.prompt import PromptBuilder
+from memos.settings import Settings
 
 FACTS = [
     "Priya was born in Chennai and moved to Toronto in 2019.",
@@ -18,7 +19,7 @@ FACTS = [
 
 def _tree(engine, folder):
     cache = ChunkCache(engine, folder, CacheConfig(device_bytes=64 << 20))
-    return PrefixTree(engine, cache, folder / "tree-pins.json")
+    return PrefixTree(engine, cache, folder)
 
 
 def _max_diff(cache_a, cache_b) -> float:
@@ -29,7 +30,7 @@ def _max_diff(cache_a, cache_b) -> float:
 
 
 def _session_plans(engine):
-    builder = PromptBuilder(engine)
+    builder = PromptBuilder(engine, layout="turns")
     first = [{"role": "user", "content": "Where was Priya born?"}]
     second = [*first, {"role": "assistant", "content": "Priya was born in Chennai."},
               {"role": "user", "content": "What is the name of Bob's cat?"}]
@@ -99,6 +100,24 @@ def test_pinned_path_survives_a_restart(engine, tmp_path):
     assert reopened.match(ids).depth == len(ids) - 1
 
 
+def test_forgetting_a_text_removes_its_subtree_even_after_a_restart(engine, tmp_path):
+    tree = _tree(engine, tmp_path)
+    plan_one, plan_two = _session_plans(engine)
+    tree.commit(tree.assemble(plan_one.pieces))
+    tree.commit(tree.assemble(plan_two.pieces))
+    chunk = PromptBuilder(engine).chunk_ids(FACTS[1])
+    holders = tree.index.holding(chunk)
+    below = tree.index.subtree(holders)
+    assert len(holders) == 2 and len(below) > len(holders)
+    reopened = _tree(engine, tmp_path)
+    removed = reopened.forget([chunk])
+    assert sorted(removed) == sorted(below)
+    assert not any(key in reopened.cache for key in below)
+    assert not any(reopened.cache.file_path(key).exists() for key in below)
+    ids = [piece.token_ids for piece in plan_two.pieces]
+    assert reopened.match(ids).depth == 3  # head, header, Priya's chunk; Bob's chunk is gone
+
+
 def test_adapter_id_is_part_of_the_node_key(engine, tmp_path):
     tree = _tree(engine, tmp_path)
     ids = [[1, 2, 3], [4, 5]]
@@ -158,13 +177,28 @@ def test_activation_on_or_off_gives_the_same_prompt_and_reply(mos, cube):
     assert [r.stats.prompt_tokens for r in on] == [len(ids) for ids in on_prompts]
 
 
-def test_later_turns_reuse_the_earlier_prompt(mos, cube):
-    questions = ["Where was Priya born?", "What is the name of Bob's cat?",
-                 "Who plays the cello?"]
-    prompts, replies = _turns(mos, cube, questions)
+QUESTIONS = ["Where was Priya born?", "What is the name of Bob's cat?", "Who plays the cello?"]
+
+
+def test_later_turns_reuse_the_conversation_so_far(mos, cube):
+    prompts, replies = _turns(mos, cube, QUESTIONS)
+    reused = [reply.stats.exact_reused_tokens for reply in replies]
+    assert 0 < reused[1] < reused[2]
+    first_question = mos.chat_prompt_ids(
+        [{"role": "user", "content": QUESTIONS[0]}], [cube.id], k=0)  # no memories
+    assert prompts[2][: len(first_question)] == first_question
+
+
+def test_layout_turns_reuses_the_whole_previous_prompt(tmp_path, engine, embedder):
+    settings = Settings(prompt_layout="turns")
+    with MemOS(home=tmp_path / "turns", settings=settings, engine=engine,
+               embedder=embedder) as mos:
+        cube = mos.create_cube("facts", owner="alice")
+        for fact in FACTS:
+            cube.add(fact)
+        prompts, replies = _turns(mos, cube, QUESTIONS)
     assert prompts[1][: len(prompts[0])] == prompts[0]
     assert replies[2].stats.exact_reused_tokens >= len(prompts[1])
-    assert replies[2].stats.computed_tokens < len(prompts[2]) - len(prompts[1]) + 40
 
 
 def test_blend_is_opt_in_and_reports_approximate_reuse(mos, cube):
@@ -202,3 +236,32 @@ def test_prompt_uses_canonical_memory_order(mos, cube, engine):
     positions = [prompt.index(" ".join(hit.item.text.split())) for hit in placed]
     assert positions == sorted(positions)
 
+
+
+def _chunk_holders(mos, text):
+    return mos.activation.tree.index.holding(mos.prompts.chunk_ids(text))
+
+
+def test_deleted_archived_or_corrected_memory_leaves_no_kv(mos, cube):
+    items = {item.text: item for item in cube.list(limit=10)[0]}
+    questions = ["Where was Priya born?", "What is the name of Bob's cat?"]
+    _turns(mos, cube, questions)
+    for fact in FACTS[:2]:
+        assert _chunk_holders(mos, fact)
+    files_before = len(list((mos.home / "kv").glob("*.safetensors")))
+    cube.delete(items[FACTS[0]].id)
+    cube.archive(items[FACTS[1]].id)
+    assert _chunk_holders(mos, FACTS[0]) == [] and _chunk_holders(mos, FACTS[1]) == []
+    files = len(list((mos.home / "kv").glob("*.safetensors")))
+    assert files < files_before and files == len(mos.activation.cache.entries())
+    _turns(mos, cube, ["Where does Alice work?"])
+    assert _chunk_holders(mos, FACTS[3])
+    cube.update(items[FACTS[3]].id, text="Alice works as a pharmacist in Porto.")
+    assert _chunk_holders(mos, FACTS[3]) == []
+
+
+def test_deleting_a_cube_removes_the_kv_of_its_memories(mos, cube):
+    _turns(mos, cube, ["Where was Priya born?"])
+    assert any(_chunk_holders(mos, fact) for fact in FACTS)
+    mos.delete_cube(cube.id, user="alice")
+    assert not any(_chunk_holders(mos, fact) for fact in FACTS)
