@@ -144,9 +144,14 @@ def print_table(rows: dict[str, dict], header: str) -> None:
               f"{row['agreement']:>7.0%}{row['memory_mib']:>8.1f}{row['disk_mib']:>9.1f}")
 
 
+def _base_name(name: str, runs: dict) -> str:
+    """The no-cache variant with the same prompts as ``name`` (the baseline if not run)."""
+    same = SAME_PROMPTS_AS.get(name, BASELINE)
+    return same if same in runs else BASELINE
+
+
 def _base(rows: dict[str, dict], name: str) -> dict:
-    """The no-cache row with the same prompts as ``name``."""
-    return rows[SAME_PROMPTS_AS.get(name, BASELINE)]
+    return rows[_base_name(name, rows)]
 
 
 def main() -> None:
@@ -166,7 +171,7 @@ def main() -> None:
         args.sessions, args.turns, args.notes = 4, 6, 150
     texts, sessions = workload(args.notes, args.sessions, args.turns)
     chosen = {name: overrides for name, overrides in VARIANTS.items()
-              if not args.variants or name in (BASELINE, *SAME_PROMPTS_AS.values())
+              if not args.variants or name == BASELINE
               or name[1:].split(")")[0] in args.variants.split(",")}
     with tempfile.TemporaryDirectory() as scratch:
         models = args.models_dir or Path(scratch) / "models"
@@ -176,9 +181,8 @@ def main() -> None:
         runs = {name: run_variant(engine, embedder, Path(scratch) / str(index), overrides,
                                   texts, sessions, args)
                 for index, (name, overrides) in enumerate(chosen.items())}
-    rows = {name: summarise(results, runs[SAME_PROMPTS_AS.get(name, BASELINE)][0], cache)
-            for name, (results, cache) in runs.items() if SAME_PROMPTS_AS.get(name, BASELINE)
-            in runs}
+    rows = {name: summarise(results, runs[_base_name(name, runs)][0], cache)
+            for name, (results, cache) in runs.items()}
     device = engine.describe()
     print_table(rows, f"\nagent chat on {device['device']} ({device['dtype']}): {len(texts)} "
                       f"notes, {args.sessions} sessions x {args.turns} turns, k={args.k}, "

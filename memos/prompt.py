@@ -1,10 +1,11 @@
 """The chat prompt as pieces, laid out so that a conversation's history is a stable prefix.
 
-Layout ``"latest"`` (the default): system head -> earlier turns -> this turn's memories with
-the latest user turn. Everything before the last exchange is the previous prompt's prefix.
-Layout ``"turns"``: the same, but every earlier user turn keeps the memories it was given, so
-turn t's prompt is turn t-1's prompt plus new text (all reusable, but the prompt grows by k
-memories a turn; on the default model it answers worse, see docs/benchmarks.md).
+Layout ``"latest"`` (the default): system head -> earlier turns -> this turn's memories (a
+system turn) -> the latest user turn. Everything before the last exchange is the previous
+prompt's prefix. Layout ``"turns"``: the same, but every earlier user turn keeps the memories
+it was given, so turn t's prompt is turn t-1's prompt plus new text (all reusable, but the
+prompt grows by k memories a turn and the default model answers no better; see
+docs/benchmarks.md).
 Layout ``"system"`` (the earlier one): every memory in the system prompt, then the
 conversation; the history is never a reusable prefix once the memories change.
 
@@ -27,8 +28,8 @@ SYSTEM_PROMPT = (
     "answer the question; say so when they do not."
 )
 TURN_SYSTEM_PROMPT = (
-    "You are a helpful assistant with a long-term memory. Each question comes with the "
-    "memories retrieved for it; use them when they answer the question, say so when they do not."
+    "You are a helpful assistant with a long-term memory. Use the memories given before a "
+    "question when they answer it; say so when they do not."
 )
 MEMORY_HEADER = "\n\nMemories:\n"
 TURN_MEMORY_HEADER = "Memories:\n"
@@ -97,12 +98,13 @@ class PromptBuilder:
                     if n < len(earlier_memories)}
         if user_turns:
             memories[user_turns[-1]] = list(memory_texts)
-        rendered_turns = [
-            {"role": m["role"], "content": _with_cuts(m["content"], memories.get(i, []))}
-            for i, m in enumerate(rest)
-        ]
+        rendered_turns = []
+        for i, message in enumerate(rest):
+            if memories.get(i):
+                rendered_turns.append({"role": "system", "content": _memory_block(memories[i])})
+            rendered_turns.append({"role": message["role"], "content": _cut(message["content"])})
         rendered = self._engine.tokenizer.apply_chat_template(
-            [{"role": "system", "content": self._system_text(messages)}, *rendered_turns],
+            [{"role": "system", "content": _cut(self._system_text(messages))}, *rendered_turns],
             tokenize=False, add_generation_prompt=True,
         )
         chunks = {memory_chunk_text(text) for texts in memories.values() for text in texts}
@@ -127,9 +129,13 @@ class PromptBuilder:
         return PromptPlan(pieces, list(memory_texts))
 
 
-def _with_cuts(content: str, memory_texts: Sequence[str]) -> str:
-    """A turn's content with piece cuts: before it, around each memory chunk."""
-    if not memory_texts:
-        return _CUT + content
+def _cut(content: str) -> str:
+    """A message's content as a piece of its own: the template's role markers around it
+    become pieces too, so a turn's text is the same piece whatever role comes next."""
+    return f"{_CUT}{content}{_CUT}"
+
+
+def _memory_block(memory_texts: Sequence[str]) -> str:
+    """A system turn holding a user turn's memories, cut around each memory chunk."""
     chunks = "".join(_CUT + memory_chunk_text(text) for text in memory_texts)
-    return f"{_CUT}{TURN_MEMORY_HEADER}{chunks}{_CUT}\n{content}"
+    return f"{TURN_MEMORY_HEADER}{chunks}{_CUT}"
