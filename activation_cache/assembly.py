@@ -68,6 +68,7 @@ class AssembledPrompt:
     hits: int = 0
     misses: int = 0
     notes: list[str] = field(default_factory=list)
+    pending: list = field(default_factory=list)  # prefix-tree nodes to store after decoding
 
 
 @dataclass(slots=True)

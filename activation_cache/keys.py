@@ -36,3 +36,16 @@ def block_keys(
         previous = digest.hexdigest()
         keys.append(previous)
     return keys
+
+
+ROOT_KEY = "root"
+
+
+def node_key(fingerprint: str, adapter: str | None, parent_key: str,
+             token_ids: Sequence[int]) -> str:
+    """Key of a prefix-tree node: sha256 of the model, the adapter (or none), the parent
+    path's key and the node's tokens, so equal keys mean an equal path from the root."""
+    digest = hashlib.sha256(b"node\0" + fingerprint.encode() + b"\0")
+    digest.update((adapter or "").encode() + b"\0" + parent_key.encode() + b"\0")
+    digest.update(_token_bytes(token_ids))
+    return digest.hexdigest()

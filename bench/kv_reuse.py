@@ -350,7 +350,7 @@ def main() -> None:
     engine = Engine.load(EngineConfig(device=args.device, models_dir=Path(args.models_dir),
                                       progress=False))
     rng = random.Random(args.seed)
-    builder = PromptBuilder(engine)
+    builder = PromptBuilder(engine, layout="system")
     docs = [make_document(rng, builder, args.chunk_tokens) for _ in range(args.chunks)]
     chunks = [builder.chunk_ids(text) for text, _ in docs]
     system_ids = builder.build([{"role": "user", "content": "?"}], ["?"]).pieces[0].token_ids

@@ -12,7 +12,7 @@ from memcube.cube_store import CubeInfo
 from memcube.item import MemoryItem, encode_embedding
 from memcube.item_store import HistoryEntry, ItemStore
 from memcube.keywords import extract_attributes
-from memcube.lifecycle import State, check_transition, parse_state
+from memcube.lifecycle import SEARCHABLE, State, check_transition, parse_state
 from memcube.linker import Linker
 from memcube.plaintext_index import PlaintextIndex
 from memcube.search import SearchFilters, SearchHit, check_k, check_query, include_states
@@ -42,9 +42,11 @@ class MemCube:
 
     def __init__(self, info: CubeInfo, *, items: ItemStore, index: PlaintextIndex, embedder,
                  linker: Linker, exporter: Callable[[str, Path], dict] | None = None,
-                 quota: Quota | None = None) -> None:
+                 quota: Quota | None = None,
+                 forget: Callable[[list[str]], object] | None = None) -> None:
         self.info = info
         self._quota = quota
+        self._forget = forget  # drops derived copies of texts that leave search (KV caches)
         self._items = items
         self._index = index
         self._embedder = embedder
@@ -116,9 +118,13 @@ class MemCube:
         """Change a memory's text, attributes or metadata; a new version is recorded."""
         fields = _check_fields({name: value for name, value in fields.items()
                                 if value is not None})
+        old_text = None
         if "text" in fields:
             fields["embedding"] = encode_embedding(self._embedder.embed_one(fields["text"]))
+            old_text = self._items.get(item_id, self.id).text
         item = self._items.update(item_id, self.id, fields, actor=actor)
+        if old_text is not None and old_text != item.text:
+            self._forget_texts([old_text])
         self._index.upsert(self._items.seq_of([item.id])[item.id], item)
         return item
 
@@ -128,6 +134,8 @@ class MemCube:
         item = self._items.transition(item_id, self.id, parse_state(state), actor, reason)
         if item.state == State.DELETED:
             self._index.remove(item.id)
+        if item.state not in SEARCHABLE:
+            self._forget_texts([item.text])
         return item
 
     def expire_due(self) -> list[str]:
@@ -160,8 +168,10 @@ class MemCube:
 
     def purge(self, item_id: str) -> None:
         """Remove a memory and its history for good."""
+        text = self._items.get(item_id, self.id).text
         self._items.purge(item_id, self.id)
         self._index.remove(item_id)
+        self._forget_texts([text])
 
     def merge(self, survivor_id: str, other_ids: Sequence[str], actor: str | None = None,
               reason: str | None = None) -> MemoryItem:
@@ -173,9 +183,9 @@ class MemCube:
             raise IllegalTransition(f"cannot merge into a {survivor.state} memory")
         for other in other_ids:  # check them all first, so one bad id merges none
             check_transition(self._items.get(other, self.id).state, State.MERGED)
-        for other in other_ids:
-            self._items.transition(other, self.id, State.MERGED, actor, reason,
-                                   merged_into=survivor.id)
+        merged = [self._items.transition(other, self.id, State.MERGED, actor, reason,
+                                         merged_into=survivor.id) for other in other_ids]
+        self._forget_texts([item.text for item in merged])
         return survivor
 
     def history(self, item_id: str) -> list[HistoryEntry]:
@@ -236,6 +246,10 @@ class MemCube:
     def save_indexes(self) -> None:
         """Persist the derived indexes (they can always be rebuilt from SQL)."""
         self._index.save()
+
+    def _forget_texts(self, texts: list[str]) -> None:
+        if self._forget is not None:
+            self._forget(texts)
 
     def _stored_duplicates(self, vectors: np.ndarray, threshold: float) -> list[MemoryItem | None]:
         """Per vector, the live stored note it nearly repeats, if any."""

@@ -44,6 +44,7 @@ class MemoryItem:
     retrieval_count: int = 0
     ttl_seconds: float | None = None
     merged_into: str | None = None
+    seq: int = field(default=0, repr=False)  # insertion order in SQL: the canonical prompt order
     embedding: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @classmethod
@@ -58,13 +59,15 @@ class MemoryItem:
             created_at=row.created_at, updated_at=row.updated_at,
             last_accessed_at=row.last_accessed_at, access_count=row.access_count,
             retrieval_count=row.retrieval_count, ttl_seconds=row.ttl_seconds,
-            merged_into=row.merged_into, embedding=decode_embedding(row.embedding),
+            merged_into=row.merged_into, seq=row.seq or 0,
+            embedding=decode_embedding(row.embedding),
         )
 
     def to_dict(self) -> dict:
         """JSON-friendly dict (datetimes as ISO strings, no embedding)."""
         data = asdict(self)
         data.pop("embedding")
+        data.pop("seq")
         data["state"] = self.state.value
         for key, value in data.items():
             if isinstance(value, datetime):

@@ -1,4 +1,5 @@
-"""Activation memory of the kernel: the chunk cache, prompt assembly, and which notes are hot."""
+"""Activation memory of the kernel: exact prefix reuse (default), opt-in chunk blending, and
+which notes are hot."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from activation_cache import (
     AssemblyConfig,
     CacheConfig,
     ChunkCache,
+    PrefixTree,
     PromptAssembler,
 )
 from memos.prompt import PromptBuilder, PromptPlan
@@ -26,10 +28,12 @@ from storage.schema import KvEntryRow
 
 _MIB = 1 << 20
 logger = logging.getLogger(__name__)
+ACTIVATION_MODES = ("exact", "blend", "off")
 
 
 class ActivationMemory:
-    """KV caches of memory chunks and system prompts, reused at any position in a prompt."""
+    """KV of prompt pieces: a prefix tree reused exactly (``exact``), or memory chunks reused
+    at any position with selective recompute (``blend``, approximate); both share one store."""
 
     def __init__(self, engine, prompts: PromptBuilder, folder: Path, settings: Settings,
                  database: Database, clock: Clock) -> None:
@@ -43,13 +47,20 @@ class ActivationMemory:
         self.assembler = PromptAssembler(engine, self.cache, AssemblyConfig(
             mode="chunks", recompute_fraction=settings.kv_recompute_fraction,
             selection=settings.kv_selection))
+        self.tree = PrefixTree(engine, self.cache, Path(folder))
         self.prompts = prompts
         self.failures = CacheFailures(logger)
 
-    def assemble(self, plan: PromptPlan) -> AssembledPrompt:
-        """The prompt's cache built from cached pieces (missing chunks are computed and kept);
-        when the cache fails, the whole prompt is computed without it (counted, logged once)."""
+    def assemble(self, plan: PromptPlan, mode: str = "exact",
+                 adapter: str | None = None) -> AssembledPrompt:
+        """The prompt's cache and first logits: the longest cached path of the prefix tree plus
+        one pass over the rest (``exact``), or blended chunks (``blend``). When the cache fails,
+        the whole prompt is computed without it (counted, logged once)."""
+        if mode not in ("exact", "blend"):
+            raise ValueError(f"no assembly in activation mode {mode!r}")
         try:
+            if mode == "exact":
+                return self.tree.assemble(plan.pieces, adapter)
             return self.assembler.assemble(plan.pieces)
         except Exception as error:  # a cache is never a reason to fail a request
             self.failures.record("assemble", error)
@@ -57,6 +68,17 @@ class ActivationMemory:
         return AssembledPrompt(plan.token_ids, step.cache, step.logits, reused_tokens=0,
                                computed_tokens=len(plan.token_ids),
                                notes=["activation cache failed; prompt computed without it"])
+
+    def commit(self, assembled: AssembledPrompt) -> int:
+        """Store the prefix-tree nodes an exact assembly computed (after decoding); a node that
+        cannot be stored is skipped (counted, logged once)."""
+        if not assembled.pending:
+            return 0
+        try:
+            return self.tree.commit(assembled)
+        except Exception as error:  # a cache is never a reason to fail a request
+            self.failures.record("commit", error)
+            return 0
 
     def warm_texts(self, texts: Sequence[str], cube_id: str | None = None,
                    item_ids: Sequence[str | None] | None = None) -> list[str]:
@@ -73,6 +95,36 @@ class ActivationMemory:
             keys.append(entry.key)
             self._record(entry.key, cube_id, item_id, len(ids))
         return keys
+
+    def warm_path(self, texts: Sequence[str], cube_id: str | None = None,
+                  item_ids: Sequence[str | None] | None = None, pin: bool = False) -> list[str]:
+        """Precompute the prefix-tree path a first turn given these memories starts with
+        (memories in the order given); returns the keys of its memory chunk nodes."""
+        pieces = self.prompts.first_turn_prefix(texts)
+        keys = self.tree.warm(pieces)
+        if pin:
+            self.tree.pin_path([piece.token_ids for piece in pieces])
+        chunk_keys = keys[len(keys) - len(texts):] if texts else []
+        owners = item_ids or [None] * len(texts)
+        for key, piece, item_id in zip(chunk_keys, pieces[len(pieces) - len(texts):], owners,
+                                       strict=True):
+            self._record(key, cube_id, item_id, len(piece.token_ids))
+        return chunk_keys
+
+    def forget_texts(self, texts: Sequence[str]) -> int:
+        """Remove every cached node holding one of these memory texts (and the tree below
+        it) and their blend chunks; how many entries went."""
+        chunks = [self.prompts.chunk_ids(text) for text in texts]
+        removed = self.tree.forget(chunks)
+        for ids in chunks:
+            key = self.cache.key_for(ids)
+            if key in self.cache:
+                self.cache.evict(key)
+                removed.append(key)
+        if removed:
+            with self._database.session() as session:
+                session.execute(delete(KvEntryRow).where(KvEntryRow.key.in_(removed)))
+        return len(removed)
 
     def entries(self, cube_id: str | None = None) -> list[dict]:
         """Cached chunks (optionally only those of one cube's notes), most recent first."""

@@ -11,14 +11,17 @@ import queue
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from memcube.access import Access
 from memcube.search import SearchHit
 from memcube.validation import check_optional_text, check_text, check_texts
+from memos.activation import ACTIVATION_MODES
 from memos.engine import DecodeControl, DecodeTiming, GenerationConfig, GenerationStats
 from memos.prompt import PromptBuilder, PromptPlan
 from memos.sessions import SessionStore
+from memos.turn_memories import TurnMemories
 from storage.cache_failures import CacheFailures
 from storage.errors import InvalidInput, StorageFull
 
@@ -56,9 +59,11 @@ class ChatOptions:
     write_back: bool = False
     write_back_reply: bool = False
     max_seconds: float | None = None
+    activation_mode: str | None = None  # None: the cube's setting, else the server's
 
     def __post_init__(self) -> None:
         self.memory_kinds = tuple(self.memory_kinds)
+        _check_mode(self.activation_mode)
         if not 0 <= self.k <= 50:
             raise InvalidInput("k must be between 0 and 50")
         unknown = set(self.memory_kinds) - set(MEMORY_KINDS)
@@ -82,6 +87,7 @@ class ChatPipeline:
         self._mos = mos
         self.sessions = sessions
         self.failures = CacheFailures(logger)
+        self.turn_memories = TurnMemories(mos.items)
 
     def chat(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None, *,
              user: str | None = None, **options) -> ChatReply:
@@ -112,6 +118,14 @@ class ChatPipeline:
         finally:
             cancel.set()  # a consumer that stopped early no longer wants the reply
 
+    def prompt_ids(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None, *,
+                   user: str | None = None, **options) -> list[int]:
+        """The token ids ``chat`` would prompt the model with (they never depend on the cache)."""
+        opts = ChatOptions(**options)
+        conversation = self._with_session(check_messages(messages), opts.session_id, user)
+        hits = self._retrieve(_last_user_turn(conversation), cube_ids, user, opts)
+        return self._prompt(conversation, hits, cube_ids, user, opts).token_ids
+
     def _produce(self, parts: queue.Queue, messages, cube_ids, user, options, cancel) -> None:
         try:
             for part in self._run(messages, cube_ids, user, ChatOptions(**options), cancel):
@@ -125,16 +139,17 @@ class ChatPipeline:
         started = time.perf_counter()
         target = self._write_back_cube(cube_ids, user) if _writes_back(opts) else None
         conversation = self._with_session(messages, opts.session_id, user)
-        hits = self._retrieve(conversation, cube_ids, user, opts)
-        plan = self._mos.prompts.build(conversation, [hit.item.text for hit in hits])
+        hits = self._retrieve(_last_user_turn(conversation), cube_ids, user, opts)
+        plan = self._prompt(conversation, hits, cube_ids, user, opts)
         self._check_context(len(plan.token_ids), opts.max_new_tokens)
         adapter_ids, adapter_notes = self._adapters(cube_ids, user, opts)
+        mode = self._activation_mode(cube_ids, user, opts)
         stats = GenerationStats()
         stats.notes.extend(adapter_notes)
         adapter_ids = self._mos.adapters.loadable(adapter_ids)
         control = self._control(opts, cancel, adapter_ids)
         deltas: list[str] = []
-        for delta in self._decode(plan, opts, stats, started, control):
+        for delta in self._decode(plan, mode, stats, opts, started, control, adapter_ids):
             deltas.append(delta)
             yield delta
         text = "".join(deltas)
@@ -159,25 +174,74 @@ class ChatPipeline:
         guard = (lambda: self._mos.adapters.attached(adapter_ids)) if adapter_ids else None
         return DecodeControl(cancel=cancel, max_seconds=opts.max_seconds, step_guard=guard)
 
-    def _decode(self, plan: PromptPlan, opts: ChatOptions, stats: GenerationStats,
-                started: float, control: DecodeControl) -> Iterator[str]:
+    def _decode(self, plan: PromptPlan, mode: str, stats: GenerationStats, opts: ChatOptions,
+                started: float, control: DecodeControl,
+                adapter_ids: list[str]) -> Iterator[str]:
         engine = self._mos.engine
-        if "activation" not in opts.memory_kinds:
-            return engine.stream_from(plan.token_ids, None, opts.generation(), stats,
-                                      DecodeTiming(started_at=started), control=control)
-        if control.step_guard is not None:
+        if mode == "blend" and adapter_ids:
             stats.notes.append("activation cache bypassed: an attached adapter changes the KV")
-            return engine.stream_from(plan.token_ids, None, opts.generation(), stats,
-                                      DecodeTiming(started_at=started), control=control)
-        assembled = self._mos.activation.assemble(plan)
+            mode = "off"
+        stats.activation_mode = mode
+        if mode == "off":
+            yield from engine.stream_from(plan.token_ids, None, opts.generation(), stats,
+                                          DecodeTiming(started_at=started), control=control)
+            return
+        activation = self._mos.activation
+        with control.step_guard() if control.step_guard else nullcontext():  # KV of the adapter
+            assembled = activation.assemble(plan, mode, ",".join(sorted(adapter_ids)) or None)
         stats.cache_hits, stats.cache_misses = assembled.hits, assembled.misses
+        if mode == "exact":
+            stats.exact_reused_tokens = assembled.reused_tokens
+        else:
+            stats.approx_reused_tokens = assembled.reused_tokens
         stats.notes.extend(assembled.notes)
-        return engine.stream_from(assembled.token_ids, assembled.cache, opts.generation(), stats,
-                                  DecodeTiming(started, assembled.reused_tokens),
-                                  assembled.logits, control=control)
+        yield from engine.stream_from(assembled.token_ids, assembled.cache, opts.generation(),
+                                      stats, DecodeTiming(started, assembled.reused_tokens),
+                                      assembled.logits, control=control)
+        if control.stopped != "cancelled":
+            activation.commit(assembled)  # after decoding: storing never delays the first token
 
-    def _retrieve(self, messages: list[dict], cube_ids, user, opts: ChatOptions):
-        query = _last_user_turn(messages)
+    def _activation_mode(self, cube_ids, user, opts: ChatOptions) -> str:
+        """The request's mode, else the first cube's setting, else the server's; ``off``
+        when activation memory is not among the request's memory kinds."""
+        if "activation" not in opts.memory_kinds:
+            return "off"
+        if opts.activation_mode is not None:
+            return opts.activation_mode
+        for cube_id in cube_ids or ():
+            chosen = self._mos.get_cube(cube_id, user).settings.get("activation_mode")
+            if chosen is not None:
+                _check_mode(chosen)
+                return chosen
+        return self._mos.settings.activation_mode
+
+    def _prompt(self, conversation: list[dict], hits, cube_ids, user,
+                opts: ChatOptions) -> PromptPlan:
+        """The prompt's pieces; earlier user turns keep the memories they were given."""
+        placed = self._prompt_order(hits)
+        self.turn_memories.remember(self._turn_key(_last_user_turn(conversation), cube_ids,
+                                                   user, opts), placed)
+        earlier = [
+            self.turn_memories.texts(
+                self._turn_key(text, cube_ids, user, opts),
+                lambda text=text: self._prompt_order(self._retrieve(text, cube_ids, user, opts)))
+            for text in _user_turns(conversation)[:-1]
+        ] if self._mos.prompts.layout == "turns" else []
+        return self._mos.prompts.build(conversation, [hit.item.text for hit in placed], earlier)
+
+    def _prompt_order(self, hits: list[SearchHit]) -> list[SearchHit]:
+        """Canonical order (oldest note first), so a set of notes always reads the same and
+        prompts share prefixes whatever the ranking; or plain rank order (a setting)."""
+        if self._mos.settings.memory_order == "rank":
+            return list(hits)
+        return sorted(hits, key=canonical_order)
+
+    def _turn_key(self, text: str, cube_ids, user, opts: ChatOptions) -> tuple:
+        return (user, tuple(cube_ids or ()), text, opts.k, opts.memory_token_budget,
+                "plaintext" in opts.memory_kinds)
+
+    def _retrieve(self, query: str, cube_ids, user, opts: ChatOptions):
+        """Hits for one user turn within the token budget, best first."""
         if opts.k == 0 or "plaintext" not in opts.memory_kinds or not query.strip():
             return []
         hits = self._mos.search(query, cube_ids, k=opts.k, user=user)
@@ -251,6 +315,20 @@ def _writes_back(opts: ChatOptions) -> bool:
 def _store_turn(cube, turn: dict, user, session_id: str | None) -> None:
     cube.add(turn["content"], metadata={"role": turn["role"]}, source_type="chat",
              actor=user, session_id=session_id, force=True)
+
+
+def canonical_order(hit: SearchHit) -> tuple:
+    """Sort key of a memory in the prompt: creation time, then insertion order."""
+    return hit.item.created_at, hit.item.seq, hit.item.id
+
+
+def _check_mode(mode: str | None) -> None:
+    if mode is not None and mode not in ACTIVATION_MODES:
+        raise InvalidInput(f"activation_mode must be one of {ACTIVATION_MODES}, not {mode!r}")
+
+
+def _user_turns(messages: Sequence[dict]) -> list[str]:
+    return [m.get("content") or "" for m in messages if m.get("role") == "user"]
 
 
 def _last_user_turn(messages: Sequence[dict]) -> str:

@@ -136,6 +136,7 @@ class MemOS:
         require(self.cubes.access_of(cube_id, user), Access.OWNER, cube_id)
         with self._lock:
             self._open_cubes.pop(cube_id, None)
+        self.forget_kv([item.text for _, item in self.items.indexable(cube_id)])
         files = CubeFiles.of(self.database, cube_id)
         self.cubes.delete(cube_id)
         files.remove(self.home, self._activation, self._adapters)
@@ -172,7 +173,7 @@ class MemOS:
             if self._prompts is None:
                 from memos.prompt import PromptBuilder
 
-                self._prompts = PromptBuilder(self.engine)
+                self._prompts = PromptBuilder(self.engine, layout=self.settings.prompt_layout)
             return self._prompts
 
     @property
@@ -211,6 +212,11 @@ class MemOS:
         options.setdefault("max_seconds", self.settings.chat_max_seconds)
         return self._chat().stream(messages, cube_ids, user=user, **options)
 
+    def chat_prompt_ids(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None,
+                        *, user: str | None = None, **options) -> list[int]:
+        """The prompt token ids ``chat`` would use for this conversation."""
+        return self._chat().prompt_ids(messages, cube_ids, user=user, **options)
+
     @property
     def chat_failures(self):
         """Chat side work (write-back of turns) skipped on failure: counts per operation."""
@@ -223,11 +229,22 @@ class MemOS:
 
     def warm_memories(self, cube_id: str, item_ids: Sequence[str],
                       user: str | None = None) -> int:
-        """Precompute the KV of these notes' prompt chunks; returns how many were warmed."""
+        """Precompute the KV of these notes' prompt chunks: the prefix-tree path of a first turn
+        given them (exact mode), or each chunk alone (blend); returns how many were warmed."""
         cube = self.get_cube(cube_id, user)
-        items = [cube.get(item_id) for item_id in item_ids]
-        keys = self.activation.warm_texts([i.text for i in items], cube_id, [i.id for i in items])
-        return len(keys)
+        items = sorted((cube.get(item_id) for item_id in item_ids),
+                       key=lambda item: (item.created_at, item.seq, item.id))
+        texts, ids = [i.text for i in items], [i.id for i in items]
+        if self.settings.activation_mode == "blend":
+            return len(self.activation.warm_texts(texts, cube_id, ids))
+        return len(self.activation.warm_path(texts, cube_id, ids))
+
+    def forget_kv(self, texts: Sequence[str]) -> int:
+        """Remove every cached KV entry holding one of these memory texts; how many went."""
+        kv_files = (self.home / "kv").glob("*.safetensors")
+        if not texts or (self._activation is None and next(kv_files, None) is None):
+            return 0
+        return self.activation.forget_texts(texts)
 
     def distill(self, cube_id: str, item_ids: Sequence[str] | None = None,
                 config: DistillConfig | None = None, progress=None, cancel=None,
@@ -314,5 +331,5 @@ class MemOS:
                                     self.items.indexable(info.id), self._linker.rows(info.id))
         return MemCube(info, items=self.items, index=index, embedder=self.embedder,
                        linker=self._linker, exporter=self.export_cube,
-                       quota=partial(self.quotas.check_add, self.items))
+                       quota=partial(self.quotas.check_add, self.items), forget=self.forget_kv)
 

@@ -1,7 +1,17 @@
-"""The chat prompt as pieces: a cacheable head, one cacheable chunk per memory, the rest.
+"""The chat prompt as pieces, laid out so that a conversation's history is a stable prefix.
 
-Each piece is tokenized on its own and the ids are concatenated, so a memory's chunk has the
-same token ids wherever it lands and its cached KV can be reused at any position.
+Layout ``"latest"`` (the default): system head -> earlier turns -> this turn's memories (a
+system turn) -> the latest user turn. Everything before the last exchange is the previous
+prompt's prefix. Layout ``"turns"``: the same, but every earlier user turn keeps the memories
+it was given, so turn t's prompt is turn t-1's prompt plus new text (all reusable, but the
+prompt grows by k memories a turn and the default model answers no better; see
+docs/benchmarks.md).
+Layout ``"system"`` (the earlier one): every memory in the system prompt, then the
+conversation; the history is never a reusable prefix once the memories change.
+
+Each piece (head, memory chunk, the rest of a turn) is tokenized on its own and the ids are
+concatenated, so a piece has the same ids wherever it lands and the prompt's ids never depend
+on whether activation memory is on.
 """
 
 from __future__ import annotations
@@ -11,13 +21,21 @@ from dataclasses import dataclass
 
 from activation_cache import Piece
 from memos.engine.engine import check_messages
+from storage.errors import InvalidInput
 
 SYSTEM_PROMPT = (
     "You are a helpful assistant with a long-term memory. Use the memories below when they "
     "answer the question; say so when they do not."
 )
+TURN_SYSTEM_PROMPT = (
+    "You are a helpful assistant with a long-term memory. Use the memories given before a "
+    "question when they answer it; say so when they do not."
+)
 MEMORY_HEADER = "\n\nMemories:\n"
+TURN_MEMORY_HEADER = "Memories:\n"
+LAYOUTS = ("latest", "turns", "system")
 _SENTINEL = "\u2063MEMOS-MEMORIES\u2063"
+_CUT = "\u2063MEMOS-PIECE\u2063"
 
 
 def memory_chunk_text(text: str) -> str:
@@ -39,23 +57,67 @@ class PromptPlan:
 
 
 class PromptBuilder:
-    """Renders system prompt + memories + conversation with the model's chat template."""
+    """Renders system prompt, memories and conversation with the model's chat template."""
 
-    def __init__(self, engine, system_prompt: str = SYSTEM_PROMPT) -> None:
+    def __init__(self, engine, system_prompt: str | None = None, layout: str = "latest") -> None:
+        if layout not in LAYOUTS:
+            raise InvalidInput(f"prompt layout must be one of {LAYOUTS}, not {layout!r}")
         self._engine = engine
-        self._system_prompt = system_prompt
+        self.layout = layout
+        default = SYSTEM_PROMPT if layout == "system" else TURN_SYSTEM_PROMPT
+        self._system_prompt = system_prompt or default
 
     def chunk_ids(self, text: str) -> list[int]:
         """Token ids of one memory's chunk."""
         return self._engine.encode(memory_chunk_text(text))
 
-    def build(self, messages: Sequence[dict], memory_texts: Sequence[str]) -> PromptPlan:
-        """Pieces: [head (system prompt)] [one chunk per memory] [tail (conversation)]."""
+    def build(self, messages: Sequence[dict], memory_texts: Sequence[str],
+              earlier_memories: Sequence[Sequence[str]] = ()) -> PromptPlan:
+        """Pieces of the prompt; ``earlier_memories[i]`` are the memories of the i-th earlier
+        user turn (used by the ``"turns"`` layout only)."""
         check_messages(messages)
+        if self.layout == "system":
+            return self._build_system(messages, memory_texts)
+        kept = earlier_memories if self.layout == "turns" else ()
+        return self._build_turns(messages, memory_texts, kept)
+
+    def first_turn_prefix(self, memory_texts: Sequence[str]) -> list[Piece]:
+        """The pieces every first turn given these memories starts with (default system
+        text): what pre-warming a hot memory set computes."""
+        plan = self._build_turns([{"role": "user", "content": ""}], memory_texts, ())
+        return plan.pieces[:-1]
+
+    def _system_text(self, messages: Sequence[dict]) -> str:
         system = [m["content"] for m in messages if m.get("role") == "system"]
+        return "\n\n".join(system) if system else self._system_prompt
+
+    def _build_turns(self, messages, memory_texts, earlier_memories) -> PromptPlan:
         rest = [m for m in messages if m.get("role") != "system"]
-        system_text = "\n\n".join(system) if system else self._system_prompt
-        content = system_text + (MEMORY_HEADER if memory_texts else "") + _SENTINEL
+        user_turns = [i for i, m in enumerate(rest) if m["role"] == "user"]
+        memories = {i: list(earlier_memories[n]) for n, i in enumerate(user_turns[:-1])
+                    if n < len(earlier_memories)}
+        if user_turns:
+            memories[user_turns[-1]] = list(memory_texts)
+        rendered_turns = []
+        for i, message in enumerate(rest):
+            if memories.get(i):
+                rendered_turns.append({"role": "system", "content": _memory_block(memories[i])})
+            rendered_turns.append({"role": message["role"], "content": _cut(message["content"])})
+        rendered = self._engine.tokenizer.apply_chat_template(
+            [{"role": "system", "content": _cut(self._system_text(messages))}, *rendered_turns],
+            tokenize=False, add_generation_prompt=True,
+        )
+        chunks = {memory_chunk_text(text) for texts in memories.values() for text in texts}
+        pieces = [Piece(self._engine.encode(text), cacheable=text in chunks)
+                  for text in rendered.split(_CUT) if text]
+        pieces[0].cacheable, pieces[-1].cacheable = True, False  # blend: head and chunks
+        placed = [text for i in sorted(memories) for text in memories[i]]
+        return PromptPlan(pieces, placed)
+
+    def _build_system(self, messages, memory_texts) -> PromptPlan:
+        rest = [m for m in messages if m.get("role") != "system"]
+        content = (self._system_text(messages) + (MEMORY_HEADER if memory_texts else "")
+                   + _SENTINEL)
         rendered = self._engine.tokenizer.apply_chat_template(
             [{"role": "system", "content": content}, *rest], tokenize=False,
             add_generation_prompt=True,
@@ -65,3 +127,15 @@ class PromptBuilder:
         pieces += [Piece(self.chunk_ids(text), cacheable=True) for text in memory_texts]
         pieces.append(Piece(self._engine.encode(tail), cacheable=False))
         return PromptPlan(pieces, list(memory_texts))
+
+
+def _cut(content: str) -> str:
+    """A message's content as a piece of its own: the template's role markers around it
+    become pieces too, so a turn's text is the same piece whatever role comes next."""
+    return f"{_CUT}{content}{_CUT}"
+
+
+def _memory_block(memory_texts: Sequence[str]) -> str:
+    """A system turn holding a user turn's memories, cut around each memory chunk."""
+    chunks = "".join(_CUT + memory_chunk_text(text) for text in memory_texts)
+    return f"{TURN_MEMORY_HEADER}{chunks}{_CUT}"

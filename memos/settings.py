@@ -32,6 +32,13 @@ class Settings(BaseSettings):
                                          description="Share of moved chunk tokens recomputed.")
     kv_selection: Literal["attention", "first", "deviation"] = Field(
         default="attention", description="Which chunk tokens are recomputed.")
+    activation_mode: Literal["exact", "blend", "off"] = Field(
+        default="exact", description="KV reuse: exact prefix tree, approximate blend, or off.")
+    memory_order: Literal["canonical", "rank"] = Field(
+        default="canonical", description="Memories in the prompt: oldest note first, or rank.")
+    prompt_layout: Literal["latest", "turns", "system"] = Field(
+        default="latest",
+        description="Memories with the latest user turn, with every user turn, or in the system.")
     adapter_budget_mib: int = Field(default=256, ge=1, description="Loaded adapters budget.")
     archive_max_mib: int = Field(default=1024, ge=1,
                                  description="Largest archive import once inflated.")

@@ -37,6 +37,8 @@ class ChatRequest(Strict):
     session_id: Annotated[str, Field(max_length=128)] | None = None
     write_back: bool = Field(default=False, description="Store the user's turn as a memory.")
     write_back_reply: bool = Field(default=False, description="Store the reply as well.")
+    activation_mode: Literal["exact", "blend", "off"] | None = Field(
+        default=None, description="KV reuse: exact (default), blend (approximate) or off.")
 
     def as_kwargs(self) -> dict:
         """Keyword arguments of ``MemOS.chat``."""

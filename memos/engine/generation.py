@@ -45,6 +45,9 @@ class GenerationStats:
     total_s: float = 0.0
     cache_hits: int = 0
     cache_misses: int = 0
+    activation_mode: str = "off"
+    exact_reused_tokens: int = 0
+    approx_reused_tokens: int = 0
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -65,6 +68,9 @@ class GenerationStats:
             "tokens_per_s": self.tokens_per_s,
             "cache_hits": self.cache_hits,
             "cache_misses": self.cache_misses,
+            "activation_mode": self.activation_mode,
+            "exact_reused_tokens": self.exact_reused_tokens,
+            "approx_reused_tokens": self.approx_reused_tokens,
             "notes": list(self.notes),
         }
 
