@@ -19,6 +19,10 @@ from storage.errors import MemosError
 
 router = APIRouter(prefix=V1, tags=["chat"])
 _END = object()
+SSE_EVENT = {"type": "object", "description": "One server-sent event.",
+             "properties": {"event": {"type": "string", "enum": ["delta", "done", "error"]},
+                            "data": {"type": "string"}},
+             "required": ["event", "data"]}
 SSE_DESCRIPTION = ("Server-sent events: `delta` events carry `{\"text\": ...}`; a final `done` "
                    "event carries the whole reply; an `error` event ends a failed stream.")
 
@@ -47,7 +51,7 @@ async def chat(body: ChatRequest, request: Request, mos: MosDep, lane: LaneDep,
 
 
 @router.post("/chat/stream", response_class=StreamingResponse, responses={
-    200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
+    200: {"content": {"text/event-stream": {"schema": SSE_EVENT}},
           "description": SSE_DESCRIPTION}})
 async def chat_stream(body: ChatRequest, request: Request, mos: MosDep, lane: LaneDep,
                       caller: CurrentUser):

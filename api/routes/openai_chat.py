@@ -23,6 +23,8 @@ from api.schemas.openai import MEMOS_MODEL, ChatCompletion, ChatCompletionCreate
 router = APIRouter(prefix=V1, tags=["openai"], route_class=OpenAIRoute,
                    responses=OPENAI_ERROR_RESPONSES)
 _END = object()
+CHUNK_EVENT = {"type": "object", "description": "One server-sent event: a JSON chunk or [DONE].",
+               "properties": {"data": {"type": "string"}}, "required": ["data"]}
 STREAM_DESCRIPTION = ("With `stream: true`: server-sent `chat.completion.chunk` events, then "
                       "`data: [DONE]`.")
 
@@ -39,7 +41,7 @@ def list_models(mos: MosDep, caller: CurrentUser):
 
 
 @router.post("/chat/completions", response_model=ChatCompletion, responses={
-    200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
+    200: {"content": {"text/event-stream": {"schema": CHUNK_EVENT}},
           "description": STREAM_DESCRIPTION}})
 async def create_chat_completion(body: ChatCompletionCreate, request: Request, mos: MosDep,
                                  lane: LaneDep, caller: CurrentUser):

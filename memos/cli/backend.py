@@ -8,7 +8,6 @@ commands print the same tables and JSON in either mode.
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Sequence
 from dataclasses import fields, is_dataclass
 from datetime import datetime
@@ -16,7 +15,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from memcube.archive import read_manifest
+from memcube.archive import manifest_of
 from storage.errors import InvalidInput, NotFound
 
 STATE_ACTIONS = ("archive", "freeze", "delete")
@@ -50,8 +49,7 @@ class Backend:
     def export_cube(self, cube_id: str, path: Path) -> dict:
         """Write a cube archive to ``path``; returns its manifest."""
         self.target.export_cube(cube_id, path)
-        with zipfile.ZipFile(path) as archive:
-            return read_manifest(archive)
+        return manifest_of(path)
 
     def list_memories(self, cube_id: str, states: Sequence[str] | None, tags: Sequence[str],
                       limit: int, offset: int) -> dict:

@@ -103,11 +103,13 @@ def import_cube(
     path: Annotated[Path, typer.Argument(help="Archive made by `memos cubes export`.",
                                          exists=True, dir_okay=False, show_default=False)],
     owner: Annotated[str | None, typer.Option(help="Give the cube to this user.")] = None,
+    name: Annotated[str | None, typer.Option(
+        help="Name of the new cube (default: the archived cube's name).")] = None,
     json: Json = False,
 ) -> None:
-    """Recreate a cube from an archive."""
+    """Recreate an archived cube as a new cube with fresh ids."""
     with progress(f"Importing {path.name}", enabled=not json):
-        info = backend(ctx, creates_home=True).import_cube(path, owner)
+        info = backend(ctx, creates_home=True).import_cube(path, owner, name)
     emit(info, json, lambda record: say(f"Imported cube {record['name']} ({record['id']}), "
                                         f"owner {record['owner']}."))
 

@@ -31,9 +31,9 @@ class HomeBackend(Backend):
         cube = self.mos.create_cube(name, owner=owner or "local", description=description)
         return as_dict(cube.info)
 
-    def import_cube(self, path: Path, owner: str | None) -> dict:
-        """Recreate a cube from an archive, optionally for another owner."""
-        return as_dict(self.mos.import_cube(path, owner=owner).info)
+    def import_cube(self, path: Path, owner: str | None, name: str | None = None) -> dict:
+        """Recreate an archived cube as a new cube (fresh ids), optionally for another owner."""
+        return as_dict(self.mos.import_cube(path, owner=owner, name=name).info)
 
     def list_users(self) -> list[dict]:
         """Every user."""

@@ -43,10 +43,10 @@ class ServerBackend(Backend):
         _no_owner(owner, "create a cube")
         return as_dict(self.client.create_cube(name, description).info)
 
-    def import_cube(self, path: Path, owner: str | None) -> dict:
-        """Upload an archive; the cube belongs to the key's user."""
+    def import_cube(self, path: Path, owner: str | None, name: str | None = None) -> dict:
+        """Upload an archive; the new cube (fresh ids) belongs to the key's user."""
         _no_owner(owner, "import a cube")
-        return as_dict(self.client.import_cube(path).info)
+        return as_dict(self.client.import_cube(path, name=name).info)
 
     def list_users(self) -> list[dict]:
         """Every user (admin key needed)."""

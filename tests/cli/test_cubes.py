@@ -78,18 +78,20 @@ def test_export_delete_import_brings_the_cube_back_with_its_memories(cli, tmp_pa
     assert manifest["counts"]["items"] == 1 and archive.is_file()
     cli.ok("cubes", "delete", name, "--yes")
     imported = cli.json("cubes", "import", str(archive))
-    assert (imported["id"], imported["name"]) == (created["id"], name)
+    assert imported["name"] == name and imported["id"] != created["id"]  # fresh ids
     page = cli.json("memories", "list", name)
     assert [item["text"] for item in page["items"]] == ["Alice moved to Lisbon in May 2023."]
 
 
-def test_import_of_a_cube_that_exists_exits_1(cli, tmp_path):
+def test_import_under_a_taken_name_exits_1_and_a_new_name_imports(cli, tmp_path):
     name = unique("dup")
     cli.ok("cubes", "create", name)
     archive = tmp_path / "dup.memcube"
     cli.ok("cubes", "export", name, str(archive))
     result = cli.run("cubes", "import", str(archive))
-    assert result.exit_code == 1 and "already exists" in result.stderr
+    assert result.exit_code == 1 and "already has a cube named" in result.stderr
+    copy = cli.json("cubes", "import", str(archive), "--name", f"{name}-copy")
+    assert copy["name"] == f"{name}-copy"
 
 
 def test_import_of_a_missing_file_is_a_usage_error(cli, tmp_path):
