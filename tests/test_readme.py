@@ -146,7 +146,7 @@ def transcript(text: str) -> list[tuple[str, str]]:
 
 def _words(expected: str, ids: dict[str, str]) -> list[str]:
     """Words of the expected output that must appear as they are (not ids, sizes or scores)."""
-    words = re.findall(r"[A-Za-z][A-Za-z'.,]+", expected)
+    words = re.findall(r"[A-Za-z][A-Za-z'.,]+", HEX_ID.sub(" ", expected))
     return [w.strip(".,") for w in words if len(w.strip(".,")) > 2 and w not in ids]
 
 
