@@ -129,6 +129,7 @@ class ArchivedAdapter(_Row):
     final_loss: Annotated[float, Field(allow_inf_nan=False)] | None = None
     size: Count = 0
     stale: bool = False
+    damaged: Annotated[str, Field(max_length=2_000)] | None = None
     created_at: datetime
 
 

@@ -168,7 +168,7 @@ def _insert_adapters(session: Session, adapters: list[ArchivedAdapter], cube_id:
         session.add(AdapterRow(
             id=fresh, cube_id=cube_id, fingerprint=adapter.fingerprint, path=f"adapters/{fresh}",
             items=learned, steps=adapter.steps, final_loss=adapter.final_loss, size=adapter.size,
-            stale=adapter.stale, created_at=as_utc(adapter.created_at)))
+            stale=adapter.stale, damaged=adapter.damaged, created_at=as_utc(adapter.created_at)))
 
 
 def _name_taken(owner: str, name: str) -> Conflict:

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 from safetensors import SafetensorError
@@ -131,9 +132,11 @@ def _parse_metadata(adapter_id: str, data: bytes) -> AdapterMetadata:
         fields = json.loads(data)
         if fields.get("format_version", 0) > FORMAT_VERSION:
             raise UnsupportedFormat(f"adapter {adapter_id} uses a newer format")
-        return AdapterMetadata.from_json(fields)
+        metadata = AdapterMetadata.from_json(fields)
     except (ValueError, TypeError, KeyError, AttributeError) as error:
         raise CorruptBlob(f"adapter {adapter_id}: unreadable {METADATA_FILE}") from error
+    # The folder's name is the server's id; an imported adapter's file still names its old one.
+    return replace(metadata, adapter_id=adapter_id)
 
 
 def _json_bytes(data: dict) -> bytes:
