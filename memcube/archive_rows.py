@@ -8,15 +8,16 @@ import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from memcube.cube_settings import CubeSettings
 from memcube.lifecycle import State
+from memcube.validation import MAX_JSON_BYTES, MAX_JSON_DEPTH, check_json_object, check_text
 from storage.clock import as_utc
 from storage.errors import InvalidInput
 
-MAX_JSON_DEPTH = 32
 MAX_TEXT = 20_000
+LARGE = 1 << 20  # history snapshots and changes carry whole texts
 
 ArchiveId = Annotated[str, Field(min_length=1, max_length=64)]
 Short = Annotated[str, Field(max_length=128)]
@@ -29,8 +30,17 @@ class _Row(BaseModel):
 
     @field_validator("*", mode="after")
     @classmethod
-    def _plain_data(cls, value: Any) -> Any:
-        check_plain_data(value)
+    def _plain_data(cls, value: Any, info: ValidationInfo) -> Any:
+        """Text that can be stored and JSON within the same bounds as every other door."""
+        if isinstance(value, str):
+            check_text(value, info.field_name)
+        elif isinstance(value, BaseModel):
+            check_json_object(value.model_dump(mode="json"), info.field_name, max_bytes=LARGE)
+        elif isinstance(value, dict | list):
+            limit = MAX_JSON_BYTES if info.field_name == "meta" else LARGE
+            check_json_object({"value": value}, info.field_name, MAX_JSON_DEPTH + 1, limit)
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise InvalidInput(f"{info.field_name} must be a finite number")
         return value
 
 
@@ -137,36 +147,8 @@ def decode_row(model: type[_Row], data: dict, where: str) -> _Row:
     """Validate one archive row (with its ``$dt`` / ``$b64`` encodings) or raise InvalidInput."""
     try:
         return model.model_validate({key: _decoded(value) for key, value in data.items()})
-    except (ValidationError, ValueError, binascii.Error) as error:
+    except (ValidationError, ValueError, binascii.Error, InvalidInput) as error:
         raise InvalidInput(f"{where}: {_first_problem(error)}") from None
-
-
-def check_plain_data(value: Any, depth: int = 0) -> None:
-    """Refuse JSON nested too deep, text that cannot be stored (lone surrogates, NUL), NaN."""
-    if depth > MAX_JSON_DEPTH:
-        raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
-    if isinstance(value, str):
-        _check_text(value)
-    elif isinstance(value, float) and not math.isfinite(value):
-        raise ValueError("numbers must be finite")
-    elif isinstance(value, dict):
-        for key, inner in value.items():
-            check_plain_data(key, depth + 1)
-            check_plain_data(inner, depth + 1)
-    elif isinstance(value, list | tuple):
-        for inner in value:
-            check_plain_data(inner, depth + 1)
-    elif isinstance(value, BaseModel):
-        check_plain_data(value.model_dump(), depth)
-
-
-def _check_text(text: str) -> None:
-    if "\x00" in text:
-        raise ValueError("text must not contain NUL characters")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("text must be valid Unicode (no lone surrogates)") from None
 
 
 def _decoded(value: Any) -> Any:

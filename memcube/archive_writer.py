@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -81,19 +82,28 @@ def _insert_cube(session: Session, cube: ArchivedCube, cube_id: str, name: str,
 
 def _insert_items(session: Session, archive: ArchiveReader, cube_id: str, ids: IdMap,
                   dim: int) -> None:
-    batch = []
-    for number, data in archive.rows("items.jsonl"):
-        where = f"items.jsonl line {number}"
-        item = decode_row(ArchivedItem, data, where)
-        if item.id in ids:
-            raise InvalidInput(f"{where}: item id {item.id!r} appears twice")
-        _check_embedding(item.embedding, dim, where)
-        batch.append(_item_values(item, cube_id, ids))
+    def rows() -> Iterator[dict]:
+        for number, data in archive.rows("items.jsonl"):
+            where = f"items.jsonl line {number}"
+            item = decode_row(ArchivedItem, data, where)
+            if item.id in ids:
+                raise InvalidInput(f"{where}: item id {item.id!r} appears twice")
+            _check_embedding(item.embedding, dim, where)
+            yield _item_values(item, cube_id, ids)
+
+    _insert_batched(session, ItemRow, rows())
+
+
+def _insert_batched(session: Session, table, rows: Iterable[dict]) -> None:
+    """Insert rows a batch at a time, so an archive never sits whole in memory."""
+    batch: list[dict] = []
+    for row in rows:
+        batch.append(row)
         if len(batch) >= BATCH:
-            session.execute(insert(ItemRow), batch)
+            session.execute(insert(table), batch)
             batch = []
     if batch:
-        session.execute(insert(ItemRow), batch)
+        session.execute(insert(table), batch)
 
 
 def _item_values(item: ArchivedItem, cube_id: str, ids: IdMap) -> dict:
@@ -116,17 +126,13 @@ def _check_embedding(embedding: bytes | None, dim: int, where: str) -> None:
 
 
 def _insert_history(session: Session, archive: ArchiveReader, cube_id: str, ids: IdMap) -> None:
-    batch = []
-    for number, data in archive.rows("history.jsonl"):
-        entry = decode_row(ArchivedHistory, data, f"history.jsonl line {number}")
-        if entry.item_id not in ids:
-            continue  # history of a note the archive does not carry
-        batch.append(_history_values(entry, cube_id, ids))
-        if len(batch) >= BATCH:
-            session.execute(insert(ItemHistoryRow), batch)
-            batch = []
-    if batch:
-        session.execute(insert(ItemHistoryRow), batch)
+    def rows() -> Iterator[dict]:
+        for number, data in archive.rows("history.jsonl"):
+            entry = decode_row(ArchivedHistory, data, f"history.jsonl line {number}")
+            if entry.item_id in ids:  # else: history of a note the archive does not carry
+                yield _history_values(entry, cube_id, ids)
+
+    _insert_batched(session, ItemHistoryRow, rows())
 
 
 def _history_values(entry: ArchivedHistory, cube_id: str, ids: IdMap) -> dict:
@@ -154,9 +160,7 @@ def _insert_links(session: Session, archive: ArchiveReader, cube_id: str, ids: I
         rows[(source, target)] = {"source_id": source, "target_id": target, "cube_id": cube_id,
                                   "kind": link.kind, "weight": link.weight,
                                   "created_at": as_utc(link.created_at)}
-    values = list(rows.values())
-    for start in range(0, len(values), BATCH):
-        session.execute(insert(LinkRow), values[start:start + BATCH])
+    _insert_batched(session, LinkRow, rows.values())
 
 
 def _insert_adapters(session: Session, adapters: list[ArchivedAdapter], cube_id: str,

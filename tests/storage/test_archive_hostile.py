@@ -8,23 +8,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from archive_members import members_of, write_archive
 
 from memcube.archive import FORMAT, FORMAT_VERSION
 from storage.errors import Conflict, InvalidInput, TooLarge
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # zip names written twice
-
-
-def members_of(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as archive:
-        return {name: archive.read(name) for name in archive.namelist()}
-
-
-def write_archive(path: Path, members: dict[str, bytes | str]) -> Path:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return path
 
 
 def jsonl(rows: list[dict]) -> str:
