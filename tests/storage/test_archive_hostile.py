@@ -73,7 +73,7 @@ def test_archive_cube_id_with_nul_is_refused(homes, tmp_path):
     manifest["cube"]["id"] = "a\u0000b"
     members["manifest.json"] = json.dumps(manifest)
     cubes = mos.list_cubes()
-    with pytest.raises(InvalidInput, match="manifest.json cube: id: .*NUL"):
+    with pytest.raises(InvalidInput, match="manifest.json cube: id must not contain NUL"):
         mos.import_cube(write_archive(tmp_path / "x.memcube", members), owner="mallory",
                         name="copy")
     assert mos.list_cubes() == cubes
@@ -157,7 +157,7 @@ def test_files_outside_an_adapter_folder_are_refused(homes, tmp_path, member):
 BAD_ROWS = [
     ("items.jsonl", {"meta": json.loads('{"a": ' * 40 + "1" + "}" * 40)}, "nested deeper"),
     ("items.jsonl", {"text": "\ud800 lone surrogate"}, "text"),
-    ("items.jsonl", {"meta": {"k\ud800": 1}}, "lone surrogates"),
+    ("items.jsonl", {"meta": {"k\ud800": 1}}, "lone surrogate"),
     ("items.jsonl", {"text": "NUL \x00 inside"}, "NUL"),
     ("items.jsonl", {"state": "haunted"}, "state"),
     ("items.jsonl", {"embedding": {"$b64": "AAAA"}}, "dimensions"),
