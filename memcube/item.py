@@ -44,7 +44,8 @@ class MemoryItem:
     retrieval_count: int = 0
     ttl_seconds: float | None = None
     merged_into: str | None = None
-    seq: int = field(default=0, repr=False)  # insertion order in SQL: the canonical prompt order
+    # insertion order in SQL (the canonical prompt order); local to this database
+    seq: int = field(default=0, repr=False, compare=False)
     embedding: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @classmethod

@@ -10,9 +10,9 @@ VOLATILE = {"last_accessed_at", "access_count", "retrieval_count", "embedding"}
 
 
 def stable(item) -> dict:
-    """An item's fields, without the access counters every read moves."""
+    """An item's public fields (compared ones), without the access counters every read moves."""
     return {f.name: getattr(item, f.name) for f in dataclasses.fields(item)
-            if f.name not in VOLATILE}
+            if f.name not in VOLATILE and f.compare}
 
 
 @pytest.fixture(scope="module")

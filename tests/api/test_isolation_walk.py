@@ -21,9 +21,10 @@ def spec(live) -> dict:
 
 @pytest.fixture(scope="module")
 def victim(live, admin, alice):
-    """Carol's cube, note, pending job, warm KV entry and API key."""
-    admin.create_user("carol")
-    key = admin.create_key("carol", name="walk")
+    """A fresh user's cube, note, pending job, warm KV entry and API key."""
+    carol = f"carol-{uuid.uuid4().hex[:8]}"
+    admin.create_user(carol)
+    key = admin.create_key(carol, name="walk")
     with live.client(key["key"]) as carol:
         cube = carol.create_cube("walk-target")
         item = cube.add("Carol's bank is in Zurich.")
@@ -31,7 +32,7 @@ def victim(live, admin, alice):
         carol.warm(cube.id, [item.id])
         kv_key = carol.kv_entries(cube.id)[0]["key"]
     ids = {"cube_id": cube.id, "item_id": item.id, "job_id": job.id, "adapter_id": job.id,
-           "key_id": key["id"], "key": kv_key, "user_id": "carol"}
+           "key_id": key["id"], "key": kv_key, "user_id": carol}
     yield ids
     admin.delete_cube(cube.id)
 
@@ -52,7 +53,7 @@ def world_of(admin, ids: dict) -> dict:
             "history": [len(cube.history(i.id)) for i in items],
             "job": admin.get_job(ids["job_id"]).state,
             "kv": sorted(e["key"] for e in admin.kv_entries(ids["cube_id"])),
-            "keys": sorted(k["id"] for k in admin.list_keys("carol"))}
+            "keys": sorted(k["id"] for k in admin.list_keys(ids["user_id"]))}
 
 
 def operations(spec: dict) -> list[tuple[str, str, dict]]:

@@ -33,11 +33,13 @@ def test_warm_list_stats_evict_round_trip(model_cli, notes):
     entries = model_cli.json("kv", "list", "-c", notes)
     assert len(entries) == 2 and {entry["tier"] for entry in entries} == {"disk"}
     stats = model_cli.json("kv", "stats")
-    assert stats["tiers"]["disk"]["entries"] == 2 and stats["tiers"]["disk"]["bytes"] > 0
+    # the two notes' entries, plus the prompt-tree nodes above them that no note owns
+    assert stats["tiers"]["disk"]["entries"] >= 2 and stats["tiers"]["disk"]["bytes"] > 0
     assert "disk" in model_cli.ok("kv", "stats").stdout
     evicted = model_cli.json("kv", "evict", entries[0]["key"][:16])
     assert evicted == {"evicted": [entries[0]["key"]]}
-    assert [e["key"] for e in model_cli.json("kv", "list")] == [entries[1]["key"]]
+    remaining = [e["key"] for e in model_cli.json("kv", "list")]
+    assert entries[0]["key"] not in remaining and entries[1]["key"] in remaining
 
 
 def test_evict_of_an_unknown_key_exits_1(model_cli):
