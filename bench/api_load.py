@@ -36,12 +36,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(home: Path, port: int) -> subprocess.Popen:
+def start_server(home: Path, port: int, extra_env: dict[str, str] | None = None,
+                 wait_s: float = 600) -> subprocess.Popen:
+    """``memos serve`` in a subprocess on ``port``; returns once /health answers."""
     env = {**os.environ, "MEMOS_HOME": str(home), "MEMOS_PORT": str(port),
-           "MEMOS_ADMIN_KEY": ADMIN_KEY, "MEMOS_WORKERS": "0", "MEMOS_DEVICE": "cpu"}
+           "MEMOS_ADMIN_KEY": ADMIN_KEY, "MEMOS_WORKERS": "0", "MEMOS_DEVICE": "cpu",
+           **(extra_env or {})}
     code = "from api.server import serve; serve(log_level='warning')"
     process = subprocess.Popen([sys.executable, "-c", code], env=env)
-    deadline = time.monotonic() + 600
+    deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:

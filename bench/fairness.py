@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
 from api_load import ADMIN_KEY, free_port  # noqa: E402
+from api_load import start_server as start_api_server  # noqa: E402
 
 LIGHT_USERS = ("light-a", "light-b", "light-c")
 HEAVY_USER = "heavy"
@@ -64,21 +64,9 @@ class Samples:
 
 
 def start_server(home: Path, port: int, running: int) -> subprocess.Popen:
-    env = {**os.environ, "MEMOS_HOME": str(home), "MEMOS_PORT": str(port),
-           "MEMOS_ADMIN_KEY": ADMIN_KEY, "MEMOS_WORKERS": "0", "MEMOS_DEVICE": "cpu",
-           "MEMOS_MODEL_MAX_RUNNING": str(running),
-           "MEMOS_MODEL_MAX_QUEUED_PER_USER": "64", "MEMOS_MODEL_MAX_QUEUED": "128"}
-    code = "from api.server import serve; serve(log_level='warning')"
-    process = subprocess.Popen([sys.executable, "-c", code], env=env)
-    deadline = time.monotonic() + 900
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    process.kill()
-    raise RuntimeError("server did not start")
+    return start_api_server(home, port, {
+        "MEMOS_MODEL_MAX_RUNNING": str(running), "MEMOS_MODEL_MAX_QUEUED_PER_USER": "64",
+        "MEMOS_MODEL_MAX_QUEUED": "128"}, wait_s=900)
 
 
 def make_keys(url: str) -> dict[str, str]:
