@@ -61,10 +61,14 @@ def test_archive_cube_id_is_never_used(homes, tmp_path, cube_id):
                                name="copy")
     assert imported.id != cube_id and len(imported.id) == 32 and imported.id.isalnum()
     assert imported.owner == "mallory" and imported.list()[1] == 2
+    alice.save_indexes()
     imported.save_indexes()
     assert (mos.home / "cubes" / imported.id).is_dir()
+    before = snapshot_tree(mos.home / "cubes" / alice.id)
     mos.delete_cube(imported.id, "mallory")
-    assert (mos.home / "memos.db").exists() and mos.get_cube(alice.id).list()[1] == 1
+    assert not (mos.home / "cubes" / imported.id).exists()
+    assert snapshot_tree(mos.home / "cubes" / alice.id) == before
+    assert mos.get_cube(alice.id).list()[1] == 1
 
 
 def test_archive_cube_id_with_nul_is_refused(homes, tmp_path):
