@@ -163,6 +163,18 @@ class PrefixTree:
             self._pinned.discard(key)
         self._save_pins()
 
+    def pin_exactly(self, keys: Sequence[str]) -> set[str]:
+        """Make these cached nodes the pinned set (others are unpinned); the keys pinned."""
+        wanted = {key for key in keys if key in self.cache}
+        for key in self._pinned - wanted:
+            if key in self.cache:
+                self.cache.unpin(key)
+        for key in wanted - self._pinned:
+            self.cache.pin(key)
+        self._pinned = set(wanted)
+        self._save_pins()
+        return wanted
+
     def forget(self, texts: Sequence[Sequence[int]]) -> list[str]:
         """Remove every node whose own tokens are one of ``texts`` and everything below it;
         the keys of the stored nodes that went."""

@@ -18,6 +18,7 @@ from activation_cache import (
     PrefixTree,
     PromptAssembler,
 )
+from memos.memory_sets import MemorySet, MemorySetLog, PinnedSets
 from memos.prompt import PromptBuilder, PromptPlan
 from memos.settings import Settings
 from storage.cache_failures import CacheFailures
@@ -50,6 +51,9 @@ class ActivationMemory:
         self.tree = PrefixTree(engine, self.cache, Path(folder))
         self.prompts = prompts
         self.failures = CacheFailures(logger)
+        self.memory_sets = MemorySetLog()
+        self.pinned_sets = PinnedSets(Path(folder) / "pinned-sets.json")
+        self.pin_budget_bytes = settings.kv_host_mib * _MIB // 2
 
     def assemble(self, plan: PromptPlan, mode: str = "exact",
                  adapter: str | None = None) -> AssembledPrompt:
@@ -110,6 +114,35 @@ class ActivationMemory:
                                        strict=True):
             self._record(key, cube_id, item_id, len(piece.token_ids))
         return chunk_keys
+
+    def pin_paths(self, cube_id: str, memory_sets: Sequence[MemorySet],
+                  texts: Sequence[Sequence[str]]) -> dict:
+        """Warm and pin the first-turn paths of a cube's memory sets (``texts[i]`` are set i's
+        notes in prompt order, hottest set first) while all pins fit half the host budget;
+        the cube's other pinned paths are released."""
+        others = self.pinned_sets.keys(exclude=cube_id)
+        budget = self.pin_budget_bytes - self._bytes_of(others)
+        wanted: list[str] = []
+        chosen: list[MemorySet] = []
+        for memory_set, set_texts in zip(memory_sets, texts, strict=True):
+            try:
+                keys = self.tree.warm(self.prompts.first_turn_prefix(set_texts))
+            except Exception as error:  # a path that cannot be cached is left unpinned
+                self.failures.record("warm", error)
+                continue
+            self.tree.pin_exactly(others + wanted + keys)  # warming the next set cannot evict it
+            if self._bytes_of(set(wanted) | set(keys)) > budget:
+                break
+            wanted += [key for key in keys if key not in wanted]
+            chosen.append(tuple(memory_set))
+        self.tree.pin_exactly(others + wanted)
+        self.pinned_sets.replace(cube_id, chosen, wanted)
+        return {"pinned_paths": len(chosen), "pinned_nodes": len(wanted),
+                "pinned_bytes": self._bytes_of(wanted)}
+
+    def _bytes_of(self, keys) -> int:
+        wanted = set(keys)
+        return sum(entry.nbytes for entry in self.cache.entries() if entry.key in wanted)
 
     def forget_texts(self, texts: Sequence[str]) -> int:
         """Remove every cached node holding one of these memory texts (and the tree below

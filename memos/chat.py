@@ -144,6 +144,8 @@ class ChatPipeline:
         self._check_context(len(plan.token_ids), opts.max_new_tokens)
         adapter_ids, adapter_notes = self._adapters(cube_ids, user, opts)
         mode = self._activation_mode(cube_ids, user, opts)
+        if mode == "exact" and hits:
+            self._record_memory_set(hits)
         stats = GenerationStats()
         stats.notes.extend(adapter_notes)
         adapter_ids = self._mos.adapters.loadable(adapter_ids)
@@ -200,6 +202,13 @@ class ChatPipeline:
                                       assembled.logits, control=control)
         if control.stopped != "cancelled":
             activation.commit(assembled)  # after decoding: storing never delays the first token
+
+    def _record_memory_set(self, hits: list[SearchHit]) -> None:
+        """Count the set of one cube's notes a prompt placed (the scheduler pins hot ones)."""
+        cubes = {hit.item.cube_id for hit in hits}
+        if len(cubes) == 1:
+            self._mos.activation.memory_sets.record(
+                self._mos.clock.now(), cubes.pop(), sorted(hit.item.id for hit in hits))
 
     def _activation_mode(self, cube_ids, user, opts: ChatOptions) -> str:
         """The request's mode, else the first cube's setting, else the server's; ``off``

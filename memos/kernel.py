@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ from memcube.archive_reader import ArchiveLimits
 from memcube.cube import MemCube
 from memcube.cube_store import CubeInfo, CubeStore
 from memcube.item_store import ItemStore
+from memcube.lifecycle import SEARCHABLE
 from memcube.linker import Linker
 from memcube.plaintext_index import PlaintextIndex
 from memcube.search import SearchHit, check_k, check_query
@@ -238,6 +240,33 @@ class MemOS:
         if self.settings.activation_mode == "blend":
             return len(self.activation.warm_texts(texts, cube_id, ids))
         return len(self.activation.warm_path(texts, cube_id, ids))
+
+    def hot_memory_sets(self, cube_id: str, since: datetime,
+                        min_uses: int) -> list[tuple[str, ...]] | None:
+        """Sets of a cube's notes that exact-mode chats placed together ``min_uses`` times
+        since then, hottest first; None when no chat here placed the cube's notes since."""
+        if self._activation is None or not self._activation.memory_sets.used(cube_id, since):
+            return None
+        return self._activation.memory_sets.hot(cube_id, since, min_uses)
+
+    def pinned_memory_sets(self, cube_id: str) -> list[tuple[str, ...]]:
+        """The memory sets of a cube whose first-turn KV paths are pinned."""
+        if self._activation is None and not (self.home / "kv" / "pinned-sets.json").exists():
+            return []
+        return self.activation.pinned_sets.sets(cube_id)
+
+    def pin_memory_sets(self, cube_id: str, memory_sets: Sequence[Sequence[str]]) -> dict:
+        """Warm and pin the first-turn KV paths of these sets of a cube's live notes (hottest
+        first, within half the host budget); the cube's other pinned paths are released."""
+        found, texts = [], []
+        for memory_set in memory_sets:
+            items = [item for item in self.items.get_many(memory_set).values()
+                     if item.cube_id == cube_id and item.state in SEARCHABLE]
+            if len(items) == len(memory_set):  # a set with a note gone is not pinned
+                found.append(tuple(memory_set))
+                ordered = sorted(items, key=lambda item: (item.created_at, item.seq, item.id))
+                texts.append([item.text for item in ordered])
+        return self.activation.pin_paths(cube_id, found, texts)
 
     def forget_kv(self, texts: Sequence[str]) -> int:
         """Remove every cached KV entry holding one of these memory texts; how many went."""

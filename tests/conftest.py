@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+import torch
+from filelock import FileLock
 
 from memos.embedder import Embedder
 from memos.engine import Engine, EngineConfig
+from memos.engine.model_files import converted_default_model
+
+
+def pytest_configure(config) -> None:
+    """Parallel workers (pytest -n N) share the cores: one torch thread each."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory) -> Path:
-    """One folder per test session holding the converted default model."""
-    return tmp_path_factory.mktemp("models")
+    """One folder per test run holding the converted default model, shared by all workers."""
+    run_root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run_root = run_root.parent
+    folder = run_root / "models"
+    with FileLock(str(run_root / "models.lock")):
+        folder.mkdir(exist_ok=True)
+        converted_default_model(folder, progress=False)
+    return folder
 
 
 @pytest.fixture(scope="session")

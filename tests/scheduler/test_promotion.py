@@ -66,6 +66,42 @@ def test_notes_retrieved_often_in_the_window_get_their_kv_warmed(chat_mos, clock
     assert reply.stats.cache_hits >= 1 and reply.stats.reused_tokens > 0
 
 
+@needs_warm
+def test_memory_sets_chats_place_again_and_again_get_their_paths_pinned(tmp_path, embedder,
+                                                                         engine, clock):
+    settings = {"policies": {"promote_activation": {"min_retrievals": 2, "window_s": 3600}}}
+    with MemOS(tmp_path / "home", embedder=embedder, engine=engine, clock=clock) as kernel:
+        cube = kernel.create_cube("hot", settings=settings)
+        alice = cube.add("Alice moved to Lisbon in May 2023 and loves the tram rides there.")
+        bob = cube.add("Bob adopted a grey cat named Pixel.")
+        for _ in range(2):
+            kernel.chat(QUESTION, cube_ids=[cube.id], k=2, max_new_tokens=1)
+        tick_and_run(kernel)
+        [job] = jobs_of(kernel, "promote_activation")
+        assert job.state == JobState.SUCCEEDED, job.error
+        assert job.result["pinned_paths"] == 1 and job.result["pinned_nodes"] >= 3
+        assert kernel.pinned_memory_sets(cube.id) == [tuple(sorted([alice.id, bob.id]))]
+        pinned = kernel.activation.tree.pinned
+        assert {e.key for e in kernel.activation.cache.entries() if e.pinned} == pinned
+        tick_and_run(kernel)  # the same hot set: nothing to re-pin
+        assert len(jobs_of(kernel, "promote_activation")) == 1
+    with MemOS(tmp_path / "home", embedder=embedder, engine=engine, clock=clock) as restarted:
+        assert restarted.pinned_memory_sets(cube.id) == [tuple(sorted([alice.id, bob.id]))]
+        assert restarted.activation.tree.pinned == pinned
+        reply = restarted.chat(QUESTION, cube_ids=[cube.id], k=2, max_new_tokens=1)
+        assert reply.stats.cache_hits >= 3  # head and both notes from the pinned path
+        cube = restarted.get_cube(cube.id)
+        cube.delete(bob.id)
+        for _ in range(2):
+            restarted.chat([{"role": "user", "content": "Where does Bob live?"}],
+                           cube_ids=[cube.id], k=1, max_new_tokens=1)
+        clock.advance(minutes=1)
+        tick_and_run(restarted)
+        assert restarted.pinned_memory_sets(cube.id) == [(alice.id,)]
+        now_pinned = restarted.activation.tree.pinned
+        assert now_pinned & pinned and pinned - now_pinned  # the head stays; Bob's path goes
+
+
 @needs_distill
 def test_stable_often_used_cube_is_distilled_and_redistilled_when_stale(chat_mos, clock):
     settings = {"policies": {"promote_parametric": {"min_notes": 2, "stable_s": 3600,

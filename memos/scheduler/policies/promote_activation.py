@@ -1,4 +1,6 @@
-"""promote_activation: often-retrieved notes get their chunk KV precomputed into the cache."""
+"""promote_activation: often-retrieved notes get their KV precomputed; the prefix-tree paths of
+memory sets that chats place together again and again are pinned (within half the host
+budget), so a burst of other questions cannot evict them."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from memos.scheduler.workers import JobContext
 
 
 class PromoteActivationPolicy(Policy):
-    """Warm the KV of notes retrieved ``min_retrievals`` times in ``window_s``; activate them."""
+    """Warm the KV of notes retrieved ``min_retrievals`` times in ``window_s`` and activate
+    them; pin the paths of memory sets placed that often in the window."""
 
     name = "promote_activation"
     requires = "warm_memories"
@@ -22,9 +25,20 @@ class PromoteActivationPolicy(Policy):
         since = now - timedelta(seconds=settings.window_s)
         hot = hot_items(mos.database, cube_id, since, settings.min_retrievals,
                         (State.CREATED.value,))
-        return {"item_ids": hot} if hot else None
+        sets = mos.hot_memory_sets(cube_id, since, settings.min_retrievals)
+        repin = sets is not None and sets != mos.pinned_memory_sets(cube_id)
+        if not hot and not repin:
+            return None
+        return {"item_ids": hot, **({"memory_sets": [list(s) for s in sets]} if repin else {})}
 
     def run(self, ctx: JobContext) -> dict:
+        pinned = {}
+        if "memory_sets" in ctx.job.payload:
+            pinned = ctx.mos.pin_memory_sets(ctx.job.cube_id, ctx.job.payload["memory_sets"])
+            ctx.check_cancelled()
+        return {**self._activate(ctx), **pinned}
+
+    def _activate(self, ctx: JobContext) -> dict:
         items = ctx.mos.items.get_many(ctx.job.payload["item_ids"])
         waiting = [i for i in ctx.job.payload["item_ids"]
                    if i in items and items[i].state == State.CREATED]
