@@ -7,6 +7,12 @@ between turns. Per window of turns it reports the KV hit rate (cache hits / chun
 turns about hot notes and on all turns) and the mean TTFT, as a table and a plot.
 
     python bench/scheduler.py [--turns 80] [--device cpu|cuda] [--out bench/out]
+    python bench/scheduler.py --tight      # 32 MiB host KV, no device or disk tier, plain LRU
+
+With ``--tight`` (or explicit ``--host-mib`` etc.) the KV tiers are too small for every path
+a chat computes, so plain LRU evicts hot paths whenever a few other questions come by; with
+the scheduler on, ``promote_activation`` pins the paths of the memory sets asked for again
+and again (within half the host budget).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from pathlib import Path
 from memos.embedder import Embedder
 from memos.engine import Engine, EngineConfig
 from memos.kernel import MemOS
+from memos.settings import Settings
 
 NAMES = ["Maria", "Tom", "Priya", "Kenji", "Olivia", "Samuel", "Amara", "Lucas", "Hannah",
          "Diego", "Fatima", "Erik", "Chloe", "Rafael", "Ingrid", "Malik", "Nadia", "Oscar",
@@ -77,7 +84,7 @@ def run_mode(mode: str, engine, embedder, texts: list[str], asked: list[tuple[st
     """Play the workload on a fresh home; ``mode`` "on" ticks the scheduler between turns."""
     records = []
     with tempfile.TemporaryDirectory() as home, \
-            MemOS(home, engine=engine, embedder=embedder) as mos:
+            MemOS(home, settings=kv_settings(args), engine=engine, embedder=embedder) as mos:
         policies = {"promote_activation": {"min_retrievals": args.min_retrievals,
                                            "window_s": 3600}}
         cube = mos.create_cube("people", settings={"policies": policies})
@@ -92,6 +99,13 @@ def run_mode(mode: str, engine, embedder, texts: list[str], asked: list[tuple[st
             records.append(TurnRecord(mode, turn, hot, stats.cache_hits, stats.cache_misses,
                                       stats.reused_tokens, stats.prompt_tokens, stats.ttft_s))
     return records
+
+
+def kv_settings(args) -> Settings:
+    """The server defaults, with the KV budgets and policy the command line gives."""
+    given = {"kv_device_mib": args.device_mib, "kv_host_mib": args.host_mib,
+             "kv_disk_mib": args.disk_mib, "kv_policy": args.kv_policy}
+    return Settings(**{name: value for name, value in given.items() if value is not None})
 
 
 def hit_rate(records: list[TurnRecord]) -> float:
@@ -174,11 +188,19 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=3)
     parser.add_argument("--max-new-tokens", type=int, default=4)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--tight", action="store_true",
+                        help="same as --device-mib 0 --host-mib 32 --disk-mib 0 --kv-policy lru")
+    parser.add_argument("--device-mib", type=int, default=None)
+    parser.add_argument("--host-mib", type=int, default=None)
+    parser.add_argument("--disk-mib", type=int, default=None)
+    parser.add_argument("--kv-policy", default=None, choices=["lru", "lfu", "cost"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--models-dir", type=Path, default=Path("memos-home/models"),
                         help="where the converted chat model is kept between runs")
     parser.add_argument("--out", type=Path, default=Path("bench/out"))
     args = parser.parse_args()
+    if args.tight:
+        args.device_mib, args.host_mib, args.disk_mib, args.kv_policy = 0, 32, 0, "lru"
     if not hasattr(MemOS, "warm_memories"):
         sys.exit("MemOS.warm_memories (the activation cache) is not available yet")
 
@@ -195,12 +217,13 @@ def main() -> None:
     totals = {mode: summary(rows, args.tick_every) for mode, rows in records.items()}
     args.out.mkdir(parents=True, exist_ok=True)
     text = table(by_mode, totals)
-    (args.out / "scheduler.md").write_text(text + "\n")
-    (args.out / "scheduler.json").write_text(json.dumps(
+    stem = "scheduler-tight" if args.tight else "scheduler"
+    (args.out / f"{stem}.md").write_text(text + "\n")
+    (args.out / f"{stem}.json").write_text(json.dumps(
         {"args": {k: str(v) for k, v in vars(args).items()}, "windows": by_mode,
          "totals": totals, "turns": {m: [asdict(r) for r in rows]
                                      for m, rows in records.items()}}, indent=1))
-    plot(by_mode, args.out / "scheduler.png")
+    plot(by_mode, args.out / f"{stem}.png")
     print(text)
 
 
