@@ -17,6 +17,7 @@ from rich.table import Table
 
 Column = tuple[str, str]  # (key in the record, header shown)
 PIPED_WIDTH = 160  # when stdout is not a terminal, rows are not squeezed into 80 columns
+ID_WIDTH = 32  # ids are never squeezed, however narrow the terminal
 WRAPPING = {"text", "description", "changes", "context", "metadata", "error", "by_state"}
 
 
@@ -33,10 +34,16 @@ def print_table(rows: Sequence[dict], columns: Sequence[Column], title: str | No
         return
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False)
     for key, header in columns:
-        table.add_column(header, no_wrap=key not in WRAPPING, overflow="fold")
+        table.add_column(header, no_wrap=key not in WRAPPING, overflow="fold",
+                         min_width=ID_WIDTH if is_id(key) else None)
     for row in rows:
         table.add_row(*(cell(row.get(key)) for key, _ in columns))
     console().print(table)
+
+
+def is_id(key: str) -> bool:
+    """Whether a column holds an id that a person copies into the next command."""
+    return key == "id" or key.endswith("_id")
 
 
 def print_record(record: dict, fields: Sequence[Column] | None = None) -> None:
