@@ -46,6 +46,7 @@ class MemoryTier:
         self.policy = policy
         self.counters = TierCounters()
         self._kvs: dict[str, ChunkKV] = {}
+        self._bytes: dict[str, int] = {}  # kept beside the tensors: summing them is not free
         self.used_bytes = 0
 
     def __contains__(self, key: str) -> bool:
@@ -63,19 +64,21 @@ class MemoryTier:
         """Hold ``kv`` (moved to this tier's device) under ``key``."""
         if kv.device != self.device:
             kv = kv.to(self.device)
+        self.pop(key)
         self._kvs[key] = kv
-        self.used_bytes += kv.nbytes
+        self._bytes[key] = kv.nbytes
+        self.used_bytes += self._bytes[key]
 
     def pop(self, key: str) -> ChunkKV | None:
         """Drop and return the entry, if held."""
         kv = self._kvs.pop(key, None)
         if kv is not None:
-            self.used_bytes -= kv.nbytes
+            self.used_bytes -= self._bytes.pop(key)
         return kv
 
     def sizes(self) -> dict[str, int]:
         """Bytes per key."""
-        return {key: kv.nbytes for key, kv in self._kvs.items()}
+        return dict(self._bytes)
 
 
 class DiskTier:
