@@ -85,3 +85,19 @@ def register_packed_attention() -> None:
     """Make ``memos_packed`` known to transformers (idempotent)."""
     AttentionInterface.register(PACKED, packed_attention)
     AttentionMaskInterface.register(PACKED, _no_mask)
+
+
+@torch.inference_mode()
+def packed_forward(model, batch: PackedBatch, token_ids: Sequence[int]) -> torch.Tensor:
+    """Run every sequence's new tokens in one pass (caches grow in place); the next-token
+    logits of each sequence, one row per sequence. Call under the engine lock."""
+    device = model.device
+    ids = torch.tensor([list(token_ids)], device=device)
+    previous = model.config._attn_implementation
+    model.set_attn_implementation(PACKED)
+    try:
+        out = model(input_ids=ids, position_ids=batch.position_ids(device), use_cache=False,
+                    logits_to_keep=batch.last_positions(device), packed_batch=batch)
+    finally:
+        model.set_attn_implementation(previous)
+    return out.logits[0].float()
