@@ -184,3 +184,14 @@ def test_logout_ends_the_session(console, browser):
         after = http.get("/console/")
     assert after.status_code == 303 and after.headers["location"] == "/console/login"
     tab.context.close()
+
+
+def test_chat_playground_shows_the_memories_used(console, alice):
+    alice.page.goto("/console/chat")
+    alice.page.fill("#chat-question", "Where does Alice live?")
+    alice.page.check(f"input[name=cube_ids][value='{console.cubes['alice']}']")
+    alice.page.fill("input[name=max_new_tokens]", "4")
+    alice.page.click("#chat-ask")
+    assert "Lisbon" in alice.page.inner_text("#chat-memories")
+    assert "time to first token" in alice.page.inner_text("#chat-stats")
+    screenshot(alice.page, "chat")
