@@ -195,3 +195,10 @@ def test_chat_playground_shows_the_memories_used(console, alice):
     assert "Lisbon" in alice.page.inner_text("#chat-memories")
     assert "time to first token" in alice.page.inner_text("#chat-stats")
     screenshot(alice.page, "chat")
+
+
+def test_metrics_page_is_for_admins_and_plots_latency(console, alice, admin):
+    assert alice.page.goto("/console/metrics").status == 403
+    admin.page.goto("/console/metrics")
+    assert admin.page.locator("#latency-bars rect").count() >= 1
+    assert "hit rate" in admin.page.inner_text("#kv-hit-rate")
