@@ -106,11 +106,12 @@ def main() -> None:
         settings = Settings(home=home, admin_key=ADMIN_KEY, host="127.0.0.1", port=free_port(),
                             workers=0)
         mos = MemOS(settings=settings)
+        _ = (mos.engine, mos.embedder)  # load (convert once) before the start deadline
+        cube_id = seed_cube(mos, args.notes)
         app = create_app(mos, settings)
         server, thread = serve_in_thread(app, settings.port, lifespan="on")
         try:
-            rows = measure(f"http://127.0.0.1:{settings.port}", seed_cube(mos, args.notes),
-                           args.repeat)
+            rows = measure(f"http://127.0.0.1:{settings.port}", cube_id, args.repeat)
         finally:
             server.should_exit = True
             thread.join(timeout=30)
