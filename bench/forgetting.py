@@ -64,7 +64,7 @@ def _run(mos: MemOS, people: list[Person], args) -> tuple[list[tuple], dict]:
         person.item_id = item.id
     rows = [_measure(mos, cube.id, people, "before distillation")]
     config = DistillConfig(epochs=args.epochs, learning_rate=args.learning_rate,
-                           replay=args.replay, seed=args.seed)
+                           replay=args.replay, batch_size=args.batch_size, seed=args.seed)
     started = time.perf_counter()
     mos.adapters.distill_shards(cube, args.shards, config, progress=_print_progress)
     times = {"all_shards_s": time.perf_counter() - started}
@@ -151,7 +151,8 @@ def _print_progress(step: int, total: int, loss: float) -> None:
 
 def _print_table(args, engine, rows: list[tuple], times: dict) -> None:
     print(f"\nmodel {engine.name} on {engine.device}; {args.facts} facts in {args.shards} "
-          f"shards, {args.forget} forgotten (deleted or corrected), {args.epochs} epochs")
+          f"shards, {args.forget} forgotten (deleted or corrected); {args.epochs} epochs, "
+          f"batch {args.batch_size}, lr {args.learning_rate}, replay {args.replay}")
     header = ("phase", "param-only names city (kept)", "param-only names forgotten city",
               "default replies with stale adapter", "default chat right",
               "text-only chat right")
@@ -174,6 +175,7 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--forget", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--learning-rate", type=float, default=3e-3)
+    parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--replay", type=int, default=20, help="base-model texts held to")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--models-dir", default="memos-home/models")
