@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from memos.parametric import (
     DistillNote,
     distill,
 )
+from memos.parametric.shards import split_notes
 from storage.cache_failures import CacheFailures
 from storage.clock import Clock
 from storage.database import Database
@@ -46,20 +48,35 @@ class AdapterInfo:
     stale: bool
     created_at: datetime
     damaged: str | None = None  # why its files failed their checksum, once found
+    shard: ShardPlace | None = None  # where it sits in a sharded distillation, if it does
+    evidence: int | None = None  # check questions it answered right (None: not measured)
 
     def to_dict(self) -> dict:
         """JSON-friendly dict."""
+        shard = self.shard
         return {"id": self.id, "cube_id": self.cube_id, "fingerprint": self.fingerprint,
                 "items": len(self.items), "steps": self.steps, "final_loss": self.final_loss,
                 "size": self.size, "stale": self.stale, "damaged": self.damaged,
-                "created_at": self.created_at.isoformat()}
+                "created_at": self.created_at.isoformat(),
+                "shard_group": shard.group if shard else None,
+                "shard": shard.index if shard else None,
+                "shards": shard.count if shard else None, "evidence": self.evidence}
+
+
+@dataclass(frozen=True, slots=True)
+class ShardPlace:
+    """An adapter's shard: its group (one sharded distillation), index and the group's size."""
+
+    group: str
+    index: int
+    count: int
 
 
 class ParametricMemory:
     """LoRA adapters distilled from cubes, stored under the home folder, attached per request."""
 
     def __init__(self, engine, home: Path, database: Database, items: ItemStore, clock: Clock,
-                 budget_bytes: int) -> None:
+                 budget_bytes: int, check_questions: int = 0) -> None:
         self._engine = engine
         self._home = Path(home)
         self._database = database
@@ -69,24 +86,56 @@ class ParametricMemory:
         self.manager = AdapterManager(engine, self.store, budget_bytes)
         self.failures = CacheFailures(logger)
         self._lock = threading.Lock()  # one distillation at a time
+        self.check_questions = check_questions  # asked of each new adapter (0: not measured)
 
     def distill(self, cube: MemCube, item_ids: Sequence[str] | None = None,
                 config: DistillConfig | None = None,
                 progress: Callable[[int, int, float], None] | None = None,
-                cancel: threading.Event | None = None) -> AdapterInfo:
+                cancel: threading.Event | None = None,
+                shard: ShardPlace | None = None) -> AdapterInfo:
         """Train an adapter on the cube's notes (all searchable ones unless ``item_ids``)."""
         notes = self.notes_to_distill(cube, item_ids)
         with self._lock:
             artifact = distill(self._engine, notes, config, progress=progress, cancel=cancel)
             self.store.save(artifact)
         versions = self._mark_distilled(cube.id, notes, artifact.id)
+        evidence = self._evidence(artifact.id, notes)
         with self._database.session() as session:
             session.add(AdapterRow(
                 id=artifact.id, cube_id=cube.id, fingerprint=artifact.metadata.base_fingerprint,
                 path=f"adapters/{artifact.id}", items=versions, steps=artifact.metadata.steps,
                 final_loss=artifact.metadata.final_loss, size=artifact.metadata.bytes,
-                created_at=self._clock.now()))
+                created_at=self._clock.now(), evidence=evidence,
+                shard_group=shard.group if shard else None,
+                shard=shard.index if shard else None, shards=shard.count if shard else None))
         return self.get(artifact.id)
+
+    def distill_shards(self, cube: MemCube, shards: int, config: DistillConfig | None = None,
+                       progress: Callable[[int, int, float], None] | None = None,
+                       cancel: threading.Event | None = None) -> list[AdapterInfo]:
+        """Train one adapter per non-empty shard of the cube's live notes (one shard group)."""
+        notes = self.notes_to_distill(cube, None)
+        group = uuid.uuid4().hex
+        return [self.distill(cube, [note.item_id for note in part], config, progress, cancel,
+                             ShardPlace(group, index, shards))
+                for index, part in enumerate(split_notes(notes, shards)) if part]
+
+    def distill_config(self, adapter_id: str) -> DistillConfig:
+        """The settings an adapter was trained with (a retrain of its shard uses them)."""
+        return DistillConfig(**self.store.metadata(adapter_id).config)
+
+    def weights_checksum(self, adapter_id: str) -> str:
+        """The checksum of an adapter's weights file (part of the key of KV computed with it)."""
+        return self.store.weights_checksum(adapter_id)
+
+    def _evidence(self, adapter_id: str, notes: list[DistillNote]) -> int | None:
+        """Check questions the new adapter answers right (None when none are asked)."""
+        if self.check_questions == 0:
+            return None
+        from memos.adapter_evidence import count_answered
+
+        return count_answered(self._engine, self.manager, adapter_id, notes,
+                              self.check_questions)
 
     @property
     def training(self) -> bool:
@@ -147,6 +196,10 @@ class ParametricMemory:
             self._set_damaged(adapter_id, str(error))
         return self.get(adapter_id)
 
+    def try_load(self, adapter_id: str) -> str | None:
+        """Load an adapter; why it cannot be (damaged files, then marked so), else None."""
+        return self._load_checked(adapter_id)
+
     def _load_checked(self, adapter_id: str) -> str | None:
         """Load an adapter; on damaged files mark it and return why (None when loaded)."""
         try:
@@ -196,8 +249,11 @@ class ParametricMemory:
         learned = dict(row.items)
         # Deleting or editing a distilled note makes the adapter stale; new notes do not.
         stale = any(current.get(item_id) != version for item_id, version in learned.items())
+        shard = ShardPlace(row.shard_group, row.shard, row.shards) \
+            if row.shard_group is not None else None
         return AdapterInfo(row.id, row.cube_id, row.fingerprint, learned, row.steps,
-                           row.final_loss, row.size, stale, row.created_at, row.damaged)
+                           row.final_loss, row.size, stale, row.created_at, row.damaged,
+                           shard, row.evidence)
 
     def _mark_distilled(self, cube_id: str, notes: list[DistillNote],
                         adapter_id: str) -> dict[str, int]:

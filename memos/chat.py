@@ -142,7 +142,7 @@ class ChatPipeline:
         hits = self._retrieve(_last_user_turn(conversation), cube_ids, user, opts)
         plan = self._prompt(conversation, hits, cube_ids, user, opts)
         self._check_context(len(plan.token_ids), opts.max_new_tokens)
-        adapter_ids, adapter_notes = self._adapters(cube_ids, user, opts)
+        adapter_ids, adapter_notes = self._adapters(cube_ids, user, opts, hits)
         mode = self._activation_mode(cube_ids, user, opts)
         if mode == "exact" and hits:
             self._record_memory_set(hits)
@@ -181,9 +181,9 @@ class ChatPipeline:
                 started: float, control: DecodeControl,
                 adapter_ids: list[str]) -> Iterator[str]:
         decoder = self._mos.decoder  # the continuous batcher, or the engine alone
-        if mode == "blend" and adapter_ids:
-            stats.notes.append("activation cache bypassed: an attached adapter changes the KV")
-            mode = "off"
+        if mode == "blend" and adapter_ids:  # blend's chunks are cached without adapters
+            stats.notes.append("activation mode exact: blended chunks have no adapter's KV")
+            mode = "exact"
         stats.activation_mode = mode
         if mode == "off":
             yield from decoder.stream_from(plan.token_ids, None, opts.generation(), stats,
@@ -191,7 +191,7 @@ class ChatPipeline:
             return
         activation = self._mos.activation
         with control.step_guard() if control.step_guard else nullcontext():  # KV of the adapter
-            assembled = activation.assemble(plan, mode, ",".join(sorted(adapter_ids)) or None)
+            assembled = activation.assemble(plan, mode, self._adapter_sets().kv_key(adapter_ids))
         stats.cache_hits, stats.cache_misses = assembled.hits, assembled.misses
         if mode == "exact":
             stats.exact_reused_tokens = assembled.reused_tokens
@@ -257,11 +257,19 @@ class ChatPipeline:
         hits = self._mos.search(query, cube_ids, k=opts.k, user=user)
         return _within_budget(hits, self._mos.prompts, opts.memory_token_budget)
 
-    def _adapters(self, cube_ids, user, opts: ChatOptions) -> tuple[list[str], list[str]]:
+    def _adapters(self, cube_ids, user, opts: ChatOptions,
+                  hits: list[SearchHit]) -> tuple[list[str], list[str]]:
         if "parametric" not in opts.memory_kinds:
             return [], []
         readable = cube_ids or [cube.id for cube in self._mos.list_cubes(user)]
-        return self._mos.adapters.attachable(readable)  # ``stream`` checked the cube ids
+        on_evidence = {hit.item.id for hit in hits} if "plaintext" in opts.memory_kinds \
+            and self._mos.settings.adapter_attach == "evidence" else None
+        return self._adapter_sets().attachable(readable, on_evidence)  # ids checked by ``stream``
+
+    def _adapter_sets(self):
+        from memos.adapter_sets import AdapterSets
+
+        return AdapterSets(self._mos.adapters, self._mos.engine.fingerprint)
 
     def _check_context(self, prompt_tokens: int, max_new_tokens: int) -> None:
         limit = getattr(self._mos.engine.model.config, "max_position_embeddings", None)

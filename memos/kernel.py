@@ -25,6 +25,7 @@ from memos.cube_files import CubeFiles
 from memos.quotas import Quotas
 from memos.scheduler import Job, Scheduler
 from memos.scheduler.distill_job import DISTILL_JOB, check_distill_room, distill_payload
+from memos.scheduler.forget_retrain import queue_forget_retrain
 from memos.settings import Settings
 from storage.blobs import BlobStore
 from storage.clock import Clock, SystemClock
@@ -213,7 +214,8 @@ class MemOS:
 
                 self._adapters = ParametricMemory(
                     self.engine, self.home, self.database, self.items, self.clock,
-                    self.settings.adapter_budget_mib << 20)
+                    self.settings.adapter_budget_mib << 20,
+                    self.settings.adapter_check_questions)
             return self._adapters
 
     def chat(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None, *,
@@ -288,6 +290,11 @@ class MemOS:
         if not texts or (self._activation is None and next(kv_files, None) is None):
             return 0
         return self.activation.forget_texts(texts)
+
+    def _forgotten(self, cube_id: str, texts: Sequence[str]) -> None:
+        """Notes left search or changed: drop their KV; adapters that learned them retrain."""
+        self.forget_kv(texts)
+        queue_forget_retrain(self, cube_id)
 
     def distill(self, cube_id: str, item_ids: Sequence[str] | None = None,
                 config: DistillConfig | None = None, progress=None, cancel=None,
@@ -376,5 +383,6 @@ class MemOS:
                                     self.items.indexable(info.id), self._linker.rows(info.id))
         return MemCube(info, items=self.items, index=index, embedder=self.embedder,
                        linker=self._linker, exporter=self.export_cube,
-                       quota=partial(self.quotas.check_add, self.items), forget=self.forget_kv)
+                       quota=partial(self.quotas.check_add, self.items),
+                       forget=partial(self._forgotten, info.id))
 

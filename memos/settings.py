@@ -40,6 +40,14 @@ class Settings(BaseSettings):
         default="latest",
         description="Memories with the latest user turn, with every user turn, or in the system.")
     adapter_budget_mib: int = Field(default=256, ge=1, description="Loaded adapters budget.")
+    distill_shards: int = Field(default=1, ge=1, le=64,
+                                description="Adapters per distillation, over disjoint notes.")
+    adapter_check_questions: int = Field(default=4, ge=0, le=50,
+                                         description="Questions asked of a new adapter.")
+    adapter_attach: Literal["evidence", "fresh"] = Field(
+        default="evidence", description="Default chat attaches fresh adapters on evidence only.")
+    forget_retrain_delay_s: float = Field(
+        default=30.0, ge=0.0, description="Wait after a forget before retraining (debounce).")
     archive_max_mib: int = Field(default=1024, ge=1,
                                  description="Largest archive import once inflated.")
     archive_max_ratio: float = Field(default=200.0, ge=1.0,

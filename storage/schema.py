@@ -167,6 +167,11 @@ class AdapterRow(Base):
     stale: Mapped[bool] = mapped_column(Boolean, default=False)
     damaged: Mapped[str | None] = mapped_column(Text, nullable=True)  # why its files failed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Sharded distillation: adapters of one group learned disjoint shards of the cube's notes.
+    shard_group: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    shard: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    shards: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    evidence: Mapped[int | None] = mapped_column(Integer, nullable=True)  # check answers right
 
 
 class KvEntryRow(Base):

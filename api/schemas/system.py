@@ -74,6 +74,11 @@ class AdapterPublic(Public):
     damaged: str | None = Field(
         default=None, description="Why its files failed their checksum (never attached then).")
     created_at: datetime
+    shard_group: str | None = Field(default=None, description="Its sharded distillation.")
+    shard: int | None = Field(default=None, description="Which shard of the notes it learned.")
+    shards: int | None = Field(default=None, description="Shards in its group.")
+    evidence: int | None = Field(
+        default=None, description="Check questions about its notes it answered right.")
 
 
 class AdaptersPublic(Public):

@@ -19,7 +19,12 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
 from memos.parametric.adapter import FORMAT_VERSION, AdapterArtifact, AdapterMetadata
-from memos.parametric.checksums import CHECKSUM_FILE, file_checksums, read_verified
+from memos.parametric.checksums import (
+    CHECKSUM_FILE,
+    file_checksums,
+    manifest_checksum,
+    read_verified,
+)
 from storage.errors import CorruptBlob, IncompatibleModel, InvalidInput, NotFound, UnsupportedFormat
 from storage.write_failures import storage_errors
 
@@ -84,6 +89,10 @@ class AdapterStore:
     def verify(self, adapter_id: str) -> None:
         """Check every file of a stored adapter against its checksums (CorruptBlob if not)."""
         read_verified(self._existing(adapter_id), CHECKED_FILES, adapter_id)
+
+    def weights_checksum(self, adapter_id: str) -> str:
+        """The recorded checksum of an adapter's weights file (CorruptBlob when missing)."""
+        return manifest_checksum(self._existing(adapter_id), WEIGHTS_FILE, adapter_id)
 
     def load(self, adapter_id: str, fingerprint: str) -> AdapterArtifact:
         """Load an adapter made for the model with ``fingerprint`` (every file checked)."""

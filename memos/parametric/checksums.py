@@ -38,6 +38,14 @@ def read_verified(folder: Path, names: Iterable[str], adapter_id: str) -> dict[s
     return {name: _checked(folder, name, manifest.get(name), adapter_id) for name in names}
 
 
+def manifest_checksum(folder: Path, name: str, adapter_id: str) -> str:
+    """The checksum the manifest records for one file (CorruptBlob when it records none)."""
+    entry = _manifest(folder, adapter_id).get(name)
+    if not isinstance(entry, dict) or not isinstance(entry.get("checksum"), str):
+        raise CorruptBlob(f"adapter {adapter_id}: {name} is not in its checksum manifest")
+    return entry["checksum"]
+
+
 def _checked(folder: Path, name: str, expected, adapter_id: str) -> bytes:
     if not isinstance(expected, dict):
         raise CorruptBlob(f"adapter {adapter_id}: {name} is not in its checksum manifest")

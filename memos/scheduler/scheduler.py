@@ -11,6 +11,7 @@ from sqlalchemy import delete
 
 from memos.scheduler import retrievals
 from memos.scheduler.distill_job import DISTILL_JOB, run_distill_job
+from memos.scheduler.forget_retrain import FORGET_RETRAIN_JOB, run_forget_retrain
 from memos.scheduler.jobs import FINISHED, Job, JobStore
 from memos.scheduler.policies import Policy, default_policies
 from memos.scheduler.settings import PolicySettings, SchedulerConfig
@@ -21,7 +22,7 @@ from storage.schema import JobRow
 logger = logging.getLogger(__name__)
 # Jobs users ask for that can run for hours; upkeep (expire, archive, merge, eviction) has a
 # worker of its own and is always claimed before these.
-TRAINING_KINDS = frozenset({DISTILL_JOB, "promote_parametric"})
+TRAINING_KINDS = frozenset({DISTILL_JOB, "promote_parametric", FORGET_RETRAIN_JOB})
 
 
 class Scheduler:
@@ -37,6 +38,7 @@ class Scheduler:
         self.policies: dict[str, Policy] = {policy.name: policy for policy in chosen}
         self._handlers: dict[str, Handler] = {name: p.run for name, p in self.policies.items()}
         self._handlers[DISTILL_JOB] = run_distill_job  # asked for by users, not by a policy
+        self._handlers[FORGET_RETRAIN_JOB] = run_forget_retrain  # queued when notes are forgotten
         self._runner = JobRunner(self.jobs, self._handlers, mos, self.clock,
                                  self.config.backoff_base_s, TRAINING_KINDS)
         self._workers: WorkerPool | None = None

@@ -1,0 +1,89 @@
+"""Which adapters a chat may attach, and why each one was or was not attached.
+
+An adapter is attached only while it is fresh: never one that learned a note since deleted or
+changed (stale), never a damaged one or one made for another model. Default chat also asks
+for evidence: the adapter answered some of its check questions and learned at least one of
+the notes retrieved for this turn. Every decision is a line in the reply's stats notes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from memos.adapters import AdapterInfo, ParametricMemory
+
+
+def current_adapters(adapters: Sequence[AdapterInfo]) -> list[AdapterInfo]:
+    """Of a cube's adapters (newest first), those in use: the newest one, or, when it is a
+    shard, the newest adapter of each shard of its group."""
+    if not adapters:
+        return []
+    newest = adapters[0]
+    if newest.shard is None:
+        return [newest]
+    by_shard: dict[int, AdapterInfo] = {}
+    for adapter in adapters:
+        if adapter.shard is not None and adapter.shard.group == newest.shard.group:
+            by_shard.setdefault(adapter.shard.index, adapter)
+    return [by_shard[index] for index in sorted(by_shard)]
+
+
+class AdapterSets:
+    """Chooses the adapters of a chat turn from the cubes' current adapters."""
+
+    def __init__(self, parametric: ParametricMemory, fingerprint: str) -> None:
+        self._parametric = parametric
+        self._fingerprint = fingerprint
+
+    def attachable(self, cube_ids: Sequence[str],
+                   on_evidence: Collection[str] | None) -> tuple[list[str], list[str]]:
+        """Adapter ids to attach and a note per adapter saying why or why not.
+
+        ``on_evidence``: ids of the notes retrieved for the turn (an adapter must have learned
+        one, and answered some check question); None attaches every fresh adapter."""
+        ids, notes = [], []
+        for cube_id in cube_ids:
+            for adapter in current_adapters(self._parametric.list(cube_id)):
+                reason = self._refusal(adapter, on_evidence)
+                if reason is None:
+                    reason = self._parametric.try_load(adapter.id)
+                if reason is not None:
+                    notes.append(f"adapter {adapter.id} not attached: {reason}")
+                    continue
+                ids.append(adapter.id)
+                notes.append(f"adapter {adapter.id} attached: {_grounds(adapter, on_evidence)}")
+        return ids, notes
+
+    def kv_key(self, adapter_ids: Sequence[str]) -> str | None:
+        """What KV computed with these adapters is keyed by: their ids and weight checksums,
+        so KV of a deleted or retrained adapter is never found again (None: no adapter)."""
+        if not adapter_ids:
+            return None
+        return ",".join(f"{adapter_id}:{self._parametric.weights_checksum(adapter_id)}"
+                        for adapter_id in sorted(adapter_ids))
+
+    def _refusal(self, adapter: AdapterInfo, on_evidence: Collection[str] | None) -> str | None:
+        if adapter.fingerprint != self._fingerprint:
+            return "distilled for another model"
+        if adapter.damaged is not None:
+            return f"damaged ({adapter.damaged})"
+        if adapter.stale:
+            return ("stale: it learned a note that was since deleted or changed "
+                    "(a retrain without that note replaces it)")
+        if on_evidence is None:
+            return None
+        if adapter.evidence == 0:
+            return "it answered none of its check questions after distillation"
+        if not set(adapter.items) & set(on_evidence):
+            return f"none of the retrieved notes is among the {len(adapter.items)} it learned"
+        return None
+
+
+def _grounds(adapter: AdapterInfo, on_evidence: Collection[str] | None) -> str:
+    shard = f"shard {adapter.shard.index + 1} of {adapter.shard.count}, " if adapter.shard else ""
+    if on_evidence is None:
+        return f"{shard}fresh (parametric memory asked for without evidence)"
+    learned = len(set(adapter.items) & set(on_evidence))
+    checked = "not checked" if adapter.evidence is None else \
+        f"answered {adapter.evidence} check questions"
+    return f"{shard}fresh, {checked}, learned {learned} of the retrieved notes"
