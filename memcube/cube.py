@@ -16,6 +16,12 @@ from memcube.lifecycle import SEARCHABLE, State, check_transition, parse_state
 from memcube.linker import Linker
 from memcube.plaintext_index import PlaintextIndex
 from memcube.search import SearchFilters, SearchHit, check_k, check_query, include_states
+from memcube.supersession import (
+    check_can_supersede,
+    check_supersedes,
+    rank_current_first,
+    supersede,
+)
 from memcube.validation import (
     check_json_object,
     check_optional_text,
@@ -34,7 +40,7 @@ MAX_KEYWORDS, MAX_TAGS = 64, 32
 PROVENANCE_LIMITS = {"source_type": 32, "source_id": 128, "actor": 64, "session_id": 128}
 EXPIRED_BY = "memos"
 ADD_FIELDS = {"text", "metadata", "keywords", "tags", "context", "event_time", "ttl_seconds",
-              "source_type", "source_id", "actor", "session_id", "force"}
+              "source_type", "source_id", "actor", "session_id", "force", "supersedes"}
 
 
 class MemCube:
@@ -89,6 +95,9 @@ class MemCube:
         entries = [_check_entry(entry) for entry in entries]
         if not entries:
             return []
+        for entry in entries:  # every superseded note exists before anything is written
+            if entry.get("supersedes"):
+                check_can_supersede(self._items, self.id, entry["supersedes"])
         vectors = self._embedder.embed([entry["text"] for entry in entries])
         threshold = float(self.settings.get("dedupe_threshold", 0.97))
         within_batch = vectors @ vectors.T >= threshold
@@ -105,7 +114,11 @@ class MemCube:
             else:
                 result.append(self._touch(stored_twins[position]))
         stored = self._store([(entries[i], vectors[i]) for i in fresh])
-        return [stored[r] if isinstance(r, int) else r for r in result]
+        items = [stored[r] if isinstance(r, int) else r for r in result]
+        for entry, item in zip(entries, items, strict=True):
+            if entry.get("supersedes"):
+                supersede(self._items, self.id, entry["supersedes"], item, entry.get("actor"))
+        return items
 
     def get(self, item_id: str) -> MemoryItem:
         """One memory of this cube, or NotFound; counts as an access."""
@@ -115,7 +128,12 @@ class MemCube:
         return item
 
     def update(self, item_id: str, actor: str | None = None, **fields) -> MemoryItem:
-        """Change a memory's text, attributes or metadata; a new version is recorded."""
+        """Change a memory's text, attributes or metadata; a new version is recorded.
+
+        ``supersedes`` names an older note that this one replaces from its time on."""
+        supersedes = check_supersedes(fields.pop("supersedes", None))
+        if supersedes:
+            check_can_supersede(self._items, self.id, supersedes)
         fields = _check_fields({name: value for name, value in fields.items()
                                 if value is not None})
         old_text = None
@@ -126,6 +144,8 @@ class MemCube:
         if old_text is not None and old_text != item.text:
             self._forget_texts([old_text])
         self._index.upsert(self._items.seq_of([item.id])[item.id], item)
+        if supersedes:
+            supersede(self._items, self.id, supersedes, item, actor)
         return item
 
     def set_state(self, item_id: str, state: str | State, actor: str | None = None,
@@ -221,22 +241,26 @@ class MemCube:
                tags: Sequence[str] = (), metadata: dict | None = None,
                event_after: datetime | None = None, event_before: datetime | None = None,
                written_after: datetime | None = None, written_before: datetime | None = None,
-               expand_graph: bool = True, vector: np.ndarray | None = None) -> list[SearchHit]:
+               expand_graph: bool = True, vector: np.ndarray | None = None,
+               current_only: bool = False, as_of: datetime | None = None) -> list[SearchHit]:
         """Hybrid search (dense + lexical + graph), best first; each hit says why.
 
-        ``vector`` is the query's embedding when the caller already has it (multi-cube search).
+        Current notes rank before superseded ones (``current_only`` leaves those out);
+        ``as_of`` sees the notes valid at that moment. ``vector`` is the query's embedding
+        when the caller already has it (multi-cube search).
         """
         check_query(query)
         tags = check_texts(tags, "tags", MAX_ATTRIBUTE_CHARS, MAX_TAGS)
         metadata = check_json_object(metadata or {}, "the metadata filter")
         filters = SearchFilters(include_states(states), tuple(tags), metadata,
-                                event_after, event_before, written_after, written_before)
+                                event_after, event_before, written_after, written_before,
+                                current_only, as_of)
         vector = self._embedder.embed_one(query) if vector is None else vector
         self.expire_due()
         hits = self._index.search(query, vector, check_k(k), filters, self._items.get_many,
                                   expand_graph=expand_graph)
         self._items.touch([hit.item.id for hit in hits], retrieved=True)
-        return hits
+        return hits if as_of is not None else rank_current_first(hits)
 
     def stats(self) -> dict:
         """Items by state and index sizes."""
@@ -307,6 +331,7 @@ def _check_entry(entry: Mapping) -> dict:
     entry = _check_fields(dict(entry), required_text=True)
     for name, limit in PROVENANCE_LIMITS.items():
         entry[name] = check_optional_text(entry.get(name), name, limit)
+    entry["supersedes"] = check_supersedes(entry.get("supersedes"))
     return entry
 
 

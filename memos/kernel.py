@@ -166,7 +166,7 @@ class MemOS:
         hits = []
         for cube in cubes:  # the query is embedded once, not once per cube
             hits.extend(cube.search(query, k, vector=vector, **filters))
-        return sorted(hits, key=lambda hit: -hit.score)[:k]
+        return sorted(hits, key=lambda hit: (hit.item.superseded_by is not None, -hit.score))[:k]
 
     @property
     def prompts(self):
