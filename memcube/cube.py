@@ -33,6 +33,9 @@ from storage.schema import ItemRow
 
 # Checks that new notes fit the quotas: (cube id, owner, texts) -> None, or QuotaExceeded.
 Quota = Callable[[str, str, Sequence[str]], None]
+# Drops copies of notes that left search: (texts, item ids, erase). ``erase`` (delete, purge,
+# a changed text) also scrubs them from sessions and jobs; archive and merge only drop KV.
+Forget = Callable[[list[str], list[str], bool], object]
 MAX_TEXT_CHARS = 20_000
 MAX_CONTEXT_CHARS = 4_000
 MAX_ATTRIBUTE_CHARS = 64  # one keyword or tag
@@ -49,10 +52,10 @@ class MemCube:
     def __init__(self, info: CubeInfo, *, items: ItemStore, index: PlaintextIndex, embedder,
                  linker: Linker, exporter: Callable[[str, Path], dict] | None = None,
                  quota: Quota | None = None,
-                 forget: Callable[[list[str]], object] | None = None) -> None:
+                 forget: Forget | None = None) -> None:
         self.info = info
         self._quota = quota
-        self._forget = forget  # drops derived copies of texts that leave search (KV caches)
+        self._forget = forget  # drops derived copies of notes that leave search (KV, sessions)
         self._items = items
         self._index = index
         self._embedder = embedder
@@ -142,7 +145,7 @@ class MemCube:
             old_text = self._items.get(item_id, self.id).text
         item = self._items.update(item_id, self.id, fields, actor=actor)
         if old_text is not None and old_text != item.text:
-            self._forget_texts([old_text])
+            self._forget_texts([old_text], [item.id], erase=True)
         self._index.upsert(self._items.seq_of([item.id])[item.id], item)
         if supersedes:
             supersede(self._items, self.id, supersedes, item, actor)
@@ -155,7 +158,7 @@ class MemCube:
         if item.state == State.DELETED:
             self._index.remove(item.id)
         if item.state not in SEARCHABLE:
-            self._forget_texts([item.text])
+            self._forget_texts([item.text], [item.id], erase=item.state == State.DELETED)
         return item
 
     def expire_due(self) -> list[str]:
@@ -191,7 +194,7 @@ class MemCube:
         text = self._items.get(item_id, self.id).text
         self._items.purge(item_id, self.id)
         self._index.remove(item_id)
-        self._forget_texts([text])
+        self._forget_texts([text], [item_id], erase=True)
 
     def merge(self, survivor_id: str, other_ids: Sequence[str], actor: str | None = None,
               reason: str | None = None) -> MemoryItem:
@@ -205,7 +208,8 @@ class MemCube:
             check_transition(self._items.get(other, self.id).state, State.MERGED)
         merged = [self._items.transition(other, self.id, State.MERGED, actor, reason,
                                          merged_into=survivor.id) for other in other_ids]
-        self._forget_texts([item.text for item in merged])
+        self._forget_texts([item.text for item in merged], [item.id for item in merged],
+                           erase=False)
         return survivor
 
     def history(self, item_id: str) -> list[HistoryEntry]:
@@ -271,9 +275,9 @@ class MemCube:
         """Persist the derived indexes (they can always be rebuilt from SQL)."""
         self._index.save()
 
-    def _forget_texts(self, texts: list[str]) -> None:
+    def _forget_texts(self, texts: list[str], item_ids: list[str], erase: bool) -> None:
         if self._forget is not None:
-            self._forget(texts)
+            self._forget(texts, item_ids, erase)
 
     def _stored_duplicates(self, vectors: np.ndarray, threshold: float) -> list[MemoryItem | None]:
         """Per vector, the live stored note it nearly repeats, if any."""

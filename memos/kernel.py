@@ -22,6 +22,7 @@ from memcube.plaintext_index import PlaintextIndex
 from memcube.search import SearchHit, check_k, check_query
 from memos.admission import AdmissionLimits, FairQueue
 from memos.cube_files import CubeFiles
+from memos.forgetting import ForgetReport, Forgetting
 from memos.quotas import Quotas
 from memos.scheduler import Job, Scheduler
 from memos.scheduler.distill_job import DISTILL_JOB, check_distill_room, distill_payload
@@ -294,6 +295,19 @@ class MemOS:
         return self.scheduler.enqueue(DISTILL_JOB, cube_id, payload, max_attempts=1,
                                       dedupe_key=f"{DISTILL_JOB}:{cube_id}")
 
+    def forget_memories(self, cube_id: str, texts: Sequence[str], item_ids: Sequence[str],
+                        erase: bool = True) -> ForgetReport:
+        """Drop notes that left a cube from KV; ``erase`` scrubs sessions and jobs too."""
+        return Forgetting(self.database, self.forget_kv).forget(cube_id, texts, item_ids, erase)
+
+    def forget_check(self, cube_id: str, item_ids: Sequence[str] = (),
+                     texts: Sequence[str] = (), user: str | None = None) -> dict:
+        """Where anything of these notes remains (SQL, indexes, sessions, KV, jobs, adapters)."""
+        from memos.forget_check import ForgetCheck
+
+        cube = self.get_cube(cube_id, user, needed=Access.OWNER)
+        return ForgetCheck(self, cube).run(item_ids, texts)
+
     def stale_adapters(self, cube_id: str) -> list[AdapterInfo]:
         """Adapters of the cube whose distilled notes changed or went away since."""
         return [adapter for adapter in self.adapters.list(cube_id) if adapter.stale]
@@ -360,5 +374,6 @@ class MemOS:
                                     self.items.indexable(info.id), self._linker.rows(info.id))
         return MemCube(info, items=self.items, index=index, embedder=self.embedder,
                        linker=self._linker, exporter=self.export_cube,
-                       quota=partial(self.quotas.check_add, self.items), forget=self.forget_kv)
+                       quota=partial(self.quotas.check_add, self.items),
+                       forget=partial(self.forget_memories, info.id))
 
