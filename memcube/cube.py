@@ -17,8 +17,11 @@ from memcube.linker import Linker
 from memcube.plaintext_index import PlaintextIndex
 from memcube.search import SearchFilters, SearchHit, check_k, check_query, include_states
 from memcube.supersession import (
+    DETECTED,
     check_can_supersede,
     check_supersedes,
+    detected_targets,
+    detection_enabled,
     rank_current_first,
     supersede,
 )
@@ -116,7 +119,11 @@ class MemCube:
                 result.append(int(earlier[0]))
             else:
                 result.append(self._touch(stored_twins[position]))
+        detected = self._detect_updates([entries[i] for i in fresh], vectors[fresh])
         stored = self._store([(entries[i], vectors[i]) for i in fresh])
+        for item, (target, entry) in zip(stored, detected, strict=True):
+            if target:
+                supersede(self._items, self.id, target, item, entry.get("actor"), DETECTED)
         items = [stored[r] if isinstance(r, int) else r for r in result]
         for entry, item in zip(entries, items, strict=True):
             if entry.get("supersedes"):
@@ -284,6 +291,17 @@ class MemCube:
         live = frozenset({State.CREATED, State.ACTIVATED, State.FROZEN})
         nearest = self._index.nearest_many(vectors, 1, live, self._items.get_many, threshold)
         return [found[0][0] if found else None for found in nearest]
+
+    def _detect_updates(self, entries: list[dict],
+                        vectors: np.ndarray) -> list[tuple[str | None, dict]]:
+        """Per fresh note, the note it corrects when the cube opted in to detection (notes
+        that name what they supersede are left as they are)."""
+        if not entries or not detection_enabled(self.settings):
+            return [(None, entry) for entry in entries]
+        texts = [entry["text"] for entry in entries]
+        targets = detected_targets(self._index, self._items.get_many, texts, vectors)
+        return [(None if entry.get("supersedes") else target, entry)
+                for target, entry in zip(targets, entries, strict=True)]
 
     def _touch(self, item: MemoryItem) -> MemoryItem:
         self._items.touch([item.id])

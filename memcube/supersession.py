@@ -15,10 +15,32 @@ from memcube.item import MemoryItem
 from memcube.item_store import ItemStore
 from memcube.lifecycle import State
 from memcube.search import SearchHit
+from memcube.update_detection import UpdateDetector
 from storage.clock import as_utc
 from storage.errors import IllegalTransition, InvalidInput
 
 MAX_ID_CHARS = 32
+DETECTED = "detected update: same subject and attribute, a newer value"
+CANDIDATES = 5
+
+
+def detection_enabled(settings: dict) -> bool:
+    """Whether the cube opted in to automatic update detection (``detect_updates``)."""
+    return settings.get("detect_updates") is True
+
+
+def detected_targets(index, load, texts: Sequence[str], vectors,
+                     detector: UpdateDetector | None = None) -> list[str | None]:
+    """Per new note, the id of the current note it corrects (None when none)."""
+    detector = detector or UpdateDetector()
+    live = frozenset({State.CREATED, State.ACTIVATED, State.FROZEN})
+    nearest = index.nearest_many(vectors, CANDIDATES, live, load, detector.min_similarity)
+    targets = []
+    for text, found in zip(texts, nearest, strict=True):
+        current = [(item, score) for item, score in found if item.superseded_by is None]
+        target = detector.detect(text, current)
+        targets.append(target.id if target else None)
+    return targets
 
 
 def check_supersedes(value) -> str | None:

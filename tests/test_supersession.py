@@ -80,3 +80,16 @@ def test_multi_cube_search_ranks_current_first(mos, cube):
     hits = mos.search("Where does Ana live? Lisbon", cube_ids=[cube.id], k=3)
     ids = [hit.item.id for hit in hits]
     assert ids.index(new.id) < ids.index(old.id)
+
+
+def test_detected_updates_supersede_only_when_the_cube_opts_in(mos):
+    plain = mos.create_cube("plain", owner="alice")
+    opted = mos.create_cube("opted", owner="alice", settings={"detect_updates": True})
+    for cube in (plain, opted):
+        cube.add("I live in Lisbon.")
+        cube.add("I work at a bakery.")
+        cube.add("I moved to Berlin.")
+    assert all(item.superseded_by is None for item in plain.list()[0])
+    superseded = [item for item in opted.list()[0] if item.superseded_by]
+    assert [item.text for item in superseded] == ["I live in Lisbon."]
+    assert "detected update" in opted.history(superseded[0].id)[-1].reason
