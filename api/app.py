@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from api.console import install_console
 from api.docs import install_offline_docs
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.limits import BODY_LIMIT, IMPORT_LIMIT, BodyLimit
@@ -52,6 +53,7 @@ def create_app(mos: MemOS, settings: Settings, *, keys: KeyStore | None = None) 
     app.include_router(health.router)
     install_offline_docs(app)
     install_error_handlers(app)
+    install_console(app)
     app.add_middleware(BodyLimit, default_bytes=BODY_LIMIT,
                        overrides={"/v1/cubes/import": IMPORT_LIMIT})
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)

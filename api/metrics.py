@@ -31,6 +31,14 @@ class RequestMetrics:
             buckets[_bucket_index(seconds)] += 1
             self._sums[(method, route)] += seconds
 
+    def latencies(self) -> list[dict]:
+        """Per route: requests, mean seconds, and the bucket bound holding the 95th percentile."""
+        with self._lock:
+            return [{"method": method, "route": route, "count": sum(buckets),
+                     "mean_s": self._sums[(method, route)] / max(1, sum(buckets)),
+                     "p95_le_s": _quantile_bound(buckets, 0.95)}
+                    for (method, route), buckets in sorted(self._buckets.items())]
+
     def render(self) -> list[str]:
         """Prometheus text lines."""
         lines = ["# HELP memos_http_requests_total HTTP requests by route and status.",
@@ -87,6 +95,15 @@ def _bucket_index(seconds: float) -> int:
         if seconds <= bound:
             return index
     return len(BUCKETS)
+
+
+def _quantile_bound(buckets: list[int], quantile: float) -> float:
+    wanted, cumulative = quantile * sum(buckets), 0
+    for bound, count in zip((*BUCKETS, float("inf")), buckets, strict=True):
+        cumulative += count
+        if cumulative >= wanted:
+            return bound
+    return float("inf")
 
 
 def _histogram(method: str, route: str, buckets: list[int], total: float) -> list[str]:

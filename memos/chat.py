@@ -174,18 +174,19 @@ class ChatPipeline:
         """Cancel flag and time limit; an adapter is attached per forward pass, under the
         engine lock, so no other request sees it and none waits for a whole reply."""
         guard = (lambda: self._mos.adapters.attached(adapter_ids)) if adapter_ids else None
-        return DecodeControl(cancel=cancel, max_seconds=opts.max_seconds, step_guard=guard)
+        return DecodeControl(cancel=cancel, max_seconds=opts.max_seconds, step_guard=guard,
+                             group=",".join(sorted(adapter_ids)))
 
     def _decode(self, plan: PromptPlan, mode: str, stats: GenerationStats, opts: ChatOptions,
                 started: float, control: DecodeControl,
                 adapter_ids: list[str]) -> Iterator[str]:
-        engine = self._mos.engine
+        decoder = self._mos.decoder  # the continuous batcher, or the engine alone
         if mode == "blend" and adapter_ids:
             stats.notes.append("activation cache bypassed: an attached adapter changes the KV")
             mode = "off"
         stats.activation_mode = mode
         if mode == "off":
-            yield from engine.stream_from(plan.token_ids, None, opts.generation(), stats,
+            yield from decoder.stream_from(plan.token_ids, None, opts.generation(), stats,
                                           DecodeTiming(started_at=started), control=control)
             return
         activation = self._mos.activation
@@ -197,7 +198,7 @@ class ChatPipeline:
         else:
             stats.approx_reused_tokens = assembled.reused_tokens
         stats.notes.extend(assembled.notes)
-        yield from engine.stream_from(assembled.token_ids, assembled.cache, opts.generation(),
+        yield from decoder.stream_from(assembled.token_ids, assembled.cache, opts.generation(),
                                       stats, DecodeTiming(started, assembled.reused_tokens),
                                       assembled.logits, control=control)
         if control.stopped != "cancelled":

@@ -67,6 +67,7 @@ class MemOS:
         self._prompts = None
         self._activation: ActivationMemory | None = None
         self._adapters: ParametricMemory | None = None
+        self._decoder = None
         self._chat_pipeline: ChatPipeline | None = None
         self.quotas = Quotas(self.settings.max_memories_per_cube,
                              self.settings.max_bytes_per_user)
@@ -95,6 +96,19 @@ class MemOS:
                     model=self.settings.model, device=self.settings.device,
                     dtype=self.settings.dtype, models_dir=self.home / "models"))
             return self._engine
+
+    @property
+    def decoder(self):
+        """What decodes chat replies: the continuous batcher, or the engine when batching is off."""
+        with self._lock:
+            if self._decoder is None and not self.settings.batching:
+                self._decoder = self.engine
+            elif self._decoder is None:
+                from memos.engine.batching import BatchConfig, ContinuousBatcher
+
+                self._decoder = ContinuousBatcher(self.engine, BatchConfig(
+                    self.settings.model_max_running, self.settings.batch_prefill_tokens))
+            return self._decoder
 
     @property
     def scheduler(self) -> Scheduler:
@@ -345,6 +359,8 @@ class MemOS:
         """Save derived indexes and release the database."""
         if self._scheduler is not None:
             self._scheduler.stop()
+        if self._decoder is not None and self._decoder is not self._engine:
+            self._decoder.close()
         if self._adapters is not None:
             self._adapters.manager.unload_all()  # hand the engine back without LoRA layers
         with self._lock:

@@ -46,8 +46,12 @@ class Settings(BaseSettings):
                                      description="Largest compression ratio of an archive member.")
     session_window: int = Field(default=8, ge=1, description="Turns a chat session keeps.")
 
-    model_max_running: int = Field(default=2, ge=1,
+    model_max_running: int = Field(default=8, ge=1,
                                    description="Model requests (chat, warm) running at once.")
+    batching: bool = Field(default=True,
+                           description="Decode concurrent replies together (continuous batching).")
+    batch_prefill_tokens: int = Field(default=256, ge=1,
+                                      description="Prompt tokens one batched step may prefill.")
     model_max_queued_per_user: int = Field(default=8, ge=0,
                                            description="Model requests one user may have queued.")
     model_max_queued: int = Field(default=64, ge=0,

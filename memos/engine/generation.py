@@ -81,13 +81,16 @@ class DecodeControl:
 
     ``cancel`` is set by whoever stops wanting the reply (a client that left); ``max_seconds``
     bounds a reply in time as ``max_new_tokens`` bounds it in tokens; ``step_guard`` is entered
-    around every forward pass (an adapter attached for that step only, under the engine lock).
+    around every forward pass (an adapter attached for that step only, under the engine lock);
+    ``group`` names what the guard attaches, so the batcher runs together only replies whose
+    guards are the same (an empty name with a guard means: never share a pass).
     """
 
     cancel: threading.Event | None = None
     max_seconds: float | None = None
     step_guard: Callable[[], AbstractContextManager] | None = None
     stopped: str | None = None
+    group: str = ""
 
     def __post_init__(self) -> None:
         if self.max_seconds is not None and self.max_seconds <= 0:

@@ -34,10 +34,10 @@ class LiveServer:
         """An SDK client bearing ``key``."""
         return Client(self.url, key, timeout=120)
 
-    def http(self, key: str | None) -> httpx.Client:
+    def http(self, key: str | None, timeout: float = 120) -> httpx.Client:
         """A raw HTTP client bearing ``key`` (none when None)."""
         headers = {"Authorization": f"Bearer {key}"} if key else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=120)
+        return httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
 
     def stop(self) -> None:
         self.server.should_exit = True

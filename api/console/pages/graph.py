@@ -1,0 +1,78 @@
+"""The note graph: a neighbourhood around a chosen note, drawn by the console's own script."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from api.console.deps import ReadableCube, ViewerDep
+from api.console.route import PREFIX, ConsoleRoute, page
+from storage.errors import NotFound
+
+router = APIRouter(prefix=PREFIX + "/cubes/{cube_id}/graph", route_class=ConsoleRoute)
+MAX_NODES = 80
+LABEL_CHARS = 60
+Hops = Annotated[int, Query(ge=1, le=3)]
+Center = Annotated[str, Query(max_length=64)]
+
+
+@router.get("")
+def graph_page(request: Request, cube: ReadableCube, viewer: ViewerDep, center: Center = "",
+               hops: Hops = 2):
+    """The graph page (the drawing is fetched from ``graph.json``)."""
+    return page(request, "graph.html", viewer=viewer, cube=cube,
+                center=center or _newest(cube), hops=hops)
+
+
+@router.get("/data")
+def graph_data(cube: ReadableCube, viewer: ViewerDep, center: Center = "", hops: Hops = 2):
+    """Nodes and links within ``hops`` of ``center`` (at most MAX_NODES notes)."""
+    center = center or _newest(cube)
+    if not center:
+        return JSONResponse({"nodes": [], "links": [], "center": None})
+    nodes, links = neighbourhood(cube, center, hops)
+    return JSONResponse({"nodes": nodes, "links": links, "center": center})
+
+
+def _newest(cube) -> str:
+    items, _ = cube.list(limit=1)
+    return items[0].id if items else ""
+
+
+def neighbourhood(cube, center: str, hops: int) -> tuple[list[dict], list[dict]]:
+    """Breadth-first from ``center`` over the cube's links, capped at MAX_NODES notes."""
+    items = {center: cube.get(center)}
+    frontier, links, seen = [center], [], set()
+    for depth in range(hops):
+        next_frontier = []
+        for node in frontier:
+            for link in cube.links(node):
+                other = link["id"]
+                if other not in items and not _add(cube, items, other):
+                    continue
+                pair = (min(node, other), max(node, other), link["kind"])
+                if pair not in seen:
+                    seen.add(pair)
+                    links.append({"source": node, "target": other, "kind": link["kind"],
+                                  "weight": round(link["weight"], 3)})
+                if depth + 1 < hops:
+                    next_frontier.append(other)
+        frontier = next_frontier
+    return [_node(item, depth_of=0 if i == center else 1) for i, item in items.items()], links
+
+
+def _add(cube, items: dict, item_id: str) -> bool:
+    if len(items) >= MAX_NODES:
+        return False
+    try:
+        items[item_id] = cube.get(item_id)
+    except NotFound:
+        return False
+    return True
+
+
+def _node(item, depth_of: int) -> dict:
+    label = item.text if len(item.text) <= LABEL_CHARS else item.text[:LABEL_CHARS - 1] + "…"
+    return {"id": item.id, "label": label, "state": item.state.value, "center": depth_of == 0}

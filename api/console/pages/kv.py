@@ -1,0 +1,63 @@
+"""Activation memory of a cube: which chunks sit on which tier; warm, pin and evict."""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+
+from fastapi import APIRouter, Request
+
+from api.console.deps import (
+    AdminDep,
+    FormDep,
+    MosDep,
+    ReadableCube,
+    ViewerDep,
+    WritableCube,
+    text_field,
+)
+from api.console.route import PREFIX, ConsoleRoute, page, redirect
+from storage.errors import InvalidInput, NotFound
+
+router = APIRouter(prefix=PREFIX + "/cubes/{cube_id}/kv", route_class=ConsoleRoute)
+MAX_WARM = 64
+
+
+@router.get("")
+def kv_page(request: Request, cube: ReadableCube, viewer: ViewerDep, mos: MosDep):
+    """The cube's cached chunks with tier, size, hits and last use."""
+    entries = mos.activation.entries(cube.id)
+    now = time.time()
+    for entry in entries:
+        entry["idle_s"] = round(now - entry["last_used"]) if entry["last_used"] else None
+    return page(request, "kv.html", viewer=viewer, cube=cube, entries=entries,
+                stats=mos.activation.stats_for([cube.id]), is_admin=viewer.caller.is_admin)
+
+
+@router.post("/warm")
+async def warm(request: Request, cube: WritableCube, viewer: ViewerDep, form: FormDep,
+               mos: MosDep):
+    """Precompute the KV of some memories (model work: queued fairly, like the REST call)."""
+    item_ids = text_field(form, "item_ids").split()
+    if not item_ids or len(item_ids) > MAX_WARM:
+        raise InvalidInput(f"give 1 to {MAX_WARM} memory ids, separated by spaces")
+    work = partial(mos.warm_memories, cube.id, item_ids, viewer.user_id)
+    warmed = await request.app.state.model_lane.run(request, viewer.user_id, work)
+    viewer.notify(f"Warmed {warmed} chunk(s).")
+    return redirect(f"{PREFIX}/cubes/{cube.id}/kv")
+
+
+@router.post("/{key}/{action}")
+def change_entry(key: str, action: str, cube: ReadableCube, viewer: AdminDep, _: FormDep,
+                 mos: MosDep):
+    """Pin, unpin or evict one of the cube's chunks (administrators only, as in the API)."""
+    if key not in {entry["key"] for entry in mos.activation.entries(cube.id)}:
+        raise NotFound(f"no cached chunk {key!r} in this cube")
+    if action == "evict":
+        mos.activation.evict(key)
+    elif action in ("pin", "unpin"):
+        mos.activation.pin(key, action == "pin")
+    else:
+        raise NotFound(f"no action {action!r}")
+    viewer.notify(f"Chunk {key[:12]}… {action}ned." if action != "evict" else "Chunk evicted.")
+    return redirect(f"{PREFIX}/cubes/{cube.id}/kv")
