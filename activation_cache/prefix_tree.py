@@ -175,10 +175,13 @@ class PrefixTree:
         self._save_pins()
         return wanted
 
-    def forget(self, texts: Sequence[Sequence[int]]) -> list[str]:
-        """Remove every node whose own tokens are one of ``texts`` and everything below it;
-        the keys of the stored nodes that went."""
+    def forget(self, texts: Sequence[Sequence[int]],
+               quoted: Sequence[Sequence[int]] = ()) -> list[str]:
+        """Remove every node whose own tokens are one of ``texts`` or contain one of the runs
+        in ``quoted`` (a turn that quotes a note), and everything below it; the keys of the
+        stored nodes that went."""
         holders = [key for ids in texts for key in self.index.holding(ids)]
+        holders += [key for run in quoted for key in self.index.quoting(run)]
         return self.remove(self.index.subtree(holders))
 
     def remove(self, keys: Sequence[str]) -> list[str]:

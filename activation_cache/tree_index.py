@@ -30,6 +30,7 @@ class TreeIndex:
         self._parent: dict[str, str] = {}
         self._digest: dict[str, str] = {}
         self._children: dict[str, set[str]] = {}
+        self._tokens: dict[str, bytes] = {}  # a node's own token ids, to find quoted texts
         self._lock = threading.RLock()
         self._load()
 
@@ -39,15 +40,24 @@ class TreeIndex:
         with self._lock:
             if key in self._parent:
                 return
-            self._remember(key, parent, digest)
+            tokens = [int(t) for t in token_ids]
+            self._remember(key, parent, digest, tokens)
             with self.path.open("a") as file:
-                file.write(json.dumps([key, parent, digest]) + "\n")
+                file.write(json.dumps([key, parent, digest, tokens]) + "\n")
 
     def holding(self, token_ids: Sequence[int]) -> list[str]:
         """Nodes whose own tokens are exactly these."""
         digest = token_digest(token_ids)
         with self._lock:
             return [key for key, held in self._digest.items() if held == digest]
+
+    def quoting(self, needle: Sequence[int]) -> list[str]:
+        """Nodes whose own tokens contain this run of token ids anywhere."""
+        wanted = _packed(needle)
+        if not wanted:
+            return []
+        with self._lock:
+            return [key for key, held in self._tokens.items() if _contains(held, wanted)]
 
     def subtree(self, keys: Iterable[str]) -> list[str]:
         """These nodes and every node below them."""
@@ -69,6 +79,7 @@ class TreeIndex:
             for key in keys:
                 parent = self._parent.pop(key, None)
                 self._digest.pop(key, None)
+                self._tokens.pop(key, None)
                 if parent is not None:
                     self._children.get(parent, set()).discard(key)
 
@@ -77,7 +88,7 @@ class TreeIndex:
         with self._lock:
             self.drop([key for key in list(self._parent) if not alive(key)])
             temporary = self.path.with_name(f".{self.path.name}.tmp")
-            lines = [json.dumps([key, parent, self._digest[key]]) + "\n"
+            lines = [json.dumps([key, parent, self._digest[key], self._unpacked(key)]) + "\n"
                      for key, parent in self._parent.items()]
             temporary.write_text("".join(lines))
             os.replace(temporary, self.path)
@@ -85,18 +96,43 @@ class TreeIndex:
     def __len__(self) -> int:
         return len(self._parent)
 
-    def _remember(self, key: str, parent: str, digest: str) -> None:
+    def _remember(self, key: str, parent: str, digest: str, tokens: list | None) -> None:
         self._parent[key] = parent
         self._digest[key] = digest
+        if tokens is not None:
+            self._tokens[key] = _packed(tokens)
         self._children.setdefault(parent, set()).add(key)
+
+    def _unpacked(self, key: str) -> list[int] | None:
+        held = self._tokens.get(key)
+        return None if held is None else np.frombuffer(held, dtype="<i8").tolist()
 
     def _load(self) -> None:
         if not self.path.exists():
             return
         for line in self.path.read_text().splitlines():
             try:
-                key, parent, digest = json.loads(line)
+                key, parent, digest, *rest = json.loads(line)
             except (ValueError, TypeError):
                 continue  # a line cut short by a crash: that node is only not forgettable
+            tokens = rest[0] if rest and _token_list(rest[0]) else None  # older lines: none
             if isinstance(key, str) and isinstance(parent, str) and isinstance(digest, str):
-                self._remember(key, parent, digest)
+                self._remember(key, parent, digest, tokens)
+
+
+def _token_list(value) -> bool:
+    return isinstance(value, list) and all(isinstance(t, int) for t in value)
+
+
+def _packed(token_ids: Sequence[int]) -> bytes:
+    return np.asarray(list(token_ids), dtype="<i8").tobytes()
+
+
+def _contains(held: bytes, wanted: bytes) -> bool:
+    """Whether ``wanted`` is a run of whole tokens inside ``held`` (8-byte aligned)."""
+    start = held.find(wanted)
+    while start != -1:
+        if start % 8 == 0:
+            return True
+        start = held.find(wanted, start + 1)
+    return False

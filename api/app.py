@@ -19,6 +19,7 @@ from api.routes import (
     adapters,
     chat,
     cubes,
+    forgetting,
     health,
     jobs,
     kv,
@@ -44,7 +45,8 @@ def create_app(mos: MemOS, settings: Settings, *, keys: KeyStore | None = None) 
     app.state.mos, app.state.keys, app.state.settings = mos, keys, settings
     app.state.metrics = RequestMetrics()
     app.state.model_lane = ModelLane(mos.model_queue, settings.model_max_running)
-    for module in (users, cubes, memories, search, chat, kv, adapters, jobs, limits):
+    for module in (users, cubes, memories, search, chat, kv, adapters, jobs, limits,
+                   forgetting):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(openai_router)
     app.include_router(mcp_router(mos, keys, settings))

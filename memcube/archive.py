@@ -21,6 +21,7 @@ from memcube.archive_files import AdapterFiles, adapter_folder
 from memcube.archive_reader import ArchiveLimits, ArchiveReader
 from memcube.archive_rows import ArchivedAdapter, ArchivedCube, decode_row
 from memcube.archive_writer import insert_archive
+from memcube.lifecycle import State
 from storage.database import Database
 from storage.errors import InvalidInput, UnsupportedFormat
 from storage.schema import AdapterRow, CubeRow, ItemHistoryRow, ItemRow, LinkRow
@@ -47,8 +48,9 @@ def export_cube(database: Database, cube_id: str, path: Path, adapters_root: Pat
     """Write a cube and everything in it to a ``.memcube`` archive; returns the manifest."""
     with database.session() as session:
         cube = session.get(CubeRow, cube_id)
-        tables = {name: [_row_dict(r) for r in session.scalars(_ordered(table, cube_id))]
-                  for name, table in TABLES.items()}
+        tables = without_deleted({
+            name: [_row_dict(r) for r in session.scalars(_ordered(table, cube_id))]
+            for name, table in TABLES.items()})
         manifest = {"format": FORMAT, "version": FORMAT_VERSION, "cube": _row_dict(cube),
                     "counts": {name: len(rows) for name, rows in tables.items()}}
     for adapter in tables["adapters"]:
@@ -124,6 +126,17 @@ def _refuse_unknown_members(archive: ArchiveReader) -> None:
     for name in archive.names:
         if name not in known and not name.startswith("files/"):
             raise InvalidInput(f"unexpected archive member {name[:200]!r}")
+
+
+def without_deleted(tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    """The tables without deleted notes, their history and their links: an export made after
+    a delete never carries the forgotten text."""
+    gone = {row["id"] for row in tables["items"] if row["state"] == State.DELETED.value}
+    return {**tables,
+            "items": [row for row in tables["items"] if row["id"] not in gone],
+            "history": [row for row in tables["history"] if row["item_id"] not in gone],
+            "links": [row for row in tables["links"]
+                      if row["source_id"] not in gone and row["target_id"] not in gone]}
 
 
 def _ordered(table, cube_id: str):

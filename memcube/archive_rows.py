@@ -76,6 +76,8 @@ class ArchivedItem(_Row):
     version: Annotated[int, Field(ge=1, le=2**31)] = 1
     state: State = State.CREATED
     merged_into: ArchiveId | None = None
+    superseded_by: ArchiveId | None = None
+    valid_to: datetime | None = None
     embedding: bytes | None = None
     created_at: datetime
     updated_at: datetime

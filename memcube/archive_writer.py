@@ -109,8 +109,9 @@ def _insert_batched(session: Session, table, rows: Iterable[dict]) -> None:
 def _item_values(item: ArchivedItem, cube_id: str, ids: IdMap) -> dict:
     values = item.model_dump(exclude={"seq"})
     values.update(id=ids.fresh(item.id), cube_id=cube_id, state=item.state.value,
-                  merged_into=ids.fresh(item.merged_into) if item.merged_into else None)
-    for key in ("event_time", "created_at", "updated_at", "last_accessed_at"):
+                  merged_into=ids.fresh(item.merged_into) if item.merged_into else None,
+                  superseded_by=ids.fresh(item.superseded_by) if item.superseded_by else None)
+    for key in ("event_time", "created_at", "updated_at", "last_accessed_at", "valid_to"):
         values[key] = as_utc(values[key]) if values[key] else values[key]
     return values
 

@@ -16,6 +16,15 @@ from memcube.lifecycle import SEARCHABLE, State, check_transition, parse_state
 from memcube.linker import Linker
 from memcube.plaintext_index import PlaintextIndex
 from memcube.search import SearchFilters, SearchHit, check_k, check_query, include_states
+from memcube.supersession import (
+    DETECTED,
+    check_can_supersede,
+    check_supersedes,
+    detected_targets,
+    detection_enabled,
+    rank_current_first,
+    supersede,
+)
 from memcube.validation import (
     check_json_object,
     check_optional_text,
@@ -27,6 +36,9 @@ from storage.schema import ItemRow
 
 # Checks that new notes fit the quotas: (cube id, owner, texts) -> None, or QuotaExceeded.
 Quota = Callable[[str, str, Sequence[str]], None]
+# Drops copies of notes that left search: (texts, item ids, erase). ``erase`` (delete, purge,
+# a changed text) also scrubs them from sessions and jobs; archive and merge only drop KV.
+Forget = Callable[[list[str], list[str], bool], object]
 MAX_TEXT_CHARS = 20_000
 MAX_CONTEXT_CHARS = 4_000
 MAX_ATTRIBUTE_CHARS = 64  # one keyword or tag
@@ -34,7 +46,7 @@ MAX_KEYWORDS, MAX_TAGS = 64, 32
 PROVENANCE_LIMITS = {"source_type": 32, "source_id": 128, "actor": 64, "session_id": 128}
 EXPIRED_BY = "memos"
 ADD_FIELDS = {"text", "metadata", "keywords", "tags", "context", "event_time", "ttl_seconds",
-              "source_type", "source_id", "actor", "session_id", "force"}
+              "source_type", "source_id", "actor", "session_id", "force", "supersedes"}
 
 
 class MemCube:
@@ -43,10 +55,10 @@ class MemCube:
     def __init__(self, info: CubeInfo, *, items: ItemStore, index: PlaintextIndex, embedder,
                  linker: Linker, exporter: Callable[[str, Path], dict] | None = None,
                  quota: Quota | None = None,
-                 forget: Callable[[list[str]], object] | None = None) -> None:
+                 forget: Forget | None = None) -> None:
         self.info = info
         self._quota = quota
-        self._forget = forget  # drops derived copies of texts that leave search (KV caches)
+        self._forget = forget  # drops derived copies of notes that leave search (KV, sessions)
         self._items = items
         self._index = index
         self._embedder = embedder
@@ -89,6 +101,9 @@ class MemCube:
         entries = [_check_entry(entry) for entry in entries]
         if not entries:
             return []
+        for entry in entries:  # every superseded note exists before anything is written
+            if entry.get("supersedes"):
+                check_can_supersede(self._items, self.id, entry["supersedes"])
         vectors = self._embedder.embed([entry["text"] for entry in entries])
         threshold = float(self.settings.get("dedupe_threshold", 0.97))
         within_batch = vectors @ vectors.T >= threshold
@@ -104,8 +119,16 @@ class MemCube:
                 result.append(int(earlier[0]))
             else:
                 result.append(self._touch(stored_twins[position]))
+        detected = self._detect_updates([entries[i] for i in fresh], vectors[fresh])
         stored = self._store([(entries[i], vectors[i]) for i in fresh])
-        return [stored[r] if isinstance(r, int) else r for r in result]
+        for item, (target, entry) in zip(stored, detected, strict=True):
+            if target:
+                supersede(self._items, self.id, target, item, entry.get("actor"), DETECTED)
+        items = [stored[r] if isinstance(r, int) else r for r in result]
+        for entry, item in zip(entries, items, strict=True):
+            if entry.get("supersedes"):
+                supersede(self._items, self.id, entry["supersedes"], item, entry.get("actor"))
+        return items
 
     def get(self, item_id: str) -> MemoryItem:
         """One memory of this cube, or NotFound; counts as an access."""
@@ -115,7 +138,12 @@ class MemCube:
         return item
 
     def update(self, item_id: str, actor: str | None = None, **fields) -> MemoryItem:
-        """Change a memory's text, attributes or metadata; a new version is recorded."""
+        """Change a memory's text, attributes or metadata; a new version is recorded.
+
+        ``supersedes`` names an older note that this one replaces from its time on."""
+        supersedes = check_supersedes(fields.pop("supersedes", None))
+        if supersedes:
+            check_can_supersede(self._items, self.id, supersedes)
         fields = _check_fields({name: value for name, value in fields.items()
                                 if value is not None})
         old_text = None
@@ -124,8 +152,10 @@ class MemCube:
             old_text = self._items.get(item_id, self.id).text
         item = self._items.update(item_id, self.id, fields, actor=actor)
         if old_text is not None and old_text != item.text:
-            self._forget_texts([old_text])
+            self._forget_texts([old_text], [item.id], erase=True)
         self._index.upsert(self._items.seq_of([item.id])[item.id], item)
+        if supersedes:
+            supersede(self._items, self.id, supersedes, item, actor)
         return item
 
     def set_state(self, item_id: str, state: str | State, actor: str | None = None,
@@ -135,7 +165,7 @@ class MemCube:
         if item.state == State.DELETED:
             self._index.remove(item.id)
         if item.state not in SEARCHABLE:
-            self._forget_texts([item.text])
+            self._forget_texts([item.text], [item.id], erase=item.state == State.DELETED)
         return item
 
     def expire_due(self) -> list[str]:
@@ -171,7 +201,7 @@ class MemCube:
         text = self._items.get(item_id, self.id).text
         self._items.purge(item_id, self.id)
         self._index.remove(item_id)
-        self._forget_texts([text])
+        self._forget_texts([text], [item_id], erase=True)
 
     def merge(self, survivor_id: str, other_ids: Sequence[str], actor: str | None = None,
               reason: str | None = None) -> MemoryItem:
@@ -185,7 +215,8 @@ class MemCube:
             check_transition(self._items.get(other, self.id).state, State.MERGED)
         merged = [self._items.transition(other, self.id, State.MERGED, actor, reason,
                                          merged_into=survivor.id) for other in other_ids]
-        self._forget_texts([item.text for item in merged])
+        self._forget_texts([item.text for item in merged], [item.id for item in merged],
+                           erase=False)
         return survivor
 
     def history(self, item_id: str) -> list[HistoryEntry]:
@@ -221,22 +252,26 @@ class MemCube:
                tags: Sequence[str] = (), metadata: dict | None = None,
                event_after: datetime | None = None, event_before: datetime | None = None,
                written_after: datetime | None = None, written_before: datetime | None = None,
-               expand_graph: bool = True, vector: np.ndarray | None = None) -> list[SearchHit]:
+               expand_graph: bool = True, vector: np.ndarray | None = None,
+               current_only: bool = False, as_of: datetime | None = None) -> list[SearchHit]:
         """Hybrid search (dense + lexical + graph), best first; each hit says why.
 
-        ``vector`` is the query's embedding when the caller already has it (multi-cube search).
+        Current notes rank before superseded ones (``current_only`` leaves those out);
+        ``as_of`` sees the notes valid at that moment. ``vector`` is the query's embedding
+        when the caller already has it (multi-cube search).
         """
         check_query(query)
         tags = check_texts(tags, "tags", MAX_ATTRIBUTE_CHARS, MAX_TAGS)
         metadata = check_json_object(metadata or {}, "the metadata filter")
         filters = SearchFilters(include_states(states), tuple(tags), metadata,
-                                event_after, event_before, written_after, written_before)
+                                event_after, event_before, written_after, written_before,
+                                current_only, as_of)
         vector = self._embedder.embed_one(query) if vector is None else vector
         self.expire_due()
         hits = self._index.search(query, vector, check_k(k), filters, self._items.get_many,
                                   expand_graph=expand_graph)
         self._items.touch([hit.item.id for hit in hits], retrieved=True)
-        return hits
+        return hits if as_of is not None else rank_current_first(hits)
 
     def stats(self) -> dict:
         """Items by state and index sizes."""
@@ -247,15 +282,26 @@ class MemCube:
         """Persist the derived indexes (they can always be rebuilt from SQL)."""
         self._index.save()
 
-    def _forget_texts(self, texts: list[str]) -> None:
+    def _forget_texts(self, texts: list[str], item_ids: list[str], erase: bool) -> None:
         if self._forget is not None:
-            self._forget(texts)
+            self._forget(texts, item_ids, erase)
 
     def _stored_duplicates(self, vectors: np.ndarray, threshold: float) -> list[MemoryItem | None]:
         """Per vector, the live stored note it nearly repeats, if any."""
         live = frozenset({State.CREATED, State.ACTIVATED, State.FROZEN})
         nearest = self._index.nearest_many(vectors, 1, live, self._items.get_many, threshold)
         return [found[0][0] if found else None for found in nearest]
+
+    def _detect_updates(self, entries: list[dict],
+                        vectors: np.ndarray) -> list[tuple[str | None, dict]]:
+        """Per fresh note, the note it corrects when the cube opted in to detection (notes
+        that name what they supersede are left as they are)."""
+        if not entries or not detection_enabled(self.settings):
+            return [(None, entry) for entry in entries]
+        texts = [entry["text"] for entry in entries]
+        targets = detected_targets(self._index, self._items.get_many, texts, vectors)
+        return [(None if entry.get("supersedes") else target, entry)
+                for target, entry in zip(targets, entries, strict=True)]
 
     def _touch(self, item: MemoryItem) -> MemoryItem:
         self._items.touch([item.id])
@@ -307,6 +353,7 @@ def _check_entry(entry: Mapping) -> dict:
     entry = _check_fields(dict(entry), required_text=True)
     for name, limit in PROVENANCE_LIMITS.items():
         entry[name] = check_optional_text(entry.get(name), name, limit)
+    entry["supersedes"] = check_supersedes(entry.get("supersedes"))
     return entry
 
 

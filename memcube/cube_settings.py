@@ -19,6 +19,9 @@ class CubeSettings(BaseModel):
     evolve_threshold: Fraction | None = None
     max_similar: Annotated[int, Field(ge=0, le=50)] | None = None
     max_keyword_fanout: Annotated[int, Field(ge=1, le=1000)] | None = None
+    detect_updates: bool | None = Field(default=None, description=(
+        "Opt in: a new note that corrects an older one (same subject and attribute, another "
+        "value) supersedes it, with the reason in the older note's history."))
 
     def as_dict(self) -> dict:
         """Only the settings that were given."""

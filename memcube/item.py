@@ -44,6 +44,8 @@ class MemoryItem:
     retrieval_count: int = 0
     ttl_seconds: float | None = None
     merged_into: str | None = None
+    superseded_by: str | None = None  # the newer note that corrected this one
+    valid_to: datetime | None = None  # when it stopped being true (the newer note's time)
     # insertion order in SQL (the canonical prompt order); local to this database
     seq: int = field(default=0, repr=False, compare=False)
     embedding: np.ndarray | None = field(default=None, repr=False, compare=False)
@@ -60,7 +62,8 @@ class MemoryItem:
             created_at=row.created_at, updated_at=row.updated_at,
             last_accessed_at=row.last_accessed_at, access_count=row.access_count,
             retrieval_count=row.retrieval_count, ttl_seconds=row.ttl_seconds,
-            merged_into=row.merged_into, seq=row.seq or 0,
+            merged_into=row.merged_into, superseded_by=row.superseded_by,
+            valid_to=row.valid_to, seq=row.seq or 0,
             embedding=decode_embedding(row.embedding),
         )
 

@@ -136,6 +136,19 @@ class ItemStore:
             self._log(session, row, target.value, changes, actor, reason, row.updated_at)
             return MemoryItem.from_row(row)
 
+    def mark_superseded(self, item_id: str, cube_id: str, by: str, valid_to: datetime,
+                        actor: str | None = None, reason: str | None = None) -> MemoryItem:
+        """Record that ``by`` supersedes the item from ``valid_to`` on (a new version)."""
+        with self._database.session() as session:
+            row = _row(session, item_id, cube_id)
+            changes = {"superseded_by": [row.superseded_by, by],
+                       "valid_to": [_jsonable(row.valid_to), _jsonable(valid_to)]}
+            row.superseded_by, row.valid_to = by, valid_to
+            row.version += 1
+            row.updated_at = self._clock.now()
+            self._log(session, row, "superseded", changes, actor, reason, row.updated_at)
+            return MemoryItem.from_row(row)
+
     def record_event(self, item_id: str, cube_id: str, event: str, actor: str | None = None,
                      reason: str | None = None) -> None:
         """Note something that happened to an item without changing it (e.g. distilled)."""

@@ -26,10 +26,12 @@ class SearchFilters:
     event_before: datetime | None = None
     written_after: datetime | None = None
     written_before: datetime | None = None
+    current_only: bool = False  # leave out notes that a newer note superseded
+    as_of: datetime | None = None  # only the notes that were valid at this moment
 
     def __post_init__(self) -> None:
         self.states = frozenset(State(s) for s in self.states)
-        for name in ("event_after", "event_before", "written_after", "written_before"):
+        for name in ("event_after", "event_before", "written_after", "written_before", "as_of"):
             setattr(self, name, as_utc(getattr(self, name)))
 
     def admits(self, item: MemoryItem) -> bool:
@@ -40,7 +42,19 @@ class SearchFilters:
             and all(item.metadata.get(key) == value for key, value in self.metadata.items())
             and _within(item.event_time, self.event_after, self.event_before)
             and _within(item.created_at, self.written_after, self.written_before)
+            and self._current(item)
         )
+
+    def _current(self, item: MemoryItem) -> bool:
+        if self.as_of is not None:
+            return _valid_at(item, self.as_of)
+        return not (self.current_only and item.superseded_by)
+
+
+def _valid_at(item: MemoryItem, moment: datetime) -> bool:
+    """Whether a note was the valid fact at ``moment`` (begun, and not yet superseded)."""
+    begun = as_utc(item.event_time or item.created_at) <= moment
+    return begun and (item.valid_to is None or moment < as_utc(item.valid_to))
 
 
 def _within(moment: datetime | None, after: datetime | None, before: datetime | None) -> bool:

@@ -145,10 +145,11 @@ class ActivationMemory:
         return sum(entry.nbytes for entry in self.cache.entries() if entry.key in wanted)
 
     def forget_texts(self, texts: Sequence[str]) -> int:
-        """Remove every cached node holding one of these memory texts (and the tree below
-        it) and their blend chunks; how many entries went."""
+        """Remove every cached node holding or quoting one of these memory texts (and the
+        tree below it) and their blend chunks; how many entries went."""
         chunks = [self.prompts.chunk_ids(text) for text in texts]
-        removed = self.tree.forget(chunks)
+        removed = self.tree.forget(chunks, [run for text in texts
+                                            for run in quoted_runs(self._engine, text)])
         for ids in chunks:
             key = self.cache.key_for(ids)
             if key in self.cache:
@@ -219,3 +220,16 @@ class ActivationMemory:
         with self._database.session() as session:
             rows = session.execute(select(KvEntryRow.key, KvEntryRow.cube_id, KvEntryRow.item_id))
             return {key: (cube, item) for key, cube, item in rows}
+
+
+def quoted_runs(engine, text: str) -> list[list[int]]:
+    """Token runs that any prompt quoting ``text`` contains, whatever comes before or after it:
+    the text's tokens without the first and last (which merge with neighbours), tokenized at
+    the start of a line and after a space."""
+    runs = []
+    for variant in (text, " " + text):
+        ids = list(engine.encode(variant))
+        core = ids[1:-1] if len(ids) > 3 else ids
+        if core and core not in runs:
+            runs.append(core)
+    return runs

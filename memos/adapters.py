@@ -169,15 +169,20 @@ class ParametricMemory:
         self.store.delete(adapter_id)
 
     def attachable(self, cube_ids: Sequence[str]) -> tuple[list[str], list[str]]:
-        """The newest healthy adapter of each cube, loaded and made for the loaded model.
+        """The newest fresh, healthy adapter of each cube, loaded and made for the loaded model.
 
-        A damaged adapter is skipped (and marked so when its files first fail their
-        checksum); the notes say which and why.
+        A stale adapter (one that learned a note since deleted or changed) is never attached;
+        a damaged one is skipped (and marked so when its files first fail their checksum);
+        the notes say which and why.
         """
         ids, notes = [], []
         for cube_id in cube_ids:
             for adapter in self.list(cube_id):
                 if adapter.fingerprint != self._engine.fingerprint:
+                    continue
+                if adapter.stale:
+                    notes.append(f"adapter {adapter.id} skipped: stale (a note it learned "
+                                 "was deleted or changed)")
                     continue
                 reason = adapter.damaged or self._load_checked(adapter.id)
                 if reason is None:

@@ -254,7 +254,7 @@ class ChatPipeline:
         """Hits for one user turn within the token budget, best first."""
         if opts.k == 0 or "plaintext" not in opts.memory_kinds or not query.strip():
             return []
-        hits = self._mos.search(query, cube_ids, k=opts.k, user=user)
+        hits = self._mos.search(query, cube_ids, k=opts.k, user=user, current_only=True)
         return _within_budget(hits, self._mos.prompts, opts.memory_token_budget)
 
     def _adapters(self, cube_ids, user, opts: ChatOptions,

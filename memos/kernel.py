@@ -22,6 +22,7 @@ from memcube.plaintext_index import PlaintextIndex
 from memcube.search import SearchHit, check_k, check_query
 from memos.admission import AdmissionLimits, FairQueue
 from memos.cube_files import CubeFiles
+from memos.forgetting import ForgetReport, Forgetting
 from memos.quotas import Quotas
 from memos.scheduler import Job, Scheduler
 from memos.scheduler.distill_job import DISTILL_JOB, check_distill_room, distill_payload
@@ -181,7 +182,7 @@ class MemOS:
         hits = []
         for cube in cubes:  # the query is embedded once, not once per cube
             hits.extend(cube.search(query, k, vector=vector, **filters))
-        return sorted(hits, key=lambda hit: -hit.score)[:k]
+        return sorted(hits, key=lambda hit: (hit.item.superseded_by is not None, -hit.score))[:k]
 
     @property
     def prompts(self):
@@ -291,9 +292,11 @@ class MemOS:
             return 0
         return self.activation.forget_texts(texts)
 
-    def _forgotten(self, cube_id: str, texts: Sequence[str]) -> None:
-        """Notes left search or changed: drop their KV; adapters that learned them retrain."""
-        self.forget_kv(texts)
+    def _forgotten(self, cube_id: str, texts: Sequence[str], item_ids: Sequence[str],
+                   erase: bool = True) -> None:
+        """Notes left search or changed: drop them from KV (and, when erased, sessions and
+        jobs); adapters that learned them retrain without them."""
+        self.forget_memories(cube_id, texts, item_ids, erase)
         queue_forget_retrain(self, cube_id)
 
     def distill(self, cube_id: str, item_ids: Sequence[str] | None = None,
@@ -314,6 +317,19 @@ class MemOS:
         payload["requested_by"] = user
         return self.scheduler.enqueue(DISTILL_JOB, cube_id, payload, max_attempts=1,
                                       dedupe_key=f"{DISTILL_JOB}:{cube_id}")
+
+    def forget_memories(self, cube_id: str, texts: Sequence[str], item_ids: Sequence[str],
+                        erase: bool = True) -> ForgetReport:
+        """Drop notes that left a cube from KV; ``erase`` scrubs sessions and jobs too."""
+        return Forgetting(self.database, self.forget_kv).forget(cube_id, texts, item_ids, erase)
+
+    def forget_check(self, cube_id: str, item_ids: Sequence[str] = (),
+                     texts: Sequence[str] = (), user: str | None = None) -> dict:
+        """Where anything of these notes remains (SQL, indexes, sessions, KV, jobs, adapters)."""
+        from memos.forget_check import ForgetCheck
+
+        cube = self.get_cube(cube_id, user, needed=Access.OWNER)
+        return ForgetCheck(self, cube).run(item_ids, texts)
 
     def stale_adapters(self, cube_id: str) -> list[AdapterInfo]:
         """Adapters of the cube whose distilled notes changed or went away since."""

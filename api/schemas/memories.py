@@ -61,6 +61,8 @@ class MemoryCreate(Strict):
     source_id: Annotated[str, Field(max_length=128)] | None = None
     session_id: Annotated[str, Field(max_length=128)] | None = None
     force: bool = Field(default=False, description="Store even if a near-duplicate exists.")
+    supersedes: Identifier | None = Field(default=None, description=(
+        "The id of an older memory this one replaces from its event time on."))
 
 
 class MemoryBatchCreate(Strict):
@@ -79,6 +81,8 @@ class MemoryUpdate(Strict):
     context: Context | None = None
     event_time: UtcDatetime | None = None
     ttl_seconds: TtlSeconds | None = None
+    supersedes: Identifier | None = Field(default=None, description=(
+        "The id of an older memory this one replaces from its event time on."))
 
 
 class ProvenancePublic(Public):
@@ -112,6 +116,8 @@ class MemoryPublic(Public):
     retrieval_count: int
     ttl_seconds: float | None
     merged_into: str | None
+    superseded_by: str | None = None
+    valid_to: datetime | None = None
 
 
 class MemoriesPublic(Public):
@@ -151,6 +157,9 @@ class SearchFilters(Strict):
     written_after: UtcDatetime | None = None
     written_before: UtcDatetime | None = None
     expand_graph: bool = True
+    current_only: bool = Field(default=False, description="Leave out superseded memories.")
+    as_of: UtcDatetime | None = Field(default=None, description=(
+        "Only the memories that were valid at this moment."))
 
     def as_kwargs(self) -> dict:
         """Keyword arguments of ``MemCube.search``."""

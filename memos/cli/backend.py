@@ -84,10 +84,15 @@ class Backend:
         return as_dict(self.target.get_cube(cube_id).history(item_id))
 
     def search(self, query: str, cube_ids: Sequence[str], k: int,
-               states: Sequence[str] | None, tags: Sequence[str]) -> list[dict]:
-        """Hybrid search over the given cubes (every readable one when none are given)."""
-        filters = {"tags": list(tags)} | ({"states": list(states)} if states else {})
+               states: Sequence[str] | None, tags: Sequence[str], **more) -> list[dict]:
+        """Hybrid search over the given cubes (every readable one when none are given);
+        ``more`` are further filters (``current_only``, ``as_of``)."""
+        filters = {"tags": list(tags)} | ({"states": list(states)} if states else {}) | more
         return as_dict(self.target.search(query, list(cube_ids) or None, k, **filters))
+
+    def forget_check(self, cube_id: str, item_ids: Sequence[str], texts: Sequence[str]) -> dict:
+        """Where anything of these memories remains, kind by kind."""
+        return self.target.forget_check(cube_id, list(item_ids), list(texts))
 
     def close(self) -> None:
         """Release the home folder or the connection."""

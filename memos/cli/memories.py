@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -30,7 +31,8 @@ ITEM_COLUMNS = [("id", "id"), ("state", "state"), ("text", "text"), ("tags", "ta
 ITEM_FIELDS = [("id", "id"), ("cube_id", "cube"), ("state", "state"), ("version", "version"),
                ("text", "text"), ("keywords", "keywords"), ("tags", "tags"),
                ("context", "context"), ("metadata", "metadata"), ("event_time", "event time"),
-               ("merged_into", "merged into"), ("created_at", "created"),
+               ("merged_into", "merged into"), ("superseded_by", "superseded by"),
+               ("valid_to", "valid to"), ("created_at", "created"),
                ("updated_at", "updated"), ("last_accessed_at", "last accessed"),
                ("access_count", "accesses"), ("retrieval_count", "retrievals")]
 HIT_COLUMNS = [("score", "score"), ("id", "id"), ("cube", "cube"), ("state", "state"),
@@ -38,6 +40,9 @@ HIT_COLUMNS = [("score", "score"), ("id", "id"), ("cube", "cube"), ("state", "st
 HISTORY_COLUMNS = [("version", "version"), ("event", "event"), ("at", "at"),
                    ("actor", "actor"), ("changes", "changes")]
 TEXT_PREVIEW = 120
+FORGET_COLUMNS = [("status", "status"), ("kind", "kind"), ("where", "where"),
+                  ("detail", "detail")]
+FORGET_CHECK_REMAINS = 3  # exit code of a forget check that found copies
 
 
 @app.command("list", epilog="Example: memos memories list notes --state archived --limit 20")
@@ -75,12 +80,19 @@ def search(
     k: Annotated[int, typer.Option("-k", min=1, max=200, help="How many hits.")] = 10,
     state: States = None,
     tag: Tags = None,
+    current_only: Annotated[bool, typer.Option(
+        "--current-only", help="Leave out memories a newer one superseded.")] = False,
+    as_of: Annotated[datetime | None, typer.Option(
+        "--as-of", help="Only memories valid at this moment (ISO date or datetime, UTC).")
+    ] = None,
     json: Json = False,
 ) -> None:
     """Hybrid search (dense + lexical + graph) over one or more cubes, best first."""
     target = backend(ctx)
     cube_ids = [resolve_cube(target, ref)["id"] for ref in cube or []]
-    hits = target.search(query, cube_ids, k, state, tag or [])
+    more = {"current_only": True} if current_only else {}
+    more |= {"as_of": as_of.replace(tzinfo=as_of.tzinfo or UTC)} if as_of else {}
+    hits = target.search(query, cube_ids, k, state, tag or [], **more)
     emit(hits, json, lambda rows: _print_hits(rows, cube_names(target)))
 
 
@@ -96,12 +108,15 @@ def add(
     meta: Meta = None,
     context: Annotated[str | None, typer.Option(help="Context sentence.")] = None,
     force: Annotated[bool, typer.Option(help="Store even near-duplicates.")] = False,
+    supersedes: Annotated[str | None, typer.Option(
+        help="Id of an older memory the new one replaces (it stays in history).")] = None,
     json: Json = False,
 ) -> None:
     """Add memories to a cube (one batched embedding; near-duplicates collapse)."""
     target = backend(ctx)
     cube_id = resolve_cube(target, cube)["id"]
     extra = {"metadata": parse_pairs(meta), "force": force}
+    extra |= {"supersedes": supersedes} if supersedes else {}
     extra |= {"tags": tag} if tag else {}
     extra |= {"context": context} if context else {}
     items = target.add_memories(cube_id, [{"text": text, **extra} for text in _read_texts(texts)])
@@ -198,10 +213,46 @@ def _print_page(page: dict, offset: int) -> None:
     print_table(rows, ITEM_COLUMNS, title=f"{shown} of {page['total']}")
 
 
+@app.command("forget-check", epilog="Example: memos memories forget-check notes 3f2a9c... "
+                                   "--text 'Alice lives in Lisbon.'")
+def forget_check(
+    ctx: typer.Context,
+    cube: CubeRef,
+    item_ids: Annotated[list[str] | None, typer.Argument(
+        help="Ids of deleted or corrected memories.", show_default=False)] = None,
+    text: Annotated[list[str] | None, typer.Option(
+        "--text", help="A forgotten text to look for (repeatable; for purged memories).")
+    ] = None,
+    json: Json = False,
+) -> None:
+    """Check that memories are gone from every kind (exit code 3 when anything remains)."""
+    target = backend(ctx)
+    report = target.forget_check(resolve_cube(target, cube)["id"], item_ids or [], text or [])
+    emit(report, json, _print_forget_check)
+    if not report["clean"]:
+        raise typer.Exit(code=FORGET_CHECK_REMAINS)
+
+
+def _print_forget_check(report: dict) -> None:
+    rows = [{"status": status, "kind": entry["kind"],
+             "where": entry.get("where", ""), "detail": _detail_of(entry)}
+            for status, key in (("REMAINS", "remains"), ("retained", "retained"))
+            for entry in report[key]]
+    print_table(rows, FORGET_COLUMNS, empty="(nothing found)")
+    say("clean: nothing of it can be served" if report["clean"]
+        else f"{len(report['remains'])} copies remain")
+
+
+def _detail_of(entry: dict) -> str:
+    return ", ".join(f"{name}={value}" for name, value in entry.items()
+                     if name not in ("kind", "where"))
+
+
 def _print_hits(hits: list[dict], cube_names: dict[str, str]) -> None:
     rows = [{"score": hit["score"], "id": hit["item"]["id"],
              "cube": cube_names.get(hit["item"]["cube_id"], hit["item"]["cube_id"]),
-             "state": hit["item"]["state"], "text": _preview(hit["item"]["text"])}
+             "state": hit["item"]["state"] + (" (superseded)" if hit["item"].get(
+                 "superseded_by") else ""), "text": _preview(hit["item"]["text"])}
             for hit in hits]
     print_table(rows, HIT_COLUMNS, empty="(no hits)")
 

@@ -67,6 +67,12 @@ class AsyncClient:
         """Search several readable cubes at once; hits merged by score."""
         return await self.run(_Calls.search(query, cube_ids, k, filters))
 
+    async def forget_check(self, cube_id: str, item_ids: Sequence[str] = (),
+                           texts: Sequence[str] = ()) -> dict:
+        """Where anything of these memories remains, kind by kind (owner or admin)."""
+        body = {"item_ids": list(item_ids), "texts": list(texts)}
+        return await self.run(_Call("POST", f"/v1/cubes/{cube_id}/forget-check", json=body))
+
     async def chat(self, messages: Sequence[Mapping], cube_ids: Sequence[str] | None = None,
                    **options):
         """Answer a conversation with memories from ``cube_ids``; a ChatReply."""

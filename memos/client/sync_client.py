@@ -185,6 +185,12 @@ class Client:
         """Keep a cached chunk out of eviction, or release it (admin key needed)."""
         self.run(_Call("PUT", f"/v1/kv/entries/{key}/pin", json={"pinned": pinned}))
 
+    def forget_check(self, cube_id: str, item_ids: Sequence[str] = (),
+                     texts: Sequence[str] = ()) -> dict:
+        """Where anything of these memories remains, kind by kind (owner or admin)."""
+        body = {"item_ids": list(item_ids), "texts": list(texts)}
+        return self.run(_Call("POST", f"/v1/cubes/{cube_id}/forget-check", json=body))
+
     def warm(self, cube_id: str, item_ids: Sequence[str]) -> int:
         """Precompute the KV of some memories' chunks; how many were warmed."""
         body = {"item_ids": list(item_ids)}

@@ -52,7 +52,8 @@ def item_from_json(data: Mapping) -> MemoryItem:
         state=State(data["state"]), created_at=_when(data["created_at"]),
         updated_at=_when(data["updated_at"]), last_accessed_at=_when(data["last_accessed_at"]),
         access_count=data["access_count"], retrieval_count=data["retrieval_count"],
-        ttl_seconds=data["ttl_seconds"], merged_into=data["merged_into"])
+        ttl_seconds=data["ttl_seconds"], merged_into=data["merged_into"],
+        superseded_by=data.get("superseded_by"), valid_to=_when(data.get("valid_to")))
 
 
 def hit_from_json(data: Mapping) -> SearchHit:

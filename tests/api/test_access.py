@@ -36,6 +36,7 @@ ROUTES = [
     ("POST", "/v1/cubes/{cube}/adapters/jobs", {"steps": 1}),
     ("POST", "/v1/cubes/{cube}/adapters/{adapter}/verify", None),
     ("DELETE", "/v1/cubes/{cube}/adapters/{adapter}", None),
+    ("POST", "/v1/cubes/{cube}/forget-check", {"item_ids": ["{item}"]}),
     ("POST", "/v1/chat", {**CHAT, "cube_ids": ["{cube}"]}),
     ("POST", "/v1/chat/stream", {**CHAT, "cube_ids": ["{cube}"]}),
 ]

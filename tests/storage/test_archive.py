@@ -24,6 +24,9 @@ NOTES = [
 ]
 
 
+KEPT = [state.value for state in State if state != State.DELETED]
+
+
 def fill(cube) -> list:
     items = cube.add_many([{"text": text, "metadata": {"n": i}, "session_id": "s1"}
                            for i, text in enumerate(NOTES)])
@@ -38,14 +41,17 @@ def fill(cube) -> list:
 
 
 def everything(mos, cube) -> dict:
-    """All that an archive must carry, read back through the public API."""
-    items, _ = cube.list(states=[state.value for state in State], limit=1000)
+    """All that an archive must carry (deleted notes are forgotten), read back through the
+    public API."""
+    items, _ = cube.list(states=KEPT, limit=1000)
+    kept = {item.id for item in items}
     return {
         "info": {k: v for k, v in cube.info.to_dict().items() if k != "shares"},
         "items": [item.to_dict() for item in items],
         "embeddings": {item.id: mos.items.get(item.id).embedding for item in items},
         "history": {item.id: [h.to_dict() for h in cube.history(item.id)] for item in items},
-        "links": {item.id: sorted(cube.links(item.id), key=lambda link: link["id"])
+        "links": {item.id: sorted((link for link in cube.links(item.id) if link["id"] in kept),
+                                  key=lambda link: link["id"])
                   for item in items},
     }
 
@@ -64,9 +70,8 @@ def sorted_links(links: dict) -> dict:
 
 def id_map_of(source_cube, imported_cube) -> dict[str, str]:
     """Old id -> new id, matched by text (the notes' texts are unique)."""
-    states = [state.value for state in State]
-    old, _ = source_cube.list(states=states, limit=1000)
-    new, _ = imported_cube.list(states=states, limit=1000)
+    old, _ = source_cube.list(states=KEPT, limit=1000)
+    new, _ = imported_cube.list(states=[state.value for state in State], limit=1000)
     by_text = {item.text: item.id for item in new}
     return {source_cube.id: imported_cube.id, **{item.id: by_text[item.text] for item in old}}
 
@@ -78,7 +83,7 @@ def test_export_then_import_into_another_home_is_equal_item_by_item(open_memos, 
     fill(cube)
     before = everything(source, cube)
     manifest = source.export_cube(cube.id, tmp_path / "travel.memcube")
-    assert manifest["version"] == FORMAT_VERSION and manifest["counts"]["items"] == 7
+    assert manifest["version"] == FORMAT_VERSION and manifest["counts"]["items"] == 6
 
     target = open_memos(tmp_path / "b", fresh=True)
     imported = target.import_cube(tmp_path / "travel.memcube", owner="alice")
@@ -92,6 +97,17 @@ def test_export_then_import_into_another_home_is_equal_item_by_item(open_memos, 
     assert sorted_links(after["links"]) == sorted_links(expected["links"])
     for item_id, vector in before["embeddings"].items():
         np.testing.assert_array_equal(after["embeddings"][ids[item_id]], vector)
+
+
+def test_export_after_a_delete_never_carries_the_deleted_note(open_memos, tmp_path):
+    source = open_memos(tmp_path / "a")
+    cube = source.create_cube("travel", owner="alice")
+    items = fill(cube)
+    source.export_cube(cube.id, tmp_path / "travel.memcube")
+    with zipfile.ZipFile(tmp_path / "travel.memcube") as archive:
+        carried = b"".join(archive.read(name) for name in archive.namelist())
+    assert NOTES[2].encode() not in carried and items[2].id.encode() not in carried
+    assert NOTES[3].encode() in carried  # merged, not deleted: kept
 
 
 def test_imported_cube_searches_like_the_original(open_memos, tmp_path):

@@ -1,0 +1,161 @@
+"""Forget check: where anything of some notes remains, kind by kind.
+
+``remains`` lists copies that can still reach a reader or the model: live SQL rows and other
+notes quoting the text, search hits, index entries, session turns, KV nodes and chunk files,
+job payloads, and fresh adapters that learned a note. ``retained`` lists what is kept on
+purpose and never served: a soft-deleted row and its history (purge removes them) and stale
+adapters (never attached; retraining or deleting them removes the weights).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import or_, select
+
+from memcube.lifecycle import SEARCHABLE, State
+from memos.forgetting import cube_users, scrub_value
+from storage.errors import InvalidInput, NotFound
+from storage.schema import (
+    ChatSessionRow,
+    ItemHistoryRow,
+    ItemRow,
+    JobRow,
+    KvEntryRow,
+    SessionTurnRow,
+)
+
+MAX_TARGETS = 100
+
+
+class ForgetCheck:
+    """Looks for the given notes (ids, texts) in every kind of memory of one cube."""
+
+    def __init__(self, mos, cube) -> None:
+        self._mos = mos
+        self._cube = cube
+
+    def run(self, item_ids: Sequence[str] = (), texts: Sequence[str] = ()) -> dict:
+        """A report: ``clean`` when nothing remains that could be served."""
+        item_ids, texts = list(dict.fromkeys(item_ids)), list(dict.fromkeys(texts))
+        if not item_ids and not texts or len(item_ids) + len(texts) > MAX_TARGETS:
+            raise InvalidInput(f"give 1 to {MAX_TARGETS} memory ids or texts to check")
+        remains, retained = [], []
+        texts += self._sql(item_ids, texts, remains, retained)
+        texts = [text for text in dict.fromkeys(texts) if text.strip()]
+        for probe in (self._index, self._search, self._sessions, self._kv, self._jobs,
+                      self._adapters):
+            probe(item_ids, texts, remains, retained)
+        return {"cube_id": self._cube.id, "item_ids": item_ids, "texts_checked": len(texts),
+                "clean": not remains, "remains": remains, "retained": retained}
+
+    def _sql(self, item_ids, texts, remains, retained) -> list[str]:
+        """Rows of the items themselves, and live notes quoting the texts; the items' texts."""
+        found_texts = []
+        with self._mos.database.session() as session:
+            for row in session.scalars(select(ItemRow).where(
+                    ItemRow.id.in_(item_ids), ItemRow.cube_id == self._cube.id)):
+                found_texts.append(row.text)
+                where = {"kind": "sql", "where": "memory_items", "id": row.id,
+                         "state": row.state}
+                (retained if row.state == State.DELETED.value else remains).append(where)
+            for row in session.scalars(select(ItemHistoryRow).where(
+                    ItemHistoryRow.item_id.in_(item_ids),
+                    ItemHistoryRow.cube_id == self._cube.id)):
+                found_texts.append(row.snapshot.get("text") or "")
+            history = len(found_texts)
+            quoting = _quoting(ItemRow.text, texts + found_texts)
+            if quoting is not None:
+                for row in session.scalars(select(ItemRow).where(
+                        ItemRow.cube_id == self._cube.id, ItemRow.id.not_in(item_ids),
+                        ItemRow.state.in_([s.value for s in SEARCHABLE]), quoting)):
+                    remains.append({"kind": "sql", "where": "memory_items (quoting note)",
+                                    "id": row.id, "state": row.state})
+        if history and any(r["kind"] == "sql" for r in retained):
+            retained.append({"kind": "sql", "where": "item_history",
+                             "detail": "kept until the memory is purged"})
+        return found_texts
+
+    def _index(self, item_ids, texts, remains, retained) -> None:
+        indexed = self._cube._index._id_to_seq  # the derived index, not SQL
+        for item_id in item_ids:
+            if item_id in indexed:
+                state = self._state_of(item_id)
+                if state in (None, State.DELETED):
+                    remains.append({"kind": "index", "where": "faiss/bm25/graph",
+                                    "id": item_id, "state": state})
+
+    def _search(self, item_ids, texts, remains, retained) -> None:
+        for text in texts:
+            for hit in self._cube.search(text[:2000], k=5):
+                if hit.item.id in item_ids or text in hit.item.text:
+                    if not any(r["kind"] == "search" and r["id"] == hit.item.id
+                               for r in remains):
+                        remains.append({"kind": "search", "where": "search hit",
+                                        "id": hit.item.id})
+
+    def _sessions(self, item_ids, texts, remains, retained) -> None:
+        quoting = _quoting(SessionTurnRow.content, texts)
+        if quoting is None:
+            return
+        with self._mos.database.session() as session:
+            owners = cube_users(session, self._cube.id)
+            rows = session.execute(select(ChatSessionRow.session_key, ChatSessionRow.owner_id)
+                                   .join(SessionTurnRow,
+                                         SessionTurnRow.session_id == ChatSessionRow.id)
+                                   .where(ChatSessionRow.owner_id.in_(owners), quoting))
+            for key, owner in rows:
+                remains.append({"kind": "session", "where": "session turn",
+                                "session_id": key, "owner": owner})
+
+    def _kv(self, item_ids, texts, remains, retained) -> None:
+        with self._mos.database.session() as session:
+            for key in session.scalars(select(KvEntryRow.key).where(
+                    KvEntryRow.item_id.in_(item_ids))):
+                remains.append({"kind": "kv", "where": "kv_entries row", "key": key})
+        if not texts or not self._kv_present():
+            return
+        from memos.activation import quoted_runs
+
+        activation = self._mos.activation
+        runs = [run for text in texts for run in quoted_runs(self._mos.engine, text)]
+        keys = {key for run in runs for key in activation.tree.index.quoting(run)}
+        keys |= {activation.cache.key_for(activation.prompts.chunk_ids(text)) for text in texts}
+        for key in sorted(keys):
+            if key in activation.cache:
+                remains.append({"kind": "kv", "where": "kv node", "key": key,
+                                "file": activation.cache.file_path(key).exists()})
+
+    def _kv_present(self) -> bool:
+        kv = self._mos.home / "kv"
+        return self._mos._activation is not None or any(kv.glob("*.safetensors"))
+
+    def _jobs(self, item_ids, texts, remains, retained) -> None:
+        ids = set(item_ids)
+        with self._mos.database.session() as session:
+            for job in session.scalars(select(JobRow).where(JobRow.cube_id == self._cube.id)):
+                if scrub_value([job.payload, job.result], texts, ids) != [job.payload,
+                                                                           job.result]:
+                    remains.append({"kind": "job", "where": "job payload", "id": job.id,
+                                    "state": job.state})
+
+    def _adapters(self, item_ids, texts, remains, retained) -> None:
+        if not (self._mos.home / "adapters").exists() and self._mos._adapters is None:
+            return
+        for adapter in self._mos.adapters.list(self._cube.id):
+            learned = sorted(set(adapter.items) & set(item_ids))
+            if learned:
+                where = {"kind": "adapter", "id": adapter.id, "learned": learned,
+                         "stale": adapter.stale}
+                (retained if adapter.stale else remains).append(where)
+
+    def _state_of(self, item_id: str) -> str | None:
+        try:
+            return self._mos.items.get(item_id, self._cube.id).state
+        except NotFound:
+            return None
+
+
+def _quoting(column, texts: Sequence[str]):
+    texts = [text for text in texts if text]
+    return or_(*(column.contains(text, autoescape=True) for text in texts)) if texts else None

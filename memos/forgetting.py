@@ -1,0 +1,112 @@
+"""Forgetting: one place that erases a memory's text from every copy derived from it.
+
+SQL rows and the cube's indexes are handled by MemCube (delete, purge, text change); this
+module drops the rest: KV (prefix-tree nodes and chunk files in every tier, through
+``forget_kv``), the kept turns of chat sessions that quote the text, and scheduler job
+payloads and results that name the item or quote its text. Adapters that learned the note
+become stale on their own (their recorded note versions no longer match) and stale adapters
+are never attached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+
+from memos.sessions import LOCAL_OWNER
+from storage.database import Database
+from storage.schema import ChatSessionRow, CubeRow, CubeShareRow, JobRow, SessionTurnRow
+
+FORGOTTEN = "[forgotten]"  # what stands where an erased text was quoted
+
+
+@dataclass(slots=True)
+class ForgetReport:
+    """What one forget removed: KV entries, session turns and jobs rewritten."""
+
+    kv_entries: int = 0
+    session_turns: int = 0
+    jobs: int = 0
+
+    def to_dict(self) -> dict:
+        """JSON-friendly dict."""
+        return {"kv_entries": self.kv_entries, "session_turns": self.session_turns,
+                "jobs": self.jobs}
+
+
+class Forgetting:
+    """Erases notes that left a cube from KV, sessions and job payloads."""
+
+    def __init__(self, database: Database, forget_kv: Callable[[Sequence[str]], int]) -> None:
+        self._database = database
+        self._forget_kv = forget_kv
+
+    def forget(self, cube_id: str, texts: Sequence[str], item_ids: Sequence[str],
+               erase: bool) -> ForgetReport:
+        """Drop the KV of these texts; when ``erase`` (delete, purge, correction) also scrub
+        them from the sessions of the cube's users and from the cube's jobs."""
+        texts = [text for text in texts if text]
+        report = ForgetReport(kv_entries=self._forget_kv(texts) if texts else 0)
+        if erase:
+            report.session_turns = self.scrub_sessions(cube_id, texts)
+            report.jobs = self.scrub_jobs(cube_id, texts, item_ids)
+        return report
+
+    def scrub_sessions(self, cube_id: str, texts: Sequence[str]) -> int:
+        """Replace the texts in kept session turns of the cube's owner and sharers."""
+        if not texts:
+            return 0
+        with self._database.session() as session:
+            owners = cube_users(session, cube_id)
+            quoting = or_(*(SessionTurnRow.content.contains(text, autoescape=True)
+                            for text in texts))
+            turns = session.scalars(select(SessionTurnRow).join(
+                ChatSessionRow, ChatSessionRow.id == SessionTurnRow.session_id).where(
+                ChatSessionRow.owner_id.in_(owners), quoting))
+            changed = 0
+            for turn in turns:
+                turn.content = scrub_text(turn.content, texts)
+                changed += 1
+            return changed
+
+    def scrub_jobs(self, cube_id: str, texts: Sequence[str], item_ids: Sequence[str]) -> int:
+        """Remove the item ids and texts from the payloads and results of the cube's jobs."""
+        ids = set(item_ids)
+        changed = 0
+        with self._database.session() as session:
+            for job in session.scalars(select(JobRow).where(JobRow.cube_id == cube_id)):
+                payload, result = scrub_value(job.payload, texts, ids), \
+                    scrub_value(job.result, texts, ids)
+                if payload != job.payload or result != job.result:
+                    job.payload, job.result = payload, result
+                    changed += 1
+        return changed
+
+
+def cube_users(session, cube_id: str) -> list[str]:
+    """Whose sessions may quote a cube's notes: its owner, the users it is shared with, and
+    the embedded caller (who may read every cube)."""
+    owner = session.scalar(select(CubeRow.owner_id).where(CubeRow.id == cube_id))
+    shared = session.scalars(select(CubeShareRow.user_id).where(CubeShareRow.cube_id == cube_id))
+    return [user for user in (owner, *shared, LOCAL_OWNER) if user is not None]
+
+
+def scrub_text(content: str, texts: Sequence[str]) -> str:
+    """``content`` with every occurrence of the texts replaced by the forgotten marker."""
+    for text in sorted(texts, key=len, reverse=True):
+        content = content.replace(text, FORGOTTEN)
+    return content
+
+
+def scrub_value(value, texts: Sequence[str], ids: Collection[str]):
+    """A JSON value without the ids (list members dropped, values nulled) or the texts."""
+    if isinstance(value, dict):
+        return {key: scrub_value(inner, texts, ids) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [scrub_value(inner, texts, ids) for inner in value
+                if not (isinstance(inner, str) and inner in ids)]
+    if isinstance(value, str):
+        return None if value in ids else scrub_text(value, texts)
+    return value
