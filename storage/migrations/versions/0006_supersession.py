@@ -1,6 +1,6 @@
 """supersession: a note's end of validity and the note that superseded it
 
-Revision ID: 0006_forget
+Revision ID: 0006
 Revises: 0005
 """
 
@@ -9,7 +9,7 @@ from alembic import op
 
 import storage.schema
 
-revision = '0006_forget'
+revision = '0006'
 down_revision = '0005'
 branch_labels = None
 depends_on = None
