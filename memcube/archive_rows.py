@@ -143,6 +143,10 @@ class ArchivedAdapter(_Row):
     stale: bool = False
     damaged: Annotated[str, Field(max_length=2_000)] | None = None
     created_at: datetime
+    shard_group: ArchiveId | None = None
+    shard: Annotated[int, Field(ge=0, le=64)] | None = None
+    shards: Annotated[int, Field(ge=1, le=64)] | None = None
+    evidence: Annotated[int, Field(ge=0, le=1000)] | None = None
 
 
 def decode_row(model: type[_Row], data: dict, where: str) -> _Row:

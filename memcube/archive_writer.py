@@ -166,6 +166,7 @@ def _insert_links(session: Session, archive: ArchiveReader, cube_id: str, ids: I
 
 def _insert_adapters(session: Session, adapters: list[ArchivedAdapter], cube_id: str,
                      ids: IdMap, adapter_ids: dict[str, str]) -> None:
+    groups: dict[str, str] = {}  # an archive's shard group -> a fresh one
     for adapter in adapters:
         fresh = adapter_ids[adapter.id]
         learned = {ids.known(item): version for item, version in adapter.items.items()
@@ -173,7 +174,10 @@ def _insert_adapters(session: Session, adapters: list[ArchivedAdapter], cube_id:
         session.add(AdapterRow(
             id=fresh, cube_id=cube_id, fingerprint=adapter.fingerprint, path=f"adapters/{fresh}",
             items=learned, steps=adapter.steps, final_loss=adapter.final_loss, size=adapter.size,
-            stale=adapter.stale, damaged=adapter.damaged, created_at=as_utc(adapter.created_at)))
+            stale=adapter.stale, damaged=adapter.damaged, created_at=as_utc(adapter.created_at),
+            shard_group=groups.setdefault(adapter.shard_group, uuid.uuid4().hex)
+            if adapter.shard_group is not None else None,
+            shard=adapter.shard, shards=adapter.shards, evidence=adapter.evidence))
 
 
 def _name_taken(owner: str, name: str) -> Conflict:

@@ -47,11 +47,16 @@ def check_questions(notes: Sequence[DistillNote], count: int) -> list[CheckQuest
 
 def count_answered(engine, manager: AdapterManager, adapter_id: str,
                    notes: Sequence[DistillNote], count: int) -> int:
-    """How many of ``count`` check questions the adapter answers right."""
+    """How many of ``count`` check questions the adapter answers right (it is unloaded
+    afterwards, so a chat that wants it reads its files, checksums checked, again)."""
     config = GenerationConfig(max_new_tokens=MAX_NEW_TOKENS)
     right = 0
-    for question in check_questions(notes, count):
-        with manager.attached([adapter_id]):
-            reply = engine.generate([{"role": "user", "content": question.question}], config)
-        right += question.answered_by(reply.text)
+    try:
+        for question in check_questions(notes, count):
+            with manager.attached([adapter_id]):
+                reply = engine.generate([{"role": "user", "content": question.question}],
+                                        config)
+            right += question.answered_by(reply.text)
+    finally:
+        manager.unload(adapter_id)
     return right

@@ -25,6 +25,7 @@ def distilled(live, alice):
 
 
 def _chat(alice, cube_id: str, **options):
+    options.setdefault("memory_kinds", ["parametric"])  # default chat attaches on evidence only
     return alice.chat(QUESTION, cube_ids=[cube_id], k=1, max_new_tokens=2, **options)
 
 

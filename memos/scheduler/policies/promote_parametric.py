@@ -58,6 +58,12 @@ class PromoteParametricPolicy(Policy):
     def run(self, ctx: JobContext) -> dict:
         if not cube_shape(ctx.mos, ctx.job.cube_id).adapter_outdated:
             return {"skipped": "the newest adapter already covers the notes"}
+        shards = ctx.mos.settings.distill_shards
+        if shards > 1:  # live notes only: a forgotten note is never learned again
+            cube = ctx.mos.get_cube(ctx.job.cube_id)
+            made = ctx.mos.adapters.distill_shards(cube, shards, progress=ctx.step_progress,
+                                                   cancel=ctx.cancel)
+            return {"adapter_ids": [adapter.id for adapter in made]}
         adapter = ctx.mos.distill(ctx.job.cube_id, progress=ctx.step_progress,
                                   cancel=ctx.cancel)
         return {"adapter_id": adapter.id}
@@ -73,13 +79,22 @@ def cube_shape(mos, cube_id: str) -> CubeShape:
             ItemHistoryRow.cube_id == cube_id, ItemHistoryRow.event.in_(CONTENT_EVENTS)))
         adapter = session.scalars(select(AdapterRow).where(AdapterRow.cube_id == cube_id)
                                   .order_by(AdapterRow.created_at.desc()).limit(1)).first()
-        learned = dict(adapter.items) if adapter else {}
+        rows = _group_of(session, adapter)
+        learned = {item_id: v for row in rows for item_id, v in dict(row.items).items()}
         current = dict(session.execute(select(ItemRow.id, ItemRow.version).where(
             ItemRow.id.in_(list(learned)), ItemRow.state.in_(live))).all())
     # As the kernel judges it: stale once a distilled note is edited or gone (not when added).
-    stale = adapter is not None and (adapter.stale or adapter.damaged is not None or any(
+    stale = adapter is not None and (any(r.stale or r.damaged is not None for r in rows) or any(
         current.get(item_id) != version for item_id, version in learned.items()))
     return CubeShape(notes or 0, as_utc(last_change), adapter is not None, stale)
+
+
+def _group_of(session, adapter: AdapterRow | None) -> list[AdapterRow]:
+    """The newest adapter, or every adapter of its shard group when it is a shard."""
+    if adapter is None or adapter.shard_group is None:
+        return [adapter] if adapter is not None else []
+    return list(session.scalars(select(AdapterRow).where(
+        AdapterRow.shard_group == adapter.shard_group)))
 
 
 def _due(shape: CubeShape, settings: PromoteParametricSettings, now: datetime) -> bool:
