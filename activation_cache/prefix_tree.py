@@ -97,11 +97,19 @@ class PrefixTree:
         return TreeMatch(keys, found)
 
     @torch.inference_mode()
-    def assemble(self, pieces: Sequence[Piece], adapter: str | None = None) -> AssembledPrompt:
-        """Cache and first logits for the pieces' ids: cached path + one pass over the rest."""
+    def assemble(self, pieces: Sequence[Piece], adapter: str | None = None,
+                 defer_prefill: bool = False) -> AssembledPrompt:
+        """Cache and first logits for the pieces' ids: cached path + one pass over the rest.
+
+        With ``defer_prefill`` the rest is left to the caller (a batcher that prefills it in
+        chunks): the cache holds the cached path only, logits are None, and the caller grows
+        that same cache object over the whole prompt before ``commit``."""
         parts = _parts(pieces)
         matched = self.match(parts, adapter)
-        return self._extend(parts, matched, misses=len(parts) - 1 - matched.depth)
+        misses = len(parts) - 1 - matched.depth
+        if defer_prefill:
+            return self._deferred(parts, matched, misses)
+        return self._extend(parts, matched, misses)
 
     @torch.inference_mode()
     def warm(self, pieces: Sequence[Piece], adapter: str | None = None) -> list[str]:
@@ -129,10 +137,19 @@ class PrefixTree:
 
     def _extend(self, parts: list[list[int]], matched: TreeMatch, misses: int) -> AssembledPrompt:
         """One forward pass over the pieces after the matched path, on a copy of its KV."""
+        assembled = self._deferred(parts, matched, misses)
+        step = self.backend.forward(assembled.token_ids[assembled.reused_tokens:],
+                                    assembled.cache)
+        assembled.logits = step.logits
+        return assembled
+
+    def _deferred(self, parts: list[list[int]], matched: TreeMatch,
+                  misses: int) -> AssembledPrompt:
+        """The matched path's KV (a copy, or an empty cache) and the nodes still to store."""
         token_ids = [t for ids in parts for t in ids]
         reused = sum(len(ids) for ids in parts[: matched.depth])
-        cache = _joined_copy(matched.found, self.backend.device) if matched.found else None
-        step = self.backend.forward(token_ids[reused:], cache)
+        found = matched.found
+        cache = _joined_copy(found, self.backend.device) if found else DynamicCache()
         pending, start = [], reused
         parents = [ROOT_KEY, *matched.keys[:-1]]
         for index in range(matched.depth, len(parts)):
@@ -141,7 +158,7 @@ class PrefixTree:
                                        start + len(ids)))
             start += len(ids)
         return AssembledPrompt(
-            token_ids, step.cache, step.logits, reused_tokens=reused,
+            token_ids, cache, None, reused_tokens=reused,
             computed_tokens=len(token_ids) - reused, hits=matched.depth, misses=misses,
             pending=pending,
         )

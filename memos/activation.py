@@ -55,16 +55,17 @@ class ActivationMemory:
         self.pinned_sets = PinnedSets(Path(folder) / "pinned-sets.json")
         self.pin_budget_bytes = settings.kv_host_mib * _MIB // 2
 
-    def assemble(self, plan: PromptPlan, mode: str = "exact",
-                 adapter: str | None = None) -> AssembledPrompt:
+    def assemble(self, plan: PromptPlan, mode: str = "exact", adapter: str | None = None,
+                 defer_prefill: bool = False) -> AssembledPrompt:
         """The prompt's cache and first logits: the longest cached path of the prefix tree plus
         one pass over the rest (``exact``), or blended chunks (``blend``). When the cache fails,
-        the whole prompt is computed without it (counted, logged once)."""
+        the whole prompt is computed without it (counted, logged once). ``defer_prefill``
+        (exact only) leaves the rest, and the logits, to the caller's batched prefill."""
         if mode not in ("exact", "blend"):
             raise ValueError(f"no assembly in activation mode {mode!r}")
         try:
             if mode == "exact":
-                return self.tree.assemble(plan.pieces, adapter)
+                return self.tree.assemble(plan.pieces, adapter, defer_prefill)
             return self.assembler.assemble(plan.pieces)
         except Exception as error:  # a cache is never a reason to fail a request
             self.failures.record("assemble", error)

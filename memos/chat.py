@@ -191,7 +191,8 @@ class ChatPipeline:
             return
         activation = self._mos.activation
         with control.step_guard() if control.step_guard else nullcontext():  # KV of the adapter
-            assembled = activation.assemble(plan, mode, self._adapter_sets().kv_key(adapter_ids))
+            assembled = activation.assemble(plan, mode, self._adapter_sets().kv_key(adapter_ids),
+                                            defer_prefill=decoder is not self._mos.engine)
         stats.cache_hits, stats.cache_misses = assembled.hits, assembled.misses
         if mode == "exact":
             stats.exact_reused_tokens = assembled.reused_tokens
