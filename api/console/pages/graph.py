@@ -45,22 +45,23 @@ def neighbourhood(cube, center: str, hops: int) -> tuple[list[dict], list[dict]]
     """Breadth-first from ``center`` over the cube's links, capped at MAX_NODES notes."""
     items = {center: cube.get(center)}
     frontier, links, seen = [center], [], set()
-    for depth in range(hops):
+    for _ in range(hops):
         next_frontier = []
         for node in frontier:
             for link in cube.links(node):
                 other = link["id"]
-                if other not in items and not _add(cube, items, other):
+                is_new = other not in items
+                if is_new and not _add(cube, items, other):
                     continue
                 pair = (min(node, other), max(node, other), link["kind"])
                 if pair not in seen:
                     seen.add(pair)
                     links.append({"source": node, "target": other, "kind": link["kind"],
                                   "weight": round(link["weight"], 3)})
-                if depth + 1 < hops:
+                if is_new:
                     next_frontier.append(other)
         frontier = next_frontier
-    return [_node(item, depth_of=0 if i == center else 1) for i, item in items.items()], links
+    return [_node(item, item_id == center) for item_id, item in items.items()], links
 
 
 def _add(cube, items: dict, item_id: str) -> bool:
@@ -73,6 +74,6 @@ def _add(cube, items: dict, item_id: str) -> bool:
     return True
 
 
-def _node(item, depth_of: int) -> dict:
+def _node(item, is_center: bool) -> dict:
     label = item.text if len(item.text) <= LABEL_CHARS else item.text[:LABEL_CHARS - 1] + "…"
-    return {"id": item.id, "label": label, "state": item.state.value, "center": depth_of == 0}
+    return {"id": item.id, "label": label, "state": item.state.value, "center": is_center}
