@@ -137,6 +137,11 @@ class MemCube:
         self._items.touch([item_id])
         return item
 
+    def peek_many(self, item_ids: Sequence[str]) -> dict[str, MemoryItem]:
+        """Memories of this cube by id, in one read that counts no access (for overviews)."""
+        found = self._items.get_many(item_ids)
+        return {item_id: item for item_id, item in found.items() if item.cube_id == self.id}
+
     def update(self, item_id: str, actor: str | None = None, **fields) -> MemoryItem:
         """Change a memory's text, attributes or metadata; a new version is recorded.
 

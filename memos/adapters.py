@@ -148,7 +148,7 @@ class ParametricMemory:
             rows = session.scalars(select(AdapterRow).where(AdapterRow.cube_id == cube_id)
                                    .order_by(AdapterRow.created_at.desc()))
             rows = list(rows)
-        current = self._current_versions(cube_id)
+        current = self._current_versions(cube_id) if rows else {}  # reads every note
         return [self._info(row, current) for row in rows]
 
     def get(self, adapter_id: str) -> AdapterInfo:

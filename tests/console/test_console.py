@@ -186,12 +186,15 @@ def test_logout_ends_the_session(console, browser):
     tab.context.close()
 
 
-def test_chat_playground_shows_the_memories_used(console, alice):
+def test_chat_playground_streams_and_shows_the_memories_used(console, alice):
     alice.page.goto("/console/chat")
     alice.page.fill("#chat-question", "Where does Alice live?")
     alice.page.check(f"input[name=cube_ids][value='{console.cubes['alice']}']")
     alice.page.fill("input[name=max_new_tokens]", "4")
-    alice.page.click("#chat-ask")
+    with alice.page.expect_response("**/console/chat/stream") as streamed:
+        alice.page.click("#chat-ask")
+    assert streamed.value.headers["content-type"].startswith("text/event-stream")
+    alice.page.wait_for_selector("#chat-stats:has-text('time to first token')")
     assert "Lisbon" in alice.page.inner_text("#chat-memories")
     assert "time to first token" in alice.page.inner_text("#chat-stats")
     screenshot(alice.page, "chat")

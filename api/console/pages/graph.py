@@ -9,7 +9,6 @@ from fastapi.responses import JSONResponse
 
 from api.console.deps import ReadableCube, ViewerDep
 from api.console.route import PREFIX, ConsoleRoute, page
-from storage.errors import NotFound
 
 router = APIRouter(prefix=PREFIX + "/cubes/{cube_id}/graph", route_class=ConsoleRoute)
 MAX_NODES = 80
@@ -21,7 +20,7 @@ Center = Annotated[str, Query(max_length=64)]
 @router.get("")
 def graph_page(request: Request, cube: ReadableCube, viewer: ViewerDep, center: Center = "",
                hops: Hops = 2):
-    """The graph page (the drawing is fetched from ``graph.json``)."""
+    """The graph page (the drawing is fetched from ``graph/data``)."""
     return page(request, "graph.html", viewer=viewer, cube=cube,
                 center=center or _newest(cube), hops=hops)
 
@@ -43,36 +42,28 @@ def _newest(cube) -> str:
 
 def neighbourhood(cube, center: str, hops: int) -> tuple[list[dict], list[dict]]:
     """Breadth-first from ``center`` over the cube's links, capped at MAX_NODES notes."""
-    items = {center: cube.get(center)}
-    frontier, links, seen = [center], [], set()
-    for depth in range(hops):
+    order, frontier, links, pairs = {center: None}, [center], [], set()
+    for _ in range(hops):
         next_frontier = []
         for node in frontier:
             for link in cube.links(node):
                 other = link["id"]
-                if other not in items and not _add(cube, items, other):
-                    continue
+                if other not in order:
+                    if len(order) >= MAX_NODES:
+                        continue
+                    order[other] = None
+                    next_frontier.append(other)
                 pair = (min(node, other), max(node, other), link["kind"])
-                if pair not in seen:
-                    seen.add(pair)
+                if pair not in pairs:
+                    pairs.add(pair)
                     links.append({"source": node, "target": other, "kind": link["kind"],
                                   "weight": round(link["weight"], 3)})
-                if depth + 1 < hops:
-                    next_frontier.append(other)
         frontier = next_frontier
-    return [_node(item, depth_of=0 if i == center else 1) for i, item in items.items()], links
+    items = cube.peek_many(list(order))  # one read; drawing a note is not an access
+    links = [link for link in links if link["source"] in items and link["target"] in items]
+    return [_node(items[i], i == center) for i in order if i in items], links
 
 
-def _add(cube, items: dict, item_id: str) -> bool:
-    if len(items) >= MAX_NODES:
-        return False
-    try:
-        items[item_id] = cube.get(item_id)
-    except NotFound:
-        return False
-    return True
-
-
-def _node(item, depth_of: int) -> dict:
+def _node(item, is_center: bool) -> dict:
     label = item.text if len(item.text) <= LABEL_CHARS else item.text[:LABEL_CHARS - 1] + "…"
-    return {"id": item.id, "label": label, "state": item.state.value, "center": depth_of == 0}
+    return {"id": item.id, "label": label, "state": item.state.value, "center": is_center}

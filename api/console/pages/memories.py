@@ -71,13 +71,9 @@ def memory_page(request: Request, item_id: ItemId, cube: ReadableCube, viewer: V
 
 
 def _linked(cube, item_id: str) -> list[dict]:
-    rows = []
-    for link in cube.links(item_id):
-        try:
-            rows.append({**link, "text": cube.get(link["id"]).text})
-        except NotFound:  # a link to a purged note: the index catches up later
-            continue
-    return rows
+    links = cube.links(item_id)
+    items = cube.peek_many([link["id"] for link in links])  # a purged note's link is left out
+    return [{**link, "text": items[link["id"]].text} for link in links if link["id"] in items]
 
 
 @router.post("/memories/{item_id}/edit")
