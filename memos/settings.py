@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     port: int = 8765
     admin_key: str | None = Field(default=None, description="Admin API key to use on first start.")
     workers: int = Field(default=1, ge=0, description="Scheduler worker threads.")
+    server_processes: int = Field(default=1, ge=1,
+                                  description="Server processes on one port (serve --workers).")
 
     kv_device_mib: int = Field(default=256, ge=0, description="KV budget on the device tier.")
     kv_host_mib: int = Field(default=1024, ge=0, description="KV budget in host RAM.")
