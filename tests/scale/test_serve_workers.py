@@ -31,8 +31,8 @@ def two_workers(models_dir, tmp_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")]),
            "MEMOS_DEVICE": "cpu", "MEMOS_WORKERS": "0"}
     server = subprocess.Popen(
-        [sys.executable, "-c", "from memos.cli import main; main()", "--home", str(home), "serve", "--port", str(port),
-         "--workers", "2", "--log-level", "warning"],
+        [sys.executable, "-c", "from memos.cli import main; main()", "--home", str(home),
+         "serve", "--port", str(port), "--workers", "2", "--log-level", "warning"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     yield base, server, home
