@@ -33,17 +33,17 @@ class IndexSync:
         self._lock = threading.Lock()
 
     def head(self) -> int:
-        """The newest sequence logged for this cube."""
-        with self._database.session() as session:
-            return change_log.head(session, self.cube_id)
+        """The newest sequence logged for this cube (one autocommit read: the check made
+        before every search)."""
+        return self._database.read_scalar(change_log.head_query(self.cube_id))
 
     def catch_up(self, index: PlaintextIndex) -> int:
         """Apply every change logged since the last catch-up; how many were applied."""
         with self._lock:
+            newest = self.head()
+            if newest <= self.applied:
+                return 0
             with self._database.session() as session:
-                newest = change_log.head(session, self.cube_id)
-                if newest <= self.applied:
-                    return 0
                 changes = change_log.since(session, self.cube_id, self.applied, newest)
             self._apply(index, {change.item_id for change in changes})
             self.applied = newest

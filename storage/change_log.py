@@ -46,10 +46,14 @@ def append(session: Session, cube_id: str, item_ids: Iterable[str | None], kind:
     session.execute(insert(ChangeRow), rows)
 
 
+def head_query(cube_id: str):
+    """The statement that finds the newest sequence logged for the cube (0 when none)."""
+    return select(func.coalesce(func.max(ChangeRow.seq), 0)).where(ChangeRow.cube_id == cube_id)
+
+
 def head(session: Session, cube_id: str) -> int:
     """The newest sequence logged for the cube (0 when none): one index lookup."""
-    return session.scalar(select(func.coalesce(func.max(ChangeRow.seq), 0))
-                          .where(ChangeRow.cube_id == cube_id))
+    return session.scalar(head_query(cube_id))
 
 
 def since(session: Session, cube_id: str, after: int, upto: int) -> list[Change]:

@@ -61,6 +61,12 @@ class Database:
             self.refused_writes += 1
             raise
 
+    def read_scalar(self, statement):
+        """One read outside any transaction (autocommit): the cheapest round trip, for checks
+        made before every request."""
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            return conn.execute(statement).scalar()
+
     def close(self) -> None:
         """Release every pooled connection (and the home's process lock, if held)."""
         self.engine.dispose()
