@@ -16,6 +16,7 @@ from activation_cache.chunk_kv import ChunkKV
 from activation_cache.keys import chunk_key
 from activation_cache.policies import EntryInfo, make_policy
 from activation_cache.quantization import check_method
+from activation_cache.redis_tier import RedisTier
 from activation_cache.tiers import DiskTier, MemoryTier, TieredStore
 from storage.errors import InvalidInput, NotFound
 
@@ -53,7 +54,8 @@ class CacheEntry:
 class ChunkCache:
     """KV of text chunks computed at position 0, kept across device, host and disk tiers."""
 
-    def __init__(self, backend: Backend, folder: Path, config: CacheConfig | None = None) -> None:
+    def __init__(self, backend: Backend, folder: Path, config: CacheConfig | None = None, *,
+                 remote: RedisTier | None = None) -> None:
         self.backend = backend
         self.config = config or CacheConfig()
         self._lock = threading.RLock()
@@ -66,6 +68,7 @@ class ChunkCache:
                      fingerprint=backend.fingerprint, quantization=self.config.quantization),
             dtype=backend.dtype,
             write_through=self.config.write_through,
+            remote=remote,
         )
 
     @property
@@ -152,6 +155,10 @@ class ChunkCache:
                 }
                 for tier in (store.device, store.host, store.disk)
             }
+            if store.remote is not None:
+                tiers["redis"] = {**dataclasses.asdict(store.remote.counters),
+                                  "bytes": store.remote.used_bytes,
+                                  "budget_bytes": store.remote.budget_bytes, "entries": 0}
             return {
                 "entries": len(store.info),
                 "hits": sum(tier["hits"] for tier in tiers.values()),
@@ -161,7 +168,8 @@ class ChunkCache:
                 "disk_load_s": store.disk_load_s,
                 "corrupt_files": store.corrupt_files,
                 "incompatible_files": store.incompatible_files,
-                "failures": store.failures.counts(),
+                "failures": {**store.failures.counts(),
+                             **(store.remote.failures.counts() if store.remote else {})},
                 "policy": self.config.policy,
                 "quantization": self.config.quantization,
             }

@@ -101,6 +101,12 @@ def write_chunk(
     return len(payload)
 
 
+def write_bytes(path: Path, payload: bytes) -> None:
+    """Write a chunk file's bytes made elsewhere (another server's), atomically, unchecked:
+    ``read_chunk`` checks them like any file."""
+    _atomic_write(Path(path), payload)
+
+
 def read_chunk(
     path: Path,
     *,

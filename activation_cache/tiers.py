@@ -11,29 +11,28 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from activation_cache.chunk_kv import ChunkKV
 from activation_cache.policies import EntryInfo, EvictionPolicy
-from activation_cache.serialization import SUFFIX, StoredChunk, read_chunk, read_header, write_chunk
+from activation_cache.redis_tier import RedisTier
+from activation_cache.serialization import (
+    SUFFIX,
+    StoredChunk,
+    read_chunk,
+    read_header,
+    write_bytes,
+    write_chunk,
+)
+from activation_cache.tier_counters import TierCounters
 from storage.cache_failures import CacheFailures
 from storage.errors import CorruptBlob, IncompatibleModel
 
 logger = logging.getLogger(__name__)
 
 TIER_NAMES = ("device", "host", "disk")
-
-
-@dataclass(slots=True)
-class TierCounters:
-    """Lookups answered (hits) or passed on (misses) by a tier, and entries it evicted."""
-
-    hits: int = 0
-    misses: int = 0
-    evictions: int = 0
 
 
 class MemoryTier:
@@ -116,6 +115,11 @@ class DiskTier:
         )
         self.file_sizes[key] = size
 
+    def write_bytes(self, key: str, payload: bytes) -> None:
+        """Write an entry's file from bytes made elsewhere (checked when it is read)."""
+        write_bytes(self.path(key), payload)
+        self.file_sizes[key] = len(payload)
+
     def read(self, key: str, device: torch.device, dtype: torch.dtype) -> StoredChunk:
         """Read and verify the entry's file (CorruptBlob / IncompatibleModel on failure)."""
         return read_chunk(self.path(key), fingerprint=self.fingerprint, device=device, dtype=dtype)
@@ -155,8 +159,9 @@ class TieredStore:
 
     def __init__(self, device: MemoryTier, host: MemoryTier, disk: DiskTier, *,
                  dtype: torch.dtype, write_through: bool = True,
-                 failures: CacheFailures | None = None) -> None:
+                 failures: CacheFailures | None = None, remote: RedisTier | None = None) -> None:
         self.device, self.host, self.disk = device, host, disk
+        self.remote = remote  # shared with other servers, below (beside) the disk tier
         self.dtype = dtype
         self.write_through = write_through
         self.failures = failures or CacheFailures(logger)
@@ -184,14 +189,18 @@ class TieredStore:
                 return kv, tier.name
             tier.counters.misses += 1
         kv = self._load(key, token_ids) if info is not None and info.on_disk else None
+        tier = self.disk
         if kv is None:
             self.disk.counters.misses += 1
+            kv, tier = self._load_remote(key, token_ids), self.remote
+        if kv is None:
             self.misses += 1
             return None
-        self.disk.counters.hits += 1
-        self._touch(info)
+        if tier is self.disk:
+            self.disk.counters.hits += 1
+        self._touch(self.info[key])
         self._settle(key, kv)
-        return kv, "disk"
+        return kv, tier.name
 
     def insert(self, key: str, token_ids: list[int], kv: ChunkKV) -> bool:
         """Store a private KV under ``key``; False when no tier had room for it."""
@@ -215,6 +224,8 @@ class TieredStore:
         self.host.pop(key)
         self._delete_file(key)
         self._forget(key)
+        if self.remote is not None:
+            self.remote.delete(key)
         return True
 
     def set_pinned(self, key: str, pinned: bool) -> bool:
@@ -281,6 +292,7 @@ class TieredStore:
             self.failures.record("persist", error)
             return False
         self.info[key].on_disk = True
+        self._publish(key)
         return self._trim_disk(keep=key)
 
     def _trim_disk(self, keep: str | None) -> bool:
@@ -335,6 +347,43 @@ class TieredStore:
         self._tokens[key] = stored.token_ids
         self.info[key].nbytes = stored.kv.nbytes
         return stored.kv
+
+    def _load_remote(self, key: str, token_ids: list[int]) -> ChunkKV | None:
+        """The entry from the shared tier, written as a local file and read back through the
+        disk tier's checks; None on a miss or when the bytes fail them (then dropped there)."""
+        if self.remote is None or key in self.info:
+            return None  # known here: the local tiers were the truth for it
+        payload = self.remote.fetch(key)
+        if payload is None:
+            return None
+        try:
+            self.disk.write_bytes(key, payload)
+        except OSError as error:
+            self.failures.record("persist", error)
+            return None
+        self.info[key] = EntryInfo(key=key, tokens=len(token_ids), nbytes=len(payload),
+                                   tier="disk", on_disk=True)
+        self._tokens[key] = list(token_ids)
+        kv = self._load(key, token_ids)
+        if kv is None:
+            self.remote.delete(key)  # damaged, another model's, or another chunk's bytes
+            self.remote.counters.hits -= 1
+            self.remote.counters.misses += 1
+            self.remove(key)
+            return None
+        self._trim_disk(keep=key)
+        return kv
+
+    def _publish(self, key: str) -> None:
+        """Share the entry's checked file with other servers (best effort)."""
+        if self.remote is None:
+            return
+        try:
+            payload = self.disk.path(key).read_bytes()
+        except OSError as error:
+            self.failures.record("publish", error)
+            return
+        self.remote.publish(key, payload)
 
     def _settled(self, key: str) -> bool:
         """Update the entry's tier, forgetting it if no tier holds it; True if one does."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,6 +21,7 @@ from memcube.archive_rows import (
     ArchivedLink,
     decode_row,
 )
+from storage import change_log
 from storage.clock import as_utc
 from storage.database import Database
 from storage.errors import Conflict, InvalidInput
@@ -63,6 +65,7 @@ def insert_archive(database: Database, archive: ArchiveReader, cube: ArchivedCub
             _insert_history(session, archive, cube_id, items)
             _insert_links(session, archive, cube_id, items)
             _insert_adapters(session, adapters, cube_id, items, adapter_ids)
+            change_log.append(session, cube_id, [None], change_log.IMPORTED, datetime.now(UTC))
     except IntegrityError:  # another import or create took the name meanwhile
         raise _name_taken(target.owner, name) from None
     return cube_id

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from memcube.cube_store import CubeInfo
+from memcube.index_sync import IndexSync
 from memcube.item import MemoryItem, encode_embedding
 from memcube.item_store import HistoryEntry, ItemStore
 from memcube.keywords import extract_attributes
@@ -55,8 +56,10 @@ class MemCube:
     def __init__(self, info: CubeInfo, *, items: ItemStore, index: PlaintextIndex, embedder,
                  linker: Linker, exporter: Callable[[str, Path], dict] | None = None,
                  quota: Quota | None = None,
-                 forget: Forget | None = None) -> None:
+                 forget: Forget | None = None,
+                 sync: IndexSync | None = None) -> None:
         self.info = info
+        self._sync = sync  # catches the index up with other processes' changes
         self._quota = quota
         self._forget = forget  # drops derived copies of notes that leave search (KV, sessions)
         self._items = items
@@ -251,7 +254,7 @@ class MemCube:
     def links(self, item_id: str) -> list[dict]:
         """The notes this one is linked to, with link kind and weight."""
         self._items.get(item_id, self.id)
-        return self._index.links(item_id)
+        return self._current_index().links(item_id)
 
     def search(self, query: str, k: int = 10, *, states: Sequence[str] | None = None,
                tags: Sequence[str] = (), metadata: dict | None = None,
@@ -273,19 +276,27 @@ class MemCube:
                                 current_only, as_of)
         vector = self._embedder.embed_one(query) if vector is None else vector
         self.expire_due()
-        hits = self._index.search(query, vector, check_k(k), filters, self._items.get_many,
-                                  expand_graph=expand_graph)
+        hits = self._current_index().search(query, vector, check_k(k), filters,
+                                            self._items.get_many, expand_graph=expand_graph)
         self._items.touch([hit.item.id for hit in hits], retrieved=True)
         return hits if as_of is not None else rank_current_first(hits)
 
     def stats(self) -> dict:
         """Items by state and index sizes."""
+        self._current_index()
         return {"cube_id": self.id, "items_by_state": self._items.counts_by_state(self.id),
                 "indexed": self._index.size, "links": self._index.link_count}
 
     def save_indexes(self) -> None:
         """Persist the derived indexes (they can always be rebuilt from SQL)."""
-        self._index.save()
+        index = self._current_index()
+        index.save(self._sync.applied if self._sync is not None else None)
+
+    def _current_index(self) -> PlaintextIndex:
+        """The index, caught up with every change logged by any process."""
+        if self._sync is not None:
+            self._sync.catch_up(self._index)
+        return self._index
 
     def _forget_texts(self, texts: list[str], item_ids: list[str], erase: bool) -> None:
         if self._forget is not None:
@@ -294,7 +305,8 @@ class MemCube:
     def _stored_duplicates(self, vectors: np.ndarray, threshold: float) -> list[MemoryItem | None]:
         """Per vector, the live stored note it nearly repeats, if any."""
         live = frozenset({State.CREATED, State.ACTIVATED, State.FROZEN})
-        nearest = self._index.nearest_many(vectors, 1, live, self._items.get_many, threshold)
+        nearest = self._current_index().nearest_many(vectors, 1, live, self._items.get_many,
+                                                     threshold)
         return [found[0][0] if found else None for found in nearest]
 
     def _detect_updates(self, entries: list[dict],
@@ -304,7 +316,7 @@ class MemCube:
         if not entries or not detection_enabled(self.settings):
             return [(None, entry) for entry in entries]
         texts = [entry["text"] for entry in entries]
-        targets = detected_targets(self._index, self._items.get_many, texts, vectors)
+        targets = detected_targets(self._current_index(), self._items.get_many, texts, vectors)
         return [(None if entry.get("supersedes") else target, entry)
                 for target, entry in zip(targets, entries, strict=True)]
 

@@ -16,6 +16,7 @@ from storage.database import Database
 from storage.errors import Conflict, InvalidInput, NotFound
 from storage.schema import (
     AdapterRow,
+    ChangeRow,
     CubeRow,
     CubeShareRow,
     ItemHistoryRow,
@@ -132,7 +133,7 @@ class CubeStore:
             if session.get(CubeRow, cube_id) is None:
                 raise NotFound(f"no cube {cube_id!r}")
             for table in (ItemHistoryRow, LinkRow, ItemRow, AdapterRow, KvEntryRow, JobRow,
-                          CubeShareRow):
+                          CubeShareRow, ChangeRow):
                 session.execute(delete(table).where(table.cube_id == cube_id))
             session.execute(delete(CubeRow).where(CubeRow.id == cube_id))
 

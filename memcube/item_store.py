@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from memcube.item import MemoryItem, snapshot
 from memcube.lifecycle import EDITABLE, EXPIRABLE, State, check_transition
+from storage import change_log
 from storage.cache_failures import CacheFailures
 from storage.clock import Clock, as_utc
 from storage.database import Database
@@ -70,6 +71,9 @@ class ItemStore:
                 session.add(row)
                 _record(session, row, "created", {}, actor or row.actor, None, now)
             session.flush()
+            for cube_id in dict.fromkeys(row.cube_id for row in rows):
+                change_log.append(session, cube_id, [r.id for r in rows if r.cube_id == cube_id],
+                                  change_log.ADDED, now)
             return [MemoryItem.from_row(row) for row in rows]
 
     def get(self, item_id: str, cube_id: str | None = None) -> MemoryItem:
@@ -92,7 +96,8 @@ class ItemStore:
         _check_fields(fields)
         with self._database.session() as session:
             row = _row(session, item_id, cube_id)
-            self._change(session, row, fields, actor, reason, event)
+            if self._change(session, row, fields, actor, reason, event):
+                change_log.append(session, cube_id, [item_id], change_log.UPDATED, row.updated_at)
             return MemoryItem.from_row(row)
 
     def update_many(self, cube_id: str, changes: dict[str, tuple[dict, str | None]],
@@ -105,14 +110,18 @@ class ItemStore:
         with self._database.session() as session:
             rows = {row.id: row for row in session.scalars(
                 select(ItemRow).where(ItemRow.id.in_(list(changes))))}
+            changed: list[str] = []
             for item_id, (fields, reason) in changes.items():
                 row = rows.get(item_id)
                 if row is None or row.cube_id != cube_id:
                     raise NotFound(f"no memory {item_id!r}")
-                self._change(session, row, fields, actor, reason, event)
+                if self._change(session, row, fields, actor, reason, event):
+                    changed.append(item_id)
+            change_log.append(session, cube_id, changed, change_log.UPDATED, self._clock.now())
 
     def _change(self, session: Session, row: ItemRow, fields: dict, actor: str | None,
-                reason: str | None, event: str) -> None:
+                reason: str | None, event: str) -> bool:
+        """Apply the fields; whether anything changed."""
         if State(row.state) not in EDITABLE:
             raise IllegalTransition(f"a {row.state} memory cannot be edited")
         changes = _apply(row, fields)
@@ -120,6 +129,7 @@ class ItemStore:
             row.version += 1
             row.updated_at = self._clock.now()
             self._log(session, row, event, changes, actor, reason, row.updated_at)
+        return bool(changes)
 
     def transition(self, item_id: str, cube_id: str, target: State, actor: str | None = None,
                    reason: str | None = None, merged_into: str | None = None) -> MemoryItem:
@@ -134,6 +144,8 @@ class ItemStore:
                 row.merged_into = merged_into
             row.version += 1
             self._log(session, row, target.value, changes, actor, reason, row.updated_at)
+            kind = change_log.DELETED if target == State.DELETED else change_log.STATE
+            change_log.append(session, cube_id, [item_id], kind, row.updated_at)
             return MemoryItem.from_row(row)
 
     def mark_superseded(self, item_id: str, cube_id: str, by: str, valid_to: datetime,
@@ -176,6 +188,7 @@ class ItemStore:
             session.execute(delete(LinkRow).where(
                 (LinkRow.source_id == item_id) | (LinkRow.target_id == item_id)))
             session.execute(delete(ItemRow).where(ItemRow.id == item_id))
+            change_log.append(session, cube_id, [item_id], change_log.PURGED, self._clock.now())
 
     def touch(self, item_ids: Sequence[str], retrieved: bool = False) -> None:
         """Count an access (or a retrieval) of items now; on a full disk the count is skipped

@@ -12,6 +12,7 @@ from memcube.item import MemoryItem
 from memcube.item_store import ItemStore
 from memcube.lifecycle import EDITABLE, SEARCHABLE, State
 from memcube.plaintext_index import PlaintextIndex
+from storage import change_log
 from storage.clock import Clock
 from storage.database import Database, upsert
 from storage.schema import ItemRow, LinkRow
@@ -52,6 +53,17 @@ class Linker:
                 LinkRow.target_id.not_in(deleted)))
             return [(r.source_id, r.target_id, r.kind, r.weight) for r in rows]
 
+    def rows_of(self, cube_id: str, item_ids: Sequence[str]) -> list[tuple[str, str, str, float]]:
+        """The links of a cube that touch these notes, as ``rows`` gives them."""
+        if not item_ids:
+            return []
+        ids = list(item_ids)
+        with self._database.session() as session:
+            rows = session.scalars(select(LinkRow).where(
+                LinkRow.cube_id == cube_id,
+                LinkRow.source_id.in_(ids) | LinkRow.target_id.in_(ids)))
+            return [(r.source_id, r.target_id, r.kind, r.weight) for r in rows]
+
     def link_new(self, cube_id: str, cube_settings: dict, items: Sequence[MemoryItem],
                  index: PlaintextIndex, store: ItemStore) -> None:
         """Link each new note to its nearest notes and to notes sharing its keywords."""
@@ -81,6 +93,8 @@ class Linker:
                 for (source, target), (kind, weight) in chosen.items()]
         with self._database.session() as session:
             upsert(session, LinkRow, rows, keys=("source_id", "target_id"))
+            change_log.append(session, cube_id, [row["source_id"] for row in rows],
+                              change_log.LINKED, now)
         for row in rows:
             index.add_link(row["source_id"], row["target_id"], row["kind"], row["weight"])
 

@@ -7,6 +7,7 @@ over them in memory. SQL stays the source of truth: every structure here can be 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from storage.errors import CorruptBlob
 from storage.graph_store import LinkGraph
 from storage.vector_index import VectorIndex
 
+CHANGE_SEQ_FILE = "change_seq"
 Loader = Callable[[Iterable[str]], dict[str, MemoryItem]]
 
 
@@ -64,6 +66,10 @@ class PlaintextIndex:
     def size(self) -> int:
         """How many notes are indexed."""
         return len(self._id_to_seq)
+
+    def contains(self, item_id: str) -> bool:
+        """Whether a note is indexed."""
+        return item_id in self._id_to_seq
 
     @property
     def link_count(self) -> int:
@@ -134,11 +140,14 @@ class PlaintextIndex:
                 break
         return hits[:k]
 
-    def save(self) -> None:
-        """Write the FAISS index and the graph to the cube folder (atomically)."""
+    def save(self, change_seq: int | None = None) -> None:
+        """Write the FAISS index and the graph to the cube folder (atomically), and the
+        change-log sequence they reflect when known."""
         self.folder.mkdir(parents=True, exist_ok=True)
         self._vectors.save(self.folder / "vectors.faiss")
         self._graph.save(self.folder / "graph.json")
+        if change_seq is not None:
+            write_text_atomically(self.folder / CHANGE_SEQ_FILE, str(change_seq))
 
     def _remember(self, seq: int, item: MemoryItem) -> None:
         self._seq_to_id[seq] = item.id
@@ -147,6 +156,21 @@ class PlaintextIndex:
         self._keywords_of[item.id] = keywords
         for keyword in keywords:
             self.keyword_index.setdefault(keyword, set()).add(item.id)
+
+
+def saved_change_seq(folder: Path) -> int | None:
+    """The change-log sequence the saved index files reflect (None: unknown)."""
+    try:
+        return int((Path(folder) / CHANGE_SEQ_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def write_text_atomically(path: Path, content: str) -> None:
+    """Replace a small text file in one step (write beside it, then rename)."""
+    partial = path.with_name(path.name + ".tmp")
+    partial.write_text(content)
+    os.replace(partial, path)
 
 
 def _note(item: MemoryItem) -> Note:

@@ -18,6 +18,7 @@ from activation_cache import (
     PrefixTree,
     PromptAssembler,
 )
+from memos.kv_sharing import redis_tier
 from memos.memory_sets import MemorySet, MemorySetLog, PinnedSets
 from memos.prompt import PromptBuilder, PromptPlan
 from memos.settings import Settings
@@ -44,7 +45,7 @@ class ActivationMemory:
         self.cache = ChunkCache(engine, Path(folder), CacheConfig(
             device_bytes=settings.kv_device_mib * _MIB, host_bytes=settings.kv_host_mib * _MIB,
             disk_bytes=settings.kv_disk_mib * _MIB, policy=settings.kv_policy,
-            quantization=settings.kv_quantization))
+            quantization=settings.kv_quantization), remote=redis_tier(settings, engine))
         self.assembler = PromptAssembler(engine, self.cache, AssemblyConfig(
             mode="chunks", recompute_fraction=settings.kv_recompute_fraction,
             selection=settings.kv_selection))

@@ -15,6 +15,7 @@ from memcube.archive import ImportTarget, export_cube, import_cube
 from memcube.archive_reader import ArchiveLimits
 from memcube.cube import MemCube
 from memcube.cube_store import CubeInfo, CubeStore
+from memcube.index_sync import IndexSync
 from memcube.item_store import ItemStore
 from memcube.lifecycle import SEARCHABLE
 from memcube.linker import Linker
@@ -395,10 +396,12 @@ class MemOS:
             return self._chat_pipeline
 
     def _open(self, info: CubeInfo) -> MemCube:
+        sync = IndexSync(info.id, self.database, self.items, self._linker)
+        sync.applied = sync.head()  # read first: changes made while loading are replayed
         index = PlaintextIndex.open(self.cube_dir(info.id) / "index", self.embedder.dim,
                                     self.items.indexable(info.id), self._linker.rows(info.id))
         return MemCube(info, items=self.items, index=index, embedder=self.embedder,
                        linker=self._linker, exporter=self.export_cube,
                        quota=partial(self.quotas.check_add, self.items),
-                       forget=partial(self._forgotten, info.id))
+                       forget=partial(self._forgotten, info.id), sync=sync)
 

@@ -22,10 +22,16 @@ class Settings(BaseSettings):
     port: int = 8765
     admin_key: str | None = Field(default=None, description="Admin API key to use on first start.")
     workers: int = Field(default=1, ge=0, description="Scheduler worker threads.")
+    server_processes: int = Field(default=1, ge=1,
+                                  description="Server processes on one port (serve --workers).")
 
     kv_device_mib: int = Field(default=256, ge=0, description="KV budget on the device tier.")
     kv_host_mib: int = Field(default=1024, ge=0, description="KV budget in host RAM.")
     kv_disk_mib: int = Field(default=8192, ge=0, description="KV budget on disk.")
+    kv_redis_url: str | None = Field(default=None,
+                                     description="Redis shared by servers for KV (optional).")
+    kv_redis_mib: int = Field(default=4096, ge=0, description="KV budget on Redis.")
+    kv_redis_ttl_s: int = Field(default=86_400, ge=1, description="How long Redis keeps KV.")
     kv_policy: str = Field(default="cost", description="KV eviction policy: lru, lfu or cost.")
     kv_quantization: str = Field(default="none", description="KV files: none, int8 or int4.")
     kv_recompute_fraction: float = Field(default=0.15, ge=0.0, le=1.0,

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.errors import StorageFull
+from storage.network_fs import guard_home
 from storage.write_failures import storage_errors
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -34,6 +35,7 @@ class Database:
         self.refused_writes = 0  # transactions refused by a full disk or read-only filesystem
         database = self.engine.url.database if self.is_sqlite else None
         self._folder = Path(database).parent if database and database != ":memory:" else None
+        self._home_lock = guard_home(self._folder) if self._folder else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -59,9 +61,18 @@ class Database:
             self.refused_writes += 1
             raise
 
+    def read_scalar(self, statement):
+        """One read outside any transaction (autocommit): the cheapest round trip, for checks
+        made before every request."""
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            return conn.execute(statement).scalar()
+
     def close(self) -> None:
-        """Release every pooled connection."""
+        """Release every pooled connection (and the home's process lock, if held)."""
         self.engine.dispose()
+        if self._home_lock is not None:
+            self._home_lock.close()
+            self._home_lock = None
 
 
 def upsert(session: Session, model, rows: Sequence[dict], keys: Sequence[str]) -> None:

@@ -116,3 +116,10 @@ def error_for_code(code: str) -> type[MemosError] | None:
             return cls
         pending.extend(cls.__subclasses__())
     return None
+
+
+class UnsafeSharing(MemosError):
+    """Several processes would share state in a way that can corrupt it (SQLite over a network
+    filesystem)."""
+
+    code = "unsafe_sharing"

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from sqlalchemy import case, func, select, update
 
+from memos.scheduler.leases import LeaseConfig, owner_is_gone
 from storage.clock import Clock
 from storage.database import Database
 from storage.errors import Conflict, InvalidInput, NotFound
@@ -76,9 +77,11 @@ class Job:
 class JobStore:
     """The jobs table, plus the cancel flags of the jobs this process is running."""
 
-    def __init__(self, database: Database, clock: Clock) -> None:
+    def __init__(self, database: Database, clock: Clock,
+                 lease: LeaseConfig | None = None) -> None:
         self._database = database
         self._clock = clock
+        self.lease = lease or LeaseConfig.for_this_process()
         self._cancel_flags: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
         self._claim_lock = threading.Lock()  # one claimer at a time: no read-then-write races
@@ -156,13 +159,16 @@ class JobStore:
             query = query.where(JobRow.kind.not_in(list(skip_kinds)))
         order = [case((JobRow.kind.in_(list(last_kinds)), 1), else_=0)] if last_kinds else []
         with self._claim_lock, self._database.session() as session:
+            # Another worker's claim in progress is skipped, not waited for (PostgreSQL);
+            # the state check in the update below makes a claim exactly-once everywhere.
             due = session.scalars(query.order_by(*order, JobRow.run_after, JobRow.created_at)
-                                  .limit(8)).all()
+                                  .limit(8).with_for_update(skip_locked=True)).all()
             for job_id in due:
                 claimed = session.execute(update(JobRow).where(
                     JobRow.id == job_id, JobRow.state == JobState.PENDING.value).values(
                     state=JobState.RUNNING.value, attempts=JobRow.attempts + 1,
-                    updated_at=now))
+                    updated_at=now, lease_owner=self.lease.owner,
+                    lease_until=self._lease_end(now)))
                 if claimed.rowcount == 1:
                     return Job.from_row(_row(session, job_id)), self._register(job_id)
         return None
@@ -182,6 +188,8 @@ class JobStore:
             if result is not None:
                 row.result = {**(row.result or {}), **result}
             row.updated_at = self._clock.now()
+            if row.lease_owner == self.lease.owner:  # progress is a heartbeat too
+                row.lease_until = self._lease_end(row.updated_at)
             asked_to_stop = row.state == JobState.CANCELLING.value
         if asked_to_stop:
             self._signal(job_id)
@@ -229,16 +237,38 @@ class JobStore:
         return job
 
     def recover(self) -> int:
-        """After a restart: jobs a dead process left running go back to pending (or cancelled)."""
+        """Jobs whose worker died (its lease ran out, or its process on this host is gone) go
+        back to pending, or to cancelled if a cancel was asked; returns how many resume."""
         now = self._clock.now()
         with self._database.session() as session:
+            held = session.execute(select(JobRow.id, JobRow.lease_owner, JobRow.lease_until)
+                                   .where(JobRow.state.in_([JobState.RUNNING.value,
+                                                            JobState.CANCELLING.value]))).all()
+            orphans = [job_id for job_id, owner, until in held
+                       if owner != self.lease.owner
+                       and (until is None or until < now or owner_is_gone(owner))]
+            if not orphans:
+                return 0
             resumed = session.execute(update(JobRow).where(
-                JobRow.state == JobState.RUNNING.value).values(
-                state=JobState.PENDING.value, run_after=now, updated_at=now)).rowcount
+                JobRow.id.in_(orphans), JobRow.state == JobState.RUNNING.value).values(
+                state=JobState.PENDING.value, run_after=now, updated_at=now,
+                lease_owner=None, lease_until=None)).rowcount
             session.execute(update(JobRow).where(
-                JobRow.state == JobState.CANCELLING.value).values(
+                JobRow.id.in_(orphans), JobRow.state == JobState.CANCELLING.value).values(
                 state=JobState.CANCELLED.value, updated_at=now))
         return resumed
+
+    def renew_leases(self) -> int:
+        """Extend the leases of every job this worker holds (the heartbeat); how many."""
+        now = self._clock.now()
+        with self._database.session() as session:
+            return session.execute(update(JobRow).where(
+                JobRow.lease_owner == self.lease.owner,
+                JobRow.state.in_([JobState.RUNNING.value, JobState.CANCELLING.value])).values(
+                lease_until=self._lease_end(now))).rowcount
+
+    def _lease_end(self, now: datetime) -> datetime:
+        return now + timedelta(seconds=self.lease.lease_s)
 
     def _finish(self, job_id: str, state: JobState, progress: float | None = None,
                 result: dict | None = None) -> Job:

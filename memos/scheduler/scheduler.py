@@ -13,6 +13,7 @@ from memos.scheduler import retrievals
 from memos.scheduler.distill_job import DISTILL_JOB, run_distill_job
 from memos.scheduler.forget_retrain import FORGET_RETRAIN_JOB, run_forget_retrain
 from memos.scheduler.jobs import FINISHED, Job, JobStore
+from memos.scheduler.leases import LeaseKeeper
 from memos.scheduler.policies import Policy, default_policies
 from memos.scheduler.settings import PolicySettings, SchedulerConfig
 from memos.scheduler.workers import Handler, JobRunner, WorkerPool
@@ -43,6 +44,7 @@ class Scheduler:
                                  self.config.backoff_base_s, TRAINING_KINDS)
         self._workers: WorkerPool | None = None
         self._recovered = False
+        self._leases: LeaseKeeper | None = None
         self._lock = threading.Lock()
 
     @property
@@ -111,11 +113,17 @@ class Scheduler:
                                        self.config.poll_interval_s, self.config.tick_interval_s,
                                        self._runner.run_next_upkeep)
             self._workers.start(workers)
+            self._leases = LeaseKeeper(self.jobs.renew_leases, self.jobs.recover,
+                                       self.jobs.lease.lease_s / 3)
+            self._leases.start()
 
     def stop(self, timeout_s: float = 30.0) -> bool:
         """Stop the threads; running handlers are asked to stop and their jobs stay pending."""
         with self._lock:
             workers, self._workers = self._workers, None
+            leases, self._leases = self._leases, None
+        if leases is not None:
+            leases.stop()
         if workers is None:
             return True
         self.jobs.interrupt_running()

@@ -155,6 +155,8 @@ def test_job_left_running_by_a_dead_process_resumes(mos, clock, scheduler):
     job, _ = scheduler.jobs.claim_next()  # claimed, then the process "dies"
     restarted = Scheduler(mos, clock=clock, policies=[])
     restarted.register("work", lambda ctx: {"resumed": True})
+    assert restarted.jobs.recover() == 0  # its lease still runs: the worker may be alive
+    clock.advance(seconds=scheduler.jobs.lease.lease_s + 1)  # no heartbeat came
     assert restarted.run_pending() == 1
     job = restarted.jobs.get(job.id)
     assert job.state == JobState.SUCCEEDED and job.result == {"resumed": True}

@@ -1,0 +1,68 @@
+"""Keeps one process's in-memory indexes of a cube in step with the change log in SQL.
+
+Another process (a second server worker, the embedded API beside a server) may have changed
+the cube's notes since this one last looked. Before it searches, a cube asks the log for its
+newest sequence (one indexed query); only when that moved does it read the new changes and
+re-index the notes they name from their SQL rows. Replaying a change is idempotent, so
+replaying this process's own writes is harmless.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from memcube.item_store import ItemStore
+from memcube.lifecycle import State
+from memcube.linker import Linker
+from memcube.plaintext_index import PlaintextIndex
+from storage import change_log
+from storage.database import Database
+
+
+class IndexSync:
+    """The change-log sequence one cube's in-memory index reflects, and how to catch it up."""
+
+    def __init__(self, cube_id: str, database: Database, items: ItemStore, linker: Linker,
+                 applied: int = 0) -> None:
+        self.cube_id = cube_id
+        self.applied = applied  # every change up to this sequence is in the index
+        self.replayed = 0  # changes replayed from the log (counted for stats and tests)
+        self._database = database
+        self._items = items
+        self._linker = linker
+        self._lock = threading.Lock()
+
+    def head(self) -> int:
+        """The newest sequence logged for this cube (one autocommit read: the check made
+        before every search)."""
+        return self._database.read_scalar(change_log.head_query(self.cube_id))
+
+    def catch_up(self, index: PlaintextIndex) -> int:
+        """Apply every change logged since the last catch-up; how many were applied."""
+        with self._lock:
+            newest = self.head()
+            if newest <= self.applied:
+                return 0
+            with self._database.session() as session:
+                changes = change_log.since(session, self.cube_id, self.applied, newest)
+            self._apply(index, {change.item_id for change in changes})
+            self.applied = newest
+            self.replayed += len(changes)
+            return len(changes)
+
+    def _apply(self, index: PlaintextIndex, item_ids: set[str | None]) -> None:
+        if None in item_ids:  # a whole-cube change (an import): re-read every note
+            item_ids = {item.id for _, item in self._items.indexable(self.cube_id)}
+        ids = sorted(item_ids - {None})
+        current = self._items.get_many(ids)
+        seqs = self._items.seq_of(list(current))
+        live = [(seqs[item.id], item) for item in current.values()
+                if item.state != State.DELETED and item.embedding is not None]
+        kept = {item.id for _, item in live}
+        for item_id in ids:
+            if item_id not in kept:
+                index.remove(item_id)
+        index.upsert_many(live)
+        for source, target, kind, weight in self._linker.rows_of(self.cube_id, ids):
+            if index.contains(source) and index.contains(target):
+                index.add_link(source, target, kind, weight)
