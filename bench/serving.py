@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import threading
 import time
@@ -122,7 +123,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def summarize(samples: Samples, elapsed: float, clients: int) -> dict:
-    ms = lambda v: round(v * 1000)  # noqa: E731
+    ms = lambda v: None if math.isnan(v) else round(v * 1000)  # noqa: E731
     return {"clients": clients, "requests": len(samples.latencies), "errors": samples.errors,
             "tokens": samples.tokens, "tokens_per_s": round(samples.tokens / elapsed, 2),
             "latency_p50_ms": ms(pct(samples.latencies, 0.5)),

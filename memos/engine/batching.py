@@ -18,6 +18,7 @@ takes plain prompts; it cannot start a request from our assembled prefix-tree KV
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -120,6 +121,7 @@ class ContinuousBatcher:
         """Step while there is work; the thread ends when the batch empties."""
         while self._admit():
             self.step()
+            time.sleep(0)  # let a solo forward pass waiting for the engine lock take it
 
     def _admit(self) -> bool:
         """Move queued replies into the batch, up to ``max_running``; False when idle."""
