@@ -1,7 +1,6 @@
 """``memos serve --workers 2``: two server processes on one port and one home.
 
-Each worker loads the model and the embedder (20-60 s on a loaded 2-core machine), so this test
-runs only when ``MEMOS_TEST_SERVE_WORKERS=1``.
+Each worker loads the model and the embedder (20-60 s on a loaded 2-core machine).
 """
 
 from __future__ import annotations
@@ -17,8 +16,6 @@ import pytest
 from live_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.skipif(os.environ.get("MEMOS_TEST_SERVE_WORKERS") != "1",
-                                reason="set MEMOS_TEST_SERVE_WORKERS=1 to start two workers")
 
 
 @pytest.fixture
