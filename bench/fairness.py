@@ -63,10 +63,10 @@ class Samples:
         return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
 
 
-def start_server(home: Path, port: int, running: int) -> subprocess.Popen:
+def start_server(home: Path, port: int, running: int, batching: bool) -> subprocess.Popen:
     return start_api_server(home, port, {
         "MEMOS_MODEL_MAX_RUNNING": str(running), "MEMOS_MODEL_MAX_QUEUED_PER_USER": "64",
-        "MEMOS_MODEL_MAX_QUEUED": "128"}, wait_s=900)
+        "MEMOS_MODEL_MAX_QUEUED": "128", "MEMOS_BATCHING": str(batching).lower()}, wait_s=900)
 
 
 def make_keys(url: str) -> dict[str, str]:
@@ -151,12 +151,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer, shorter chats")
     parser.add_argument("--home", type=Path, help="server home (default: a temp folder)")
-    parser.add_argument("--running", type=int, default=2, help="MEMOS_MODEL_MAX_RUNNING")
+    parser.add_argument("--running", type=int, default=8,
+                        help="MEMOS_MODEL_MAX_RUNNING (the server's default: 8)")
+    parser.add_argument("--no-batching", action="store_true",
+                        help="decode each reply alone (MEMOS_BATCHING=false)")
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
     home = args.home or Path(mkdtemp(prefix="memos-fairness-"))
     port = free_port()
-    server = start_server(home, port, args.running)
+    server = start_server(home, port, args.running, not args.no_batching)
     url = f"http://127.0.0.1:{port}"
     try:
         keys = make_keys(url)
