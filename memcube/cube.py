@@ -243,13 +243,14 @@ class MemCube:
         return self._items.as_of(item_id, self.id, when)
 
     def list(self, states: Sequence[str] | None = None, tags: Sequence[str] = (),
-             limit: int = 50, offset: int = 0) -> tuple[list[MemoryItem], int]:
-        """A page of memories (newest first) and how many match in all."""
+             limit: int = 50, offset: int = 0,
+             admits: Callable[[MemoryItem], bool] | None = None) -> tuple[list[MemoryItem], int]:
+        """A page of memories (newest first; ``admits`` may narrow them) and how many match."""
         if not 1 <= limit <= 1000 or offset < 0:
             raise InvalidInput("limit must be 1..1000 and offset >= 0")
         chosen = None if states is None else [parse_state(s) for s in states]
         self.expire_due()
-        return self._items.list(self.id, chosen, tags, limit, offset)
+        return self._items.list(self.id, chosen, tags, limit, offset, admits)
 
     def links(self, item_id: str) -> list[dict]:
         """The notes this one is linked to, with link kind and weight."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -241,14 +241,18 @@ class ItemStore:
         return _restore(item, past.snapshot)
 
     def list(self, cube_id: str, states: Iterable[State] | None = None, tags: Sequence[str] = (),
-             limit: int = 50, offset: int = 0) -> tuple[list[MemoryItem], int]:
-        """A page of a cube's items (newest first) and the total that match."""
+             limit: int = 50, offset: int = 0,
+             admits: Callable[[MemoryItem], bool] | None = None) -> tuple[list[MemoryItem], int]:
+        """A page of a cube's items (newest first, those ``admits`` accepts) and the total."""
         query = select(ItemRow).where(ItemRow.cube_id == cube_id)
         if states is not None:
             query = query.where(ItemRow.state.in_([s.value for s in states]))
         with self._database.session() as session:
             rows = [r for r in session.scalars(query.order_by(ItemRow.seq.desc()))
                     if set(tags) <= set(r.tags or [])]
+            if admits is not None:
+                items = [item for item in map(MemoryItem.from_row, rows) if admits(item)]
+                return items[offset : offset + limit], len(items)
             return [MemoryItem.from_row(r) for r in rows[offset : offset + limit]], len(rows)
 
     def expired_ids(self, cube_id: str, now: datetime | None = None) -> list[str]:

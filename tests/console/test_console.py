@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -205,3 +206,35 @@ def test_metrics_page_is_for_admins_and_plots_latency(console, alice, admin):
     admin.page.goto("/console/metrics")
     assert admin.page.locator("#latency-bars rect").count() >= 1
     assert "hit rate" in admin.page.inner_text("#kv-hit-rate")
+
+
+def test_memories_filter_by_time_as_of_and_supersession(console, alice):
+    cube = console.mos.create_cube("alice-times", owner="alice")
+    old = cube.add("Alice drinks green tea every morning.",
+                   event_time=datetime(2020, 3, 1, tzinfo=UTC))
+    cube.add_many([{"text": "Alice switched to mint tea.", "supersedes": old.id,
+                    "event_time": datetime(2024, 6, 1, tzinfo=UTC)}])
+    base = f"/console/cubes/{cube.id}"
+
+    def listed(query: str) -> str:
+        assert alice.page.goto(f"{base}?{query}").status == 200
+        return alice.page.inner_text("#memories")
+
+    assert "green" in listed("") and "mint" in listed("")
+    assert "green" not in listed("current_only=1") and "mint" in listed("current_only=1")
+    assert "mint" not in listed("event_before=2022-01-01T00:00") and "green" in listed(
+        "event_before=2022-01-01T00:00")
+    as_of_2021 = listed("as_of=2021-01-01T00:00")
+    assert "green" in as_of_2021 and "mint" not in as_of_2021
+    assert "No memories here" in listed("written_after=2999-01-01T00:00")
+    alice.page.goto(base)
+    alice.page.click(".time-filters summary")
+    alice.page.fill("#as-of", "2025-01-01T00:00:00")
+    alice.page.fill("#search-q", "What tea does Alice drink?")
+    alice.page.click("#search-go")
+    hits = alice.page.inner_text("#hits")
+    assert "mint" in hits and "green" not in hits
+    assert alice.page.input_value("#as-of").startswith("2025-01-01T00:00")
+    screenshot(alice.page, "filters")
+    response = alice.page.goto(f"{base}?written_after=yesterday")
+    assert response.status == 400 and "written_after" in alice.page.inner_text("#error-message")

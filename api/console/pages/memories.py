@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Request
 
 from api.console.deps import (
@@ -13,6 +15,7 @@ from api.console.deps import (
     WritableCube,
     text_field,
 )
+from api.console.filters import read_filters, tags_of
 from api.console.route import PREFIX, ConsoleRoute, page, redirect
 from api.schemas.memories import MemoryCreate, MemoryUpdate
 from memcube.access import Access
@@ -25,8 +28,7 @@ SEARCH_K = 20
 STATES = [state.value for state in State]
 
 
-def _tags(text: str) -> list[str]:
-    return [tag.strip() for tag in text.split(",") if tag.strip()]
+_tags = tags_of
 
 
 @router.get("")
@@ -34,18 +36,21 @@ def cube_page(request: Request, cube: ReadableCube, viewer: ViewerDep, mos: MosD
               state: str = "", tag: str = "", page_no: int = 1, q: str = ""):
     """The cube: counts, shares, a page of memories (filtered) or the hits of a search."""
     access = mos.cubes.access_of(cube.id, viewer.user_id)
-    states = [state] if state else None
+    chosen = read_filters(request.query_params, state, tag)
     hits, items, total = None, [], 0
     if q:
-        hits = cube.search(q, SEARCH_K, states=states, tags=_tags(tag))
+        hits = cube.search(q, SEARCH_K, **chosen.search_kwargs())
     else:
         offset = (max(page_no, 1) - 1) * PAGE_SIZE
-        items, total = cube.list(states=states, tags=_tags(tag), limit=PAGE_SIZE, offset=offset)
+        items, total = cube.list(states=[state] if state else None, tags=_tags(tag),
+                                 limit=PAGE_SIZE, offset=offset, admits=chosen.list_predicate())
+    filters = {"state": state, "tag": tag, "q": q, **chosen.shown}
     return page(request, "cube.html", viewer=viewer, cube=cube, stats=cube.stats(),
                 access=access.name.lower(), can_write=access >= Access.WRITE,
                 is_owner=access == Access.OWNER, items=items, total=total, hits=hits,
                 page_no=max(page_no, 1), pages=max(1, -(-total // PAGE_SIZE)),
-                filters={"state": state, "tag": tag, "q": q}, states=STATES)
+                filters=filters, states=STATES,
+                query=urlencode({k: v for k, v in filters.items() if v and k != "q"}))
 
 
 @router.post("/memories")
