@@ -332,8 +332,12 @@ class HybridRetriever:
 
 
 def _entity_nodes(note: Note) -> list[str]:
+    return entity_nodes(note.entities)
+
+
+def entity_nodes(entities: Iterable[str]) -> list[str]:
     """Graph nodes of the entities a note links to; dates are left to the time window."""
-    nodes = {ENTITY_PREFIX + e.lower() for e in note.entities if not _DATE_ENTITY.match(e)}
+    nodes = {ENTITY_PREFIX + e.lower() for e in entities if not _DATE_ENTITY.match(e)}
     return sorted(nodes)
 
 

@@ -238,3 +238,18 @@ def test_memories_filter_by_time_as_of_and_supersession(console, alice):
     screenshot(alice.page, "filters")
     response = alice.page.goto(f"{base}?written_after=yesterday")
     assert response.status == 400 and "written_after" in alice.page.inner_text("#error-message")
+
+
+def test_graph_draws_the_entities_a_note_mentions(console, alice):
+    cube, lisbon = console.cubes["alice"], console.items["lisbon"]
+    alice.page.goto(f"/console/cubes/{cube}/graph?center={lisbon}&hops=1")
+    alice.page.wait_for_selector("#graph[data-ready='1']")
+    entity = alice.page.locator("#graph .entity[data-id='entity:lisbon']")
+    assert entity.count() == 1 and entity.locator("rect").count() == 1
+    assert alice.page.locator("#graph .edge.mentions").count() >= 1
+    entity.dispatch_event("click")  # nodes may overlap; the handler is the point
+    alice.page.wait_for_url(re.compile(r"\?q=lisbon$"))
+    assert "Lisbon" in alice.page.inner_text("#hits")
+    alice.page.goto(f"/console/cubes/{cube}/graph?center={lisbon}&entities=false")
+    alice.page.wait_for_selector("#graph[data-ready='1']")
+    assert alice.page.locator("#graph .entity").count() == 0

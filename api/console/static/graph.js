@@ -1,4 +1,4 @@
-// memos console: draws a note neighbourhood as SVG (force layout, pan, zoom, click to open).
+// memos console: draws a note neighbourhood (notes and the entities they mention) as SVG (force layout, pan, zoom, click to open).
 // Labels are set with textContent, so a note's text is never parsed as markup.
 "use strict";
 
@@ -54,7 +54,7 @@ function draw(svg, data) {
   for (const link of data.links) {
     const s = byId.get(link.source), t = byId.get(link.target);
     if (!s || !t) continue;
-    const line = element("line", { class: "edge", x1: s.x, y1: s.y, x2: t.x, y2: t.y,
+    const line = element("line", { class: link.kind === "mentions" ? "edge mentions" : "edge", x1: s.x, y1: s.y, x2: t.x, y2: t.y,
                                    "stroke-width": 0.5 + 2 * Math.min(1, link.weight || 0) });
     const title = element("title", {});
     title.textContent = link.kind + " " + link.weight;
@@ -62,9 +62,13 @@ function draw(svg, data) {
     scene.appendChild(line);
   }
   for (const n of data.nodes) {
-    const group = element("g", { class: "node state-" + n.state + (n.center ? " center" : ""),
+    const isEntity = n.type === "entity";
+    const group = element("g", { class: (isEntity ? "entity" : "node state-" + n.state) +
+                                        (n.center ? " center" : ""),
                                  "data-id": n.id, transform: `translate(${n.x},${n.y})` });
-    group.appendChild(element("circle", { r: n.center ? 11 : 8 }));
+    group.appendChild(isEntity ? element("rect", { x: -6, y: -6, width: 12, height: 12,
+                                                   transform: "rotate(45)" })
+                               : element("circle", { r: n.center ? 11 : 8 }));
     const label = element("text", { x: 12, y: 4 });
     label.textContent = n.label;
     const title = element("title", {});
@@ -72,7 +76,8 @@ function draw(svg, data) {
     group.appendChild(title);
     group.appendChild(label);
     group.addEventListener("click", () => {
-      window.location.href = svg.dataset.open + encodeURIComponent(n.id);
+      window.location.href = isEntity ? svg.dataset.search + encodeURIComponent(n.label)
+                                      : svg.dataset.open + encodeURIComponent(n.id);
     });
     scene.appendChild(group);
   }
@@ -97,7 +102,7 @@ function enablePanZoom(svg, scene) {
     apply();
   }, { passive: false });
   svg.addEventListener("pointerdown", (event) => {
-    if (event.target.closest(".node")) return;
+    if (event.target.closest(".node, .entity")) return;
     drag = { x: event.clientX - view.x, y: event.clientY - view.y };
     svg.setPointerCapture(event.pointerId);
   });
