@@ -39,6 +39,11 @@ class RequestMetrics:
                      "p95_le_s": _quantile_bound(buckets, 0.95)}
                     for (method, route), buckets in sorted(self._buckets.items())]
 
+    def histograms(self) -> dict[tuple[str, str], list[int]]:
+        """A copy of the latency bucket counts per (method, route), cumulative since start."""
+        with self._lock:
+            return {key: list(buckets) for key, buckets in self._buckets.items()}
+
     def render(self) -> list[str]:
         """Prometheus text lines."""
         lines = ["# HELP memos_http_requests_total HTTP requests by route and status.",

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.console.route import HERE, PREFIX
+from api.console.samples import MetricSamples, SamplingMiddleware
 from api.console.session import SessionStore
 
 
@@ -16,4 +17,6 @@ def install_console(app: FastAPI) -> None:
     app.state.console_sessions = SessionStore()
     for module in (auth, cubes, memories, graph, kv, jobs, chat, metrics, users):
         app.include_router(module.router, include_in_schema=False)
+    app.state.console_samples = MetricSamples(app.state.metrics, app.state.mos)
+    app.add_middleware(SamplingMiddleware, samples=app.state.console_samples)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")

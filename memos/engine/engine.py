@@ -236,6 +236,7 @@ class _DecodeRun:
         start = self._timing.started_at or time.perf_counter()
         step = self._first_step(cached)
         stats.ttft_s = time.perf_counter() - start
+        engine.counters.first_token(stats.ttft_s)
         for _ in range(self._config.max_new_tokens):
             token = sampler(step.logits)
             engine.counters.token()

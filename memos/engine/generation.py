@@ -118,12 +118,20 @@ class DecodeCounters:
         self.generations_started = 0
         self.generations_running = 0
         self.generations_cancelled = 0
+        self.first_tokens = 0  # generations that produced a first token
+        self.ttft_total_s = 0.0  # the sum of their times to first token
 
     def started(self) -> None:
         """A decode loop began."""
         with self._lock:
             self.generations_started += 1
             self.generations_running += 1
+
+    def first_token(self, seconds: float) -> None:
+        """A generation's first token came ``seconds`` after it was asked for."""
+        with self._lock:
+            self.first_tokens += 1
+            self.ttft_total_s += seconds
 
     def token(self) -> None:
         """One token was sampled."""
@@ -142,7 +150,8 @@ class DecodeCounters:
             return {"tokens_generated": self.tokens_generated,
                     "generations_started": self.generations_started,
                     "generations_running": self.generations_running,
-                    "generations_cancelled": self.generations_cancelled}
+                    "generations_cancelled": self.generations_cancelled,
+                    "first_tokens": self.first_tokens, "ttft_total_s": self.ttft_total_s}
 
 
 @dataclass(slots=True)

@@ -110,6 +110,7 @@ class DecodeSequence:
         self._ready_logits = None
         if not self._sampled_any:
             self.stats.ttft_s = time.perf_counter() - self.started_at
+            self._counters.first_token(self.stats.ttft_s)
         self._sampled_any = True
         token = self._sampler(logits)
         self._counters.token()

@@ -253,3 +253,18 @@ def test_graph_draws_the_entities_a_note_mentions(console, alice):
     alice.page.goto(f"/console/cubes/{cube}/graph?center={lisbon}&entities=false")
     alice.page.wait_for_selector("#graph[data-ready='1']")
     assert alice.page.locator("#graph .entity").count() == 0
+
+
+def test_metrics_page_plots_per_minute_samples(console, admin):
+    admin.page.goto(f"/console/cubes/{console.cubes['alice']}")
+    admin.page.goto("/console/metrics")
+    admin.page.wait_for_selector(".plots[data-ready='1']")
+    assert admin.page.locator("#plot-p50 circle.point").count() >= 1
+    assert admin.page.locator("#plot-p95 .legend").count() >= 1
+    chats = console.mos.engine.counters.as_dict()["first_tokens"]
+    assert (admin.page.locator("#plot-ttft circle.point").count() >= 1) == (chats > 0)
+    assert admin.page.locator("#plot-kv").count() == 1
+    series = admin.page.request.get(f"{console.url}/console/metrics/series").json()
+    assert series["routes"] and all("p95_s" in row for s in series["samples"]
+                                    for row in s["routes"].values())
+    screenshot(admin.page, "metrics")
