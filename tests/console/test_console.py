@@ -170,6 +170,8 @@ def test_admin_warms_and_evicts_a_kv_entry(console, admin):
 
 def test_start_and_cancel_a_distillation_job(console, alice):
     alice.page.goto(f"/console/cubes/{console.cubes['alice']}/adapters")
+    headers = alice.page.inner_text("#adapters thead")
+    assert "Evidence" in headers and "Shard" in headers and "Final loss" in headers
     alice.page.click("#distill button")
     assert alice.page.inner_text(".job-state") == "pending"
     screenshot(alice.page, "jobs")
