@@ -270,3 +270,22 @@ def test_metrics_page_plots_per_minute_samples(console, admin):
     assert series["routes"] and all("p95_s" in row for s in series["samples"]
                                     for row in s["routes"].values())
     screenshot(admin.page, "metrics")
+
+
+def test_kv_page_pages_through_the_chunks(console, admin):
+    cube = console.cubes["alice"]
+    admin.page.goto(f"/console/cubes/{cube}/kv")
+    admin.page.fill("#warm-ids", f"{console.items['lisbon']} {console.items['nurse']}")
+    admin.page.click("#warm button")
+    total = len(console.mos.activation.entries(cube))
+    assert total >= 2
+    admin.page.goto(f"/console/cubes/{cube}/kv?per_page=1")
+    first = admin.page.locator(".kv-entry code").inner_text()
+    assert admin.page.locator(".kv-entry").count() == 1
+    assert f"page 1 of {total}" in admin.page.inner_text("#kv-pager")
+    admin.page.click("#kv-next")
+    assert admin.page.locator(".kv-entry").count() == 1
+    assert admin.page.locator(".kv-entry code").inner_text() != first
+    assert admin.page.locator("#kv-prev").count() == 1
+    response = admin.page.goto(f"/console/cubes/{cube}/kv?per_page=0")
+    assert response.status == 400 and "per_page" in admin.page.inner_text("#error-message")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from functools import partial
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from api.console.deps import (
     AdminDep,
@@ -21,16 +22,25 @@ from storage.errors import InvalidInput, NotFound
 
 router = APIRouter(prefix=PREFIX + "/cubes/{cube_id}/kv", route_class=ConsoleRoute)
 MAX_WARM = 64
+KV_PAGE_SIZE = 50
+PageNo = Annotated[int, Query(ge=1, le=10**6)]
+PerPage = Annotated[int, Query(ge=1, le=500)]
 
 
 @router.get("")
-def kv_page(request: Request, cube: ReadableCube, viewer: ViewerDep, mos: MosDep):
-    """The cube's cached chunks with tier, size, hits and last use."""
-    entries = mos.activation.entries(cube.id)
+def kv_page(request: Request, cube: ReadableCube, viewer: ViewerDep, mos: MosDep,
+            page_no: PageNo = 1, per_page: PerPage = KV_PAGE_SIZE):
+    """A page of the cube's cached chunks (most recently used first) with tier, size, hits
+    and last use."""
+    entries = sorted(mos.activation.entries(cube.id), key=lambda e: -(e["last_used"] or 0))
+    pages = max(1, -(-len(entries) // per_page))
+    page_no = min(page_no, pages)
+    shown = entries[(page_no - 1) * per_page : page_no * per_page]
     now = time.time()
-    for entry in entries:
+    for entry in shown:
         entry["idle_s"] = round(now - entry["last_used"]) if entry["last_used"] else None
-    return page(request, "kv.html", viewer=viewer, cube=cube, entries=entries,
+    return page(request, "kv.html", viewer=viewer, cube=cube, entries=shown,
+                total=len(entries), page_no=page_no, pages=pages, per_page=per_page,
                 stats=mos.activation.stats_for([cube.id]), is_admin=viewer.caller.is_admin)
 
 
