@@ -87,12 +87,23 @@ function draw(svg, data) {
     empty.textContent = "This cube has no notes yet.";
     svg.appendChild(empty);
   }
-  enablePanZoom(svg, scene);
+  enablePanZoom(svg, scene, fit(data.nodes, width, height));
 }
 
-function enablePanZoom(svg, scene) {
-  let view = { x: 0, y: 0, k: 1 }, drag = null;
+// The view that shows every node (labels get 160 px on the right), never zoomed in.
+function fit(nodes, width, height) {
+  if (!nodes.length) return { x: 0, y: 0, k: 1 };
+  const xs = nodes.map((n) => n.x), ys = nodes.map((n) => n.y);
+  const left = Math.min(...xs) - 20, right = Math.max(...xs) + 160;
+  const top = Math.min(...ys) - 20, bottom = Math.max(...ys) + 20;
+  const k = Math.min(1, width / (right - left), height / (bottom - top));
+  return { k, x: (width - k * (left + right)) / 2, y: (height - k * (top + bottom)) / 2 };
+}
+
+function enablePanZoom(svg, scene, initial) {
+  let view = initial, drag = null;
   const apply = () => scene.setAttribute("transform", `translate(${view.x},${view.y}) scale(${view.k})`);
+  apply();
   svg.addEventListener("wheel", (event) => {
     event.preventDefault();
     const factor = event.deltaY < 0 ? 1.15 : 1 / 1.15;
