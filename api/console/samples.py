@@ -63,9 +63,12 @@ class MetricSamples:
         return kept + [difference(last, self._snapshot(now))] if last else kept
 
     def _snapshot(self, now: float) -> Snapshot:
-        engine = getattr(self.mos, "_engine", None)  # never load the model just to count
+        # Never load the model (or the KV cache, which needs it) just to count: before they
+        # are loaded there is nothing to count.
+        engine = getattr(self.mos, "_engine", None)
+        activation = getattr(self.mos, "_activation", None)
         decode = engine.counters.as_dict() if engine is not None else {}
-        kv = self.mos.activation.stats()
+        kv = activation.stats() if activation is not None else {}
         return Snapshot(now, self.metrics.histograms(), decode.get("first_tokens", 0),
                         decode.get("ttft_total_s", 0.0), kv.get("hits", 0), kv.get("misses", 0))
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from api.console.samples import Snapshot, difference, quantile
-from api.metrics import BUCKETS
+import pytest
+
+from api.console.samples import KEPT_MINUTES, MetricSamples, Snapshot, difference, quantile
+from api.metrics import BUCKETS, RequestMetrics
+from memos.kernel import MemOS
+from memos.settings import Settings
 
 
 def snapshot(at: float, buckets: list[int], chats: int = 0, ttft: float = 0.0,
@@ -33,3 +37,28 @@ def test_quantile_interpolates_inside_the_bucket():
     buckets = [0] * len(buckets)
     buckets[-1] = 1  # slower than the last bound
     assert quantile(buckets, 0.5) == BUCKETS[-1]
+
+
+@pytest.fixture
+def mos(engine, embedder, tmp_path):
+    kernel = MemOS(settings=Settings(home=tmp_path), engine=engine, embedder=embedder)
+    yield kernel
+    kernel.close()
+
+
+def test_the_first_request_of_a_minute_closes_the_one_before(mos):
+    metrics = RequestMetrics()
+    samples = MetricSamples(metrics, mos)
+    samples.tick(now=600.0)  # the first call only takes a snapshot
+    metrics.observe("GET", "/x", 200, 0.004)
+    samples.tick(now=630.0)  # same minute: nothing closed
+    assert not samples.samples
+    metrics.observe("GET", "/x", 200, 0.2)
+    samples.tick(now=661.0)
+    assert [s["routes"]["GET /x"]["count"] for s in samples.samples] == [2]
+    metrics.observe("GET", "/y", 200, 0.02)
+    series = samples.series(now=700.0)  # the minute under way comes last
+    assert len(series) == 2 and list(series[-1]["routes"]) == ["GET /y"]
+    for minute in range(KEPT_MINUTES + 5):
+        samples.tick(now=720.0 + 60 * minute)
+    assert len(samples.samples) == KEPT_MINUTES
