@@ -12,13 +12,13 @@ def test_forget_check_reports_copies_then_clean_after_delete(cli):
     name = f"fc-{uuid.uuid4().hex[:6]}"
     cli.ok("cubes", "create", name)
     [item] = cli.json("memories", "add", name, "Dana's gate code is 5512.")
-    before = cli.run("memories", "forget-check", name, item["id"], "--json")
+    before = cli.run("memories", "forget-check", name, item["id"], "--json", "--no-probe")
     assert before.exit_code == FORGET_CHECK_REMAINS
     assert not json.loads(before.stdout)["clean"]
     cli.ok("memories", "delete", name, item["id"], "--yes")
-    after = cli.json("memories", "forget-check", name, item["id"])
+    after = cli.json("memories", "forget-check", name, item["id"], "--no-probe")
     assert after["clean"]
-    assert "clean" in cli.ok("memories", "forget-check", name, item["id"]).stdout
+    assert "clean" in cli.ok("memories", "forget-check", name, item["id"], "--no-probe").stdout
 
 
 def test_add_supersedes_and_search_current_only_or_as_of(cli):
