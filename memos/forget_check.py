@@ -4,7 +4,8 @@
 notes quoting the text, search hits, index entries, session turns, KV nodes and chunk files,
 job payloads, and fresh adapters that learned a note. ``retained`` lists what is kept on
 purpose and never served: a soft-deleted row and its history (purge removes them) and stale
-adapters (never attached; retraining or deleting them removes the weights).
+adapters (never attached; retraining or deleting them removes the weights). ``probes`` asks
+search and the model for the facts themselves (``memos.extraction_probe``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from sqlalchemy import or_, select
 
 from memcube.lifecycle import SEARCHABLE, State
+from memos.extraction_probe import ExtractionProbe
 from memos.forgetting import cube_users, scrub_value
 from storage.errors import InvalidInput, NotFound
 from storage.schema import (
@@ -31,12 +33,15 @@ MAX_TARGETS = 100
 class ForgetCheck:
     """Looks for the given notes (ids, texts) in every kind of memory of one cube."""
 
-    def __init__(self, mos, cube) -> None:
+    def __init__(self, mos, cube, user: str | None = None) -> None:
         self._mos = mos
         self._cube = cube
+        self._user = user
 
-    def run(self, item_ids: Sequence[str] = (), texts: Sequence[str] = ()) -> dict:
-        """A report: ``clean`` when nothing remains that could be served."""
+    def run(self, item_ids: Sequence[str] = (), texts: Sequence[str] = (),
+            probe_model: bool = True) -> dict:
+        """A report: ``clean`` when nothing remains that could be served; ``probes`` says
+        whether search or the model (unless ``probe_model`` is false) still states the facts."""
         item_ids, texts = list(dict.fromkeys(item_ids)), list(dict.fromkeys(texts))
         if not item_ids and not texts or len(item_ids) + len(texts) > MAX_TARGETS:
             raise InvalidInput(f"give 1 to {MAX_TARGETS} memory ids or texts to check")
@@ -46,8 +51,10 @@ class ForgetCheck:
         for probe in (self._index, self._search, self._sessions, self._kv, self._jobs,
                       self._adapters):
             probe(item_ids, texts, remains, retained)
+        asked = ExtractionProbe(self._mos, self._cube, self._user, probe_model).run(texts)
         return {"cube_id": self._cube.id, "item_ids": item_ids, "texts_checked": len(texts),
-                "clean": not remains, "remains": remains, "retained": retained}
+                "clean": not remains, "remains": remains, "retained": retained,
+                "probes": asked}
 
     def _sql(self, item_ids, texts, remains, retained) -> list[str]:
         """Rows of the items themselves, and live notes quoting the texts; the items' texts."""

@@ -325,12 +325,14 @@ class MemOS:
         return Forgetting(self.database, self.forget_kv).forget(cube_id, texts, item_ids, erase)
 
     def forget_check(self, cube_id: str, item_ids: Sequence[str] = (),
-                     texts: Sequence[str] = (), user: str | None = None) -> dict:
-        """Where anything of these notes remains (SQL, indexes, sessions, KV, jobs, adapters)."""
+                     texts: Sequence[str] = (), user: str | None = None,
+                     probe_model: bool = True) -> dict:
+        """Where anything of these notes remains (SQL, indexes, sessions, KV, jobs, adapters),
+        and whether search or the model still states them (``probe_model``: ask the model)."""
         from memos.forget_check import ForgetCheck
 
         cube = self.get_cube(cube_id, user, needed=Access.OWNER)
-        return ForgetCheck(self, cube).run(item_ids, texts)
+        return ForgetCheck(self, cube, user).run(item_ids, texts, probe_model)
 
     def stale_adapters(self, cube_id: str) -> list[AdapterInfo]:
         """Adapters of the cube whose distilled notes changed or went away since."""

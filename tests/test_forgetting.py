@@ -41,7 +41,7 @@ def holders(mos, text):
 def test_before_the_delete_the_check_finds_every_copy(mos, used):
     cube, lisbon, *_ = used
     assert holders(mos, LISBON)
-    report = mos.forget_check(cube.id, [lisbon.id])
+    report = mos.forget_check(cube.id, [lisbon.id], probe_model=False)
     kinds = {entry["kind"] for entry in report["remains"]}
     assert not report["clean"]
     assert {"sql", "search", "session", "kv", "job"} <= kinds
@@ -64,7 +64,7 @@ def test_delete_erases_the_note_from_every_kind_and_nothing_else(mos, used):
     assert lisbon.id not in [hit.item.id for hit in cube.search("Where does Ana live?")]
     assert {hit.item.id for hit in cube.search("cat cello", k=5)} >= {cat.id, cello.id}
 
-    report = mos.forget_check(cube.id, [lisbon.id])
+    report = mos.forget_check(cube.id, [lisbon.id], probe_model=False)
     assert report["clean"], report["remains"]
     assert report["retained"][0] == {"kind": "sql", "where": "memory_items", "id": lisbon.id,
                                      "state": "deleted"}
@@ -73,5 +73,5 @@ def test_delete_erases_the_note_from_every_kind_and_nothing_else(mos, used):
 def test_a_purged_note_is_checked_by_its_text(mos, used):
     cube, *_, cello, _ = used
     cube.purge(cello.id)
-    report = mos.forget_check(cube.id, texts=[CELLO])
+    report = mos.forget_check(cube.id, texts=[CELLO], probe_model=False)
     assert report["clean"] and report["retained"] == []

@@ -15,6 +15,38 @@ class ForgetCheckRequest(Strict):
 
     item_ids: Annotated[list[Identifier], Field(max_length=100)] = Field(default_factory=list)
     texts: Annotated[list[Text], Field(max_length=100)] = Field(default_factory=list)
+    probe_model: bool = Field(True, description="Ask default and parametric-only chat too "
+                              "(false: search only, much faster).")
+
+
+class ProbeAnswerPublic(Public):
+    """One channel's answer to a probe: ``found`` lists the values it stated."""
+
+    channel: str  # "search", "chat" or "parametric"
+    reproduced: bool
+    found: list[str]
+    item_id: str | None = None  # search: the hit that holds the fact
+    reply: str | None = None  # chat: the model's (short, greedy) reply
+    adapters: list[str] | None = None  # chat: adapters attached to the reply
+
+
+class ProbePublic(Public):
+    """A question, paraphrase or completion prompt and what each channel answered."""
+
+    kind: str
+    prompt: str
+    values: list[str]
+    answers: list[ProbeAnswerPublic]
+
+
+class ProbesPublic(Public):
+    """Whether search or the model still states the facts: ``reproduced`` when any answer did."""
+
+    model_asked: bool
+    channels: list[str]
+    reproduced: bool
+    truncated: bool
+    results: list[ProbePublic]
 
 
 class ForgetCheckPublic(Public):
@@ -26,3 +58,4 @@ class ForgetCheckPublic(Public):
     clean: bool
     remains: list[dict[str, Any]]
     retained: list[dict[str, Any]]
+    probes: ProbesPublic

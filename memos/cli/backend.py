@@ -90,9 +90,11 @@ class Backend:
         filters = {"tags": list(tags)} | ({"states": list(states)} if states else {}) | more
         return as_dict(self.target.search(query, list(cube_ids) or None, k, **filters))
 
-    def forget_check(self, cube_id: str, item_ids: Sequence[str], texts: Sequence[str]) -> dict:
-        """Where anything of these memories remains, kind by kind."""
-        return self.target.forget_check(cube_id, list(item_ids), list(texts))
+    def forget_check(self, cube_id: str, item_ids: Sequence[str], texts: Sequence[str],
+                     probe_model: bool = True) -> dict:
+        """Where anything of these memories remains, kind by kind, and what still states it."""
+        return self.target.forget_check(cube_id, list(item_ids), list(texts),
+                                        probe_model=probe_model)
 
     def close(self) -> None:
         """Release the home folder or the connection."""

@@ -42,7 +42,7 @@ HISTORY_COLUMNS = [("version", "version"), ("event", "event"), ("at", "at"),
 TEXT_PREVIEW = 120
 FORGET_COLUMNS = [("status", "status"), ("kind", "kind"), ("where", "where"),
                   ("detail", "detail")]
-FORGET_CHECK_REMAINS = 3  # exit code of a forget check that found copies
+FORGET_CHECK_REMAINS = 3  # exit code of a forget check that found copies or the fact stated
 
 
 @app.command("list", epilog="Example: memos memories list notes --state archived --limit 20")
@@ -223,13 +223,17 @@ def forget_check(
     text: Annotated[list[str] | None, typer.Option(
         "--text", help="A forgotten text to look for (repeatable; for purged memories).")
     ] = None,
+    no_probe: Annotated[bool, typer.Option(
+        "--no-probe", help="Ask search only, not the model (much faster).")] = False,
     json: Json = False,
 ) -> None:
-    """Check that memories are gone from every kind (exit code 3 when anything remains)."""
+    """Check that memories are gone from every kind and that neither search nor the model
+    still states them (exit code 3 when anything remains or is stated)."""
     target = backend(ctx)
-    report = target.forget_check(resolve_cube(target, cube)["id"], item_ids or [], text or [])
+    report = target.forget_check(resolve_cube(target, cube)["id"], item_ids or [], text or [],
+                                 probe_model=not no_probe)
     emit(report, json, _print_forget_check)
-    if not report["clean"]:
+    if not report["clean"] or report["probes"]["reproduced"]:
         raise typer.Exit(code=FORGET_CHECK_REMAINS)
 
 
@@ -241,6 +245,19 @@ def _print_forget_check(report: dict) -> None:
     print_table(rows, FORGET_COLUMNS, empty="(nothing found)")
     say("clean: nothing of it can be served" if report["clean"]
         else f"{len(report['remains'])} copies remain")
+    _print_probes(report["probes"])
+
+
+def _print_probes(probes: dict) -> None:
+    columns = [("kind", "probe"), ("text", "prompt"), *((c, c) for c in probes["channels"])]
+    rows = [{"kind": result["kind"], "text": result["prompt"]}
+            | {a["channel"]: ", ".join(a["found"]) or "-" for a in result["answers"]}
+            for result in probes["results"]]
+    print_table(rows, columns, empty="(no probes: no value to look for)")
+    stating = [c for c in probes["channels"] if any(
+        a["channel"] == c and a["reproduced"] for r in probes["results"] for a in r["answers"])]
+    say(f"reproduced: {', '.join(stating)} still state it" if stating
+        else f"not reproduced (asked {', '.join(probes['channels'])})")
 
 
 def _detail_of(entry: dict) -> str:

@@ -68,9 +68,10 @@ class AsyncClient:
         return await self.run(_Calls.search(query, cube_ids, k, filters))
 
     async def forget_check(self, cube_id: str, item_ids: Sequence[str] = (),
-                           texts: Sequence[str] = ()) -> dict:
-        """Where anything of these memories remains, kind by kind (owner or admin)."""
-        body = {"item_ids": list(item_ids), "texts": list(texts)}
+                           texts: Sequence[str] = (), probe_model: bool = True) -> dict:
+        """Where anything of these memories remains, kind by kind, and whether search or the
+        model still states them (``probe_model``: ask the model too; owner or admin)."""
+        body = {"item_ids": list(item_ids), "texts": list(texts), "probe_model": probe_model}
         return await self.run(_Call("POST", f"/v1/cubes/{cube_id}/forget-check", json=body))
 
     async def chat(self, messages: Sequence[Mapping], cube_ids: Sequence[str] | None = None,

@@ -32,9 +32,9 @@ def test_supersession_through_the_sdk(cube):
 
 def test_forget_check_after_a_delete_is_clean(alice, cube):
     item = cube.add("Ana's locker code is 7421.")
-    assert not alice.forget_check(cube.id, [item.id])["clean"]
+    assert not alice.forget_check(cube.id, [item.id], probe_model=False)["clean"]
     cube.delete(item.id)
-    report = alice.forget_check(cube.id, [item.id])
+    report = alice.forget_check(cube.id, [item.id], probe_model=False)
     assert report["clean"] and report["retained"][0]["state"] == "deleted"
 
 
@@ -44,3 +44,15 @@ def test_another_tenant_gets_404_for_the_forget_check(alice, bob, cube):
         bob.forget_check(cube.id, [item.id])
     with pytest.raises(NotFound):
         bob.forget_check("0" * 32, [item.id])
+
+
+def test_forget_check_asks_search_and_default_chat_over_http(alice, cube):
+    item = cube.add("Ana lives in Lisbon.")
+    cube.add("Bob's cat is called Mochi.")
+    live = alice.forget_check(cube.id, texts=["Ana lives in Lisbon."], probe_model=False)
+    assert live["probes"]["reproduced"] and live["probes"]["channels"] == ["search"]
+    cube.delete(item.id)
+    probes = alice.forget_check(cube.id, [item.id])["probes"]
+    assert probes["channels"] == ["search", "chat"] and not probes["reproduced"]
+    chat = [a for r in probes["results"] for a in r["answers"] if a["channel"] == "chat"]
+    assert len(chat) == len(probes["results"]) and all(a["reply"] is not None for a in chat)
