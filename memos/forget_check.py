@@ -17,6 +17,7 @@ from sqlalchemy import or_, select
 from memcube.lifecycle import SEARCHABLE, State
 from memos.extraction_probe import ExtractionProbe
 from memos.forgetting import cube_users, scrub_value
+from memos.scheduler.forget_retrain import FORGET_RETRAIN_JOB
 from storage.errors import InvalidInput, NotFound
 from storage.schema import (
     ChatSessionRow,
@@ -141,7 +142,10 @@ class ForgetCheck:
         ids = set(item_ids)
         with self._mos.database.session() as session:
             for job in session.scalars(select(JobRow).where(JobRow.cube_id == self._cube.id)):
-                if scrub_value([job.payload, job.result], texts, ids) != [job.payload,
+                if job.kind == FORGET_RETRAIN_JOB:  # names the forgotten ids, never their text
+                    retained.append({"kind": "job", "where": "retrain without the note",
+                                     "id": job.id, "state": job.state})
+                elif scrub_value([job.payload, job.result], texts, ids) != [job.payload,
                                                                            job.result]:
                     remains.append({"kind": "job", "where": "job payload", "id": job.id,
                                     "state": job.state})
