@@ -166,10 +166,10 @@ def serve_config(processes: int, db: Database, args, mix: dict, solo: bool) -> d
     try:
         with httpx.Client(base_url=base_url, timeout=300,
                           headers={"Authorization": f"Bearer {load.ADMIN_KEY}"}) as http:
-            cubes = load.setup(http, args.cubes, args.seed_notes)
-            costs = solo_costs(http, server.pid, cubes[0], args.chat_tokens, args.solo_rounds) \
-                if solo else None
-            row = run_load(base_url, dict(http.headers), cubes, args, mix)
+            cubes = load.setup(http, args.cubes + solo, args.seed_notes)
+            costs = solo_costs(http, server.pid, cubes[-1], args.chat_tokens, args.solo_rounds) \
+                if solo else None  # on a cube of its own, not one the load uses
+            row = run_load(base_url, dict(http.headers), cubes[:args.cubes], args, mix)
     finally:
         server.terminate()
         server.wait(timeout=120)
