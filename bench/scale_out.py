@@ -105,6 +105,18 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def wait_until_idle(pid: int, quiet_cpu_s: float = 0.3, window_s: float = 2.0,
+                    limit_s: float = 600.0) -> None:
+    """Wait until every worker has started: /health answers once the first one is up, the
+    others may still be loading their models (and would eat the measured window's CPU)."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        before = cpu_seconds(pid)
+        time.sleep(window_s)
+        if cpu_seconds(pid) - before < quiet_cpu_s:
+            return
+
+
 def one_op(http: httpx.Client, kind: str, cube: str, rng: random.Random, tokens: int) -> None:
     """One add, search or chat, raising on an error."""
     if kind == "add":
@@ -163,6 +175,7 @@ def serve_config(processes: int, db: Database, args, mix: dict, solo: bool) -> d
     url, home, port = db.fresh(), fresh_home(args.models, processes), load.free_port()
     server = load.start_server(home, port, server_env(url, processes, args.cores), wait_s=900)
     base_url = f"http://127.0.0.1:{port}"
+    wait_until_idle(server.pid)
     try:
         with httpx.Client(base_url=base_url, timeout=300,
                           headers={"Authorization": f"Bearer {load.ADMIN_KEY}"}) as http:
