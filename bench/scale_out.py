@@ -244,8 +244,9 @@ def print_solo(costs: dict, mix: dict, cores: int) -> None:
     weight = sum(mix.values())
     cpu_per_op = sum(mix[k] / weight * costs[k]["cpu_ms"] for k in KINDS) / 1e3
     print(f"\nroofline: {cores} cores / {cpu_per_op * 1e3:.1f} CPU ms per mixed op = "
-          f"{cores / cpu_per_op:.1f} ops/s at most, whatever the number of processes "
-          f"(the clients' own CPU comes on top)", flush=True)
+          f"{cores / cpu_per_op:.1f} ops/s, whatever the number of processes (an estimate "
+          f"from one op at a time: batched chats under load cost less each; the clients' own "
+          f"CPU comes on top)", flush=True)
 
 
 def print_row(row: dict, base: float) -> None:
