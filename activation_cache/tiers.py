@@ -134,7 +134,8 @@ class DiskTier:
         unreadable files were deleted. Files of other models are left alone."""
         found, corrupt = [], 0
         for stale in self.folder.glob(f".*{SUFFIX}.*.tmp"):
-            stale.unlink(missing_ok=True)  # a write that crashed before its rename
+            if _abandoned(stale):  # a write that crashed before its rename
+                stale.unlink(missing_ok=True)
         for path in sorted(self.folder.glob(f"*{SUFFIX}")):
             key = path.name[: -len(SUFFIX)]
             try:
@@ -148,6 +149,17 @@ class DiskTier:
                 self.file_sizes[key] = stat.st_size
                 found.append((key, header, stat.st_mtime))
         return found, corrupt
+
+
+ABANDONED_AFTER_S = 600.0  # another process on this home may be writing a younger one
+
+
+def _abandoned(temp: Path) -> bool:
+    """Whether a temp file is old enough that no live write can still own it."""
+    try:
+        return time.time() - temp.stat().st_mtime > ABANDONED_AFTER_S
+    except FileNotFoundError:
+        return False
 
 
 class TieredStore:

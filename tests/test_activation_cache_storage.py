@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 import torch
 
@@ -227,3 +230,16 @@ def test_cost_aware_evicts_cheapest_to_recompute_per_byte():
     assert make_policy("cost").victim(entries, sizes).key == "short"
     sizes = {"long": 2000 * 100 * 100, "short": 50 * 100}
     assert make_policy("cost").victim(entries, sizes).key == "long"
+
+
+def test_scan_leaves_a_younger_write_of_another_process_alone(tmp_path):
+    from activation_cache.tiers import ABANDONED_AFTER_S, DiskTier
+
+    writing = tmp_path / ".a.safetensors.0123.tmp"  # another worker's write in progress
+    crashed = tmp_path / ".b.safetensors.4567.tmp"  # a write whose process died long ago
+    for temp in (writing, crashed):
+        temp.write_bytes(b"partial")
+    old = time.time() - ABANDONED_AFTER_S - 60
+    os.utime(crashed, (old, old))
+    DiskTier(tmp_path, 1 << 20, make_policy("lru"), fingerprint="model-a").scan()
+    assert writing.exists() and not crashed.exists()
