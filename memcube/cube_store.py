@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from memcube.access import Access
+from memcube.types import CubeInfo
 from memcube.validation import check_json_object, check_optional_text, check_text
 from storage.clock import Clock
 from storage.database import Database
@@ -29,27 +28,6 @@ from storage.schema import (
 
 NAME_LIMIT = 128
 DESCRIPTION_LIMIT = 4_000
-
-
-@dataclass(slots=True)
-class CubeInfo:
-    """A cube's descriptive fields."""
-
-    id: str
-    name: str
-    owner: str
-    description: str
-    settings: dict
-    created_at: datetime
-    updated_at: datetime
-    shares: dict[str, str]
-
-    def to_dict(self) -> dict:
-        """JSON-friendly dict."""
-        return {"id": self.id, "name": self.name, "owner": self.owner,
-                "description": self.description, "settings": self.settings,
-                "created_at": self.created_at.isoformat(),
-                "updated_at": self.updated_at.isoformat(), "shares": dict(self.shares)}
 
 
 class CubeStore:

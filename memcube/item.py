@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from memcube.lifecycle import State
-from storage.schema import ItemRow
+
+if TYPE_CHECKING:  # annotations only: the value types load without SQLAlchemy
+    from storage.schema import ItemRow
 
 
 @dataclass(slots=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import LargeBinary, cast, delete, func, insert, select, update
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from memcube.item import MemoryItem, snapshot
 from memcube.lifecycle import EDITABLE, EXPIRABLE, State, check_transition
+from memcube.types import HistoryEntry
 from storage import change_log
 from storage.cache_failures import CacheFailures
 from storage.clock import Clock, as_utc
@@ -23,25 +23,6 @@ from storage.schema import CubeRow, ItemHistoryRow, ItemRow, LinkRow, RetrievalR
 EDITABLE_FIELDS = {"text": "text", "keywords": "keywords", "tags": "tags", "context": "context",
                    "metadata": "meta", "event_time": "event_time", "ttl_seconds": "ttl_seconds",
                    "embedding": "embedding"}
-
-
-@dataclass(slots=True)
-class HistoryEntry:
-    """One recorded change of an item."""
-
-    item_id: str
-    version: int
-    event: str
-    changes: dict
-    actor: str | None
-    reason: str | None
-    at: datetime
-
-    def to_dict(self) -> dict:
-        """JSON-friendly dict."""
-        return {"item_id": self.item_id, "version": self.version, "event": self.event,
-                "changes": self.changes, "actor": self.actor, "reason": self.reason,
-                "at": self.at.isoformat()}
 
 
 def new_id() -> str:

@@ -7,9 +7,7 @@ from typing import Any
 
 import httpx
 
-from memcube.cube_store import CubeInfo
-from memcube.item import MemoryItem
-from memcube.search import SearchHit
+from memcube.types import CubeInfo, MemoryItem, SearchHit
 from memos.client.wire import (
     _Call,
     _Calls,

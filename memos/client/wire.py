@@ -16,11 +16,7 @@ from typing import Any
 
 import httpx
 
-from memcube.cube_store import CubeInfo
-from memcube.item import MemoryItem, Provenance
-from memcube.item_store import HistoryEntry
-from memcube.lifecycle import State
-from memcube.search import SearchHit
+from memcube.types import CubeInfo, HistoryEntry, MemoryItem, Provenance, SearchHit, State
 from storage.errors import Conflict, InvalidInput, MemosError, PermissionDenied, error_for_code
 
 # Codes of errors the HTTP layer raises itself (bad JSON, a wrong key, a wrong method).
