@@ -14,7 +14,7 @@ from transformers import DynamicCache
 from activation_cache.backend import Backend
 from activation_cache.chunk_kv import ChunkKV
 from activation_cache.keys import chunk_key
-from activation_cache.policies import EntryInfo, make_policy
+from activation_cache.policies import DEFAULT_POLICY, EntryInfo, make_policy
 from activation_cache.quantization import check_method
 from activation_cache.redis_tier import RedisTier
 from activation_cache.tiers import DiskTier, MemoryTier, TieredStore
@@ -30,7 +30,7 @@ class CacheConfig:
     device_bytes: int = 256 * _MIB
     host_bytes: int = 1024 * _MIB
     disk_bytes: int = 8192 * _MIB
-    policy: str = "lru"
+    policy: str = DEFAULT_POLICY
     quantization: str = "none"
     write_through: bool = True
 

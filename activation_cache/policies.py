@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+DEFAULT_POLICY = "cost"  # the service's default too (Settings.kv_policy)
 # Attention makes prefill cost grow faster than linearly; past this many tokens the
 # quadratic term dominates (a rough constant for small models on CPU and GPU alike).
 ATTENTION_SPAN = 2048

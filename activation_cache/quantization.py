@@ -56,11 +56,6 @@ def dequantize(
     return flat[..., : shape[3]].to(dtype).contiguous()
 
 
-def parts_nbytes(parts: Parts) -> int:
-    """Bytes the parts occupy."""
-    return sum(t.nbytes for t in parts.values())
-
-
 def _grouping_view(x: torch.Tensor, role: str) -> torch.Tensor:
     """Put the axis that is grouped last: tokens for keys (per channel), channels for values."""
     if role == "key":

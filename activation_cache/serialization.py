@@ -19,7 +19,6 @@ import json
 import math
 import os
 import struct
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from safetensors.torch import save as save_tensors
 
 from activation_cache.chunk_kv import ChunkKV
 from activation_cache.quantization import DEFAULT_GROUP, check_method, dequantize, quantize
+from storage.atomic import write_replacing
 from storage.errors import CorruptBlob, IncompatibleModel
 
 FORMAT = "memos-kv"
@@ -97,14 +97,14 @@ def write_chunk(
     digest.update(memoryview(payload)[data_start:])
     spot = payload.find(_PLACEHOLDER.encode(), 0, data_start)
     payload[spot : spot + len(_PLACEHOLDER)] = _hex(digest).encode()
-    _atomic_write(Path(path), payload)
+    write_replacing(Path(path), payload)
     return len(payload)
 
 
 def write_bytes(path: Path, payload: bytes) -> None:
     """Write a chunk file's bytes made elsewhere (another server's), atomically, unchecked:
     ``read_chunk`` checks them like any file."""
-    _atomic_write(Path(path), payload)
+    write_replacing(Path(path), payload)
 
 
 def read_chunk(
@@ -230,21 +230,3 @@ def _rebuild_kv(tensors, header, device, dtype) -> ChunkKV:
         stacked.append(dequantize(parts, method, role, shape, target).to(device))
     keys, values = stacked
     return ChunkKV([(keys[i : i + 1], values[i : i + 1]) for i in range(layers)])
-
-
-def _atomic_write(path: Path, payload: bytes | bytearray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(temp, "wb") as file:
-            file.write(payload)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)

@@ -37,7 +37,7 @@ from memos.settings import Settings
 
 def create_app(mos: MemOS, settings: Settings, *, keys: KeyStore | None = None) -> FastAPI:
     """The REST API over ``mos``; the model and embedder are loaded at startup."""
-    keys = keys or KeyStore(mos.database, mos.clock)
+    keys = keys or mos.keys
     _announce(keys.ensure_admin_key(mos.home, settings.admin_key), mos)
     app = FastAPI(title="memos", version=__version__, lifespan=_load_models,
                   description="A memory OS for LLM agents: cubes of memories, search and chat.",

@@ -11,44 +11,12 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
 from api.schemas.common import ErrorResponse
-from storage.errors import (
-    Cancelled,
-    Conflict,
-    CorruptBlob,
-    IncompatibleModel,
-    InvalidInput,
-    MemosError,
-    ModelNotAvailable,
-    NotFound,
-    Overloaded,
-    PermissionDenied,
-    QuotaExceeded,
-    StorageBusy,
-    StorageFull,
-    TooLarge,
-    TooManyRequests,
-    UnsupportedFormat,
-)
+from memos.errors import HTTP_STATUS
+from storage.errors import MemosError
 
 log = logging.getLogger("memos.api")
 
-STATUS_OF: dict[type[MemosError], int] = {
-    InvalidInput: 400,
-    TooLarge: 413,
-    PermissionDenied: 403,
-    NotFound: 404,
-    Conflict: 409,  # also IllegalTransition
-    Cancelled: 409,
-    IncompatibleModel: 409,
-    UnsupportedFormat: 422,
-    QuotaExceeded: 429,
-    Overloaded: 503,
-    TooManyRequests: 429,
-    CorruptBlob: 500,
-    ModelNotAvailable: 503,
-    StorageFull: 507,  # a write the disk could not take; nothing of it was stored
-    StorageBusy: 503,
-}
+STATUS_OF = HTTP_STATUS  # one table, shared with the SDK (memos.errors)
 
 CODE_OF_STATUS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                   405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",

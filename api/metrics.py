@@ -5,11 +5,15 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from memos.scheduler import JobState
 from storage.disk_space import DiskSpace
+
+if TYPE_CHECKING:
+    from memos.kernel import MemOS
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
@@ -131,7 +135,7 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
-def kernel_metrics(mos) -> list[str]:
+def kernel_metrics(mos: MemOS) -> list[str]:
     """KV cache use per tier, cache failures, disk pressure and scheduler jobs by state."""
     stats = mos.activation.stats()
     tiers = stats["tiers"]
@@ -152,7 +156,7 @@ def kernel_metrics(mos) -> list[str]:
     return lines + gauge("memos_jobs", "Scheduler jobs by state.", counts) + model_metrics(mos)
 
 
-def _cache_failures(mos, kv_stats: dict) -> dict:
+def _cache_failures(mos: MemOS, kv_stats: dict) -> dict:
     counts = {("kv", op): n for op, n in kv_stats.get("failures", {}).items()}
     counts |= {("adapters", op): n for op, n in mos.adapters.failures.counts().items()}
     counts |= {("chat", op): n for op, n in mos.chat_failures.counts().items()}
@@ -160,7 +164,7 @@ def _cache_failures(mos, kv_stats: dict) -> dict:
     return {(("cache", cache), ("operation", op)): n for (cache, op), n in counts.items()}
 
 
-def _pressure_metrics(mos) -> list[str]:
+def _pressure_metrics(mos: MemOS) -> list[str]:
     disk = DiskSpace.of(mos.home)
     return (gauge("memos_disk_full_events", "Writes refused by a full or read-only disk.",
                   {(): mos.database.refused_writes})
@@ -170,7 +174,7 @@ def _pressure_metrics(mos) -> list[str]:
                     {(): int(disk.nearly_full)}))
 
 
-def model_metrics(mos) -> list[str]:
+def model_metrics(mos: MemOS) -> list[str]:
     """The model queue (running, queued, refused) and the engine's decode counters."""
     queue = mos.model_queue.stats()
     lines = gauge("memos_model_requests", "Model requests running and queued.",

@@ -200,6 +200,10 @@ class MemCube:
         """Pin a memory: never archived, merged or evicted."""
         return self.set_state(item_id, State.FROZEN, actor)
 
+    def activate(self, item_id: str, actor: str | None = None) -> MemoryItem:
+        """Bring an archived or frozen memory back into active use."""
+        return self.set_state(item_id, State.ACTIVATED, actor)
+
     def delete(self, item_id: str, actor: str | None = None) -> MemoryItem:
         """Soft-delete a memory (kept in history, never returned by search)."""
         return self.set_state(item_id, State.DELETED, actor)
@@ -305,7 +309,7 @@ class MemCube:
 
     def _stored_duplicates(self, vectors: np.ndarray, threshold: float) -> list[MemoryItem | None]:
         """Per vector, the live stored note it nearly repeats, if any."""
-        live = frozenset({State.CREATED, State.ACTIVATED, State.FROZEN})
+        live = SEARCHABLE
         nearest = self._current_index().nearest_many(vectors, 1, live, self._items.get_many,
                                                      threshold)
         return [found[0][0] if found else None for found in nearest]

@@ -45,11 +45,6 @@ class CubeStore:
                 session.add(UserRow(id=user_id, is_admin=is_admin, created_at=self._clock.now()))
         return user_id
 
-    def user_exists(self, user_id: str) -> bool:
-        """Whether a user with this id exists."""
-        with self._database.session() as session:
-            return session.get(UserRow, user_id) is not None
-
     def is_admin(self, user_id: str) -> bool:
         """Whether the user is an administrator."""
         with self._database.session() as session:

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from memcube.item import MemoryItem
 from memcube.item_store import ItemStore
-from memcube.lifecycle import State
+from memcube.lifecycle import SEARCHABLE, State
 from memcube.search import SearchHit
 from memcube.update_detection import UpdateDetector
 from storage.clock import as_utc
@@ -33,7 +33,7 @@ def detected_targets(index, load, texts: Sequence[str], vectors,
                      detector: UpdateDetector | None = None) -> list[str | None]:
     """Per new note, the id of the current note it corrects (None when none)."""
     detector = detector or UpdateDetector()
-    live = frozenset({State.CREATED, State.ACTIVATED, State.FROZEN})
+    live = SEARCHABLE
     nearest = index.nearest_many(vectors, CANDIDATES, live, load, detector.min_similarity)
     targets = []
     for text, found in zip(texts, nearest, strict=True):

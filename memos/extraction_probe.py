@@ -8,8 +8,12 @@ adapter, parametric-only chat; greedy and a few tokens, so a reply names the val
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from memos.probe_prompts import Probe, probes_for, reproduces
+
+if TYPE_CHECKING:
+    from memos.kernel import MemOS
 
 MAX_PROBES = 24
 PROBE_TOKENS = 12
@@ -20,7 +24,7 @@ PARAMETRIC = ("parametric",)
 class ExtractionProbe:
     """Asks one cube's search and chat for the facts of forgotten notes."""
 
-    def __init__(self, mos, cube, user: str | None, ask_model: bool = True) -> None:
+    def __init__(self, mos: MemOS, cube, user: str | None, ask_model: bool = True) -> None:
         self._mos = mos
         self._cube = cube
         self._user = user

@@ -11,6 +11,7 @@ search and the model for the facts themselves (``memos.extraction_probe``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 
@@ -28,13 +29,16 @@ from storage.schema import (
     SessionTurnRow,
 )
 
+if TYPE_CHECKING:
+    from memos.kernel import MemOS
+
 MAX_TARGETS = 100
 
 
 class ForgetCheck:
     """Looks for the given notes (ids, texts) in every kind of memory of one cube."""
 
-    def __init__(self, mos, cube, user: str | None = None) -> None:
+    def __init__(self, mos: MemOS, cube, user: str | None = None) -> None:
         self._mos = mos
         self._cube = cube
         self._user = user

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Iterator, Sequence
-from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,34 +16,38 @@ from memcube.cube import MemCube
 from memcube.cube_store import CubeInfo, CubeStore
 from memcube.index_sync import IndexSync
 from memcube.item_store import ItemStore
-from memcube.lifecycle import SEARCHABLE
 from memcube.linker import Linker
 from memcube.plaintext_index import PlaintextIndex
 from memcube.search import SearchHit, check_k, check_query
 from memos.admission import AdmissionLimits, FairQueue
+from memos.auth import KeyStore
 from memos.cube_files import CubeFiles
+from memos.facade.activation import ActivationCalls
+from memos.facade.jobs import JobCalls
+from memos.facade.parametric import ParametricCalls
+from memos.facade.service import ServiceCalls
+from memos.facade.users import LOCAL_USER, UserCalls
 from memos.forgetting import ForgetReport, Forgetting
 from memos.quotas import Quotas
-from memos.scheduler import Job, Scheduler
-from memos.scheduler.distill_job import DISTILL_JOB, check_distill_room, distill_payload
+from memos.scheduler import Scheduler
 from memos.scheduler.forget_retrain import queue_forget_retrain
 from memos.settings import Settings
 from storage.blobs import BlobStore
 from storage.clock import Clock, SystemClock
 from storage.database import Database, sqlite_url
 
-LOCAL_USER = "local"  # the owner of what the embedded caller creates
-
 if TYPE_CHECKING:  # these pull in torch, transformers and peft: imported when first used
     from memos.activation import ActivationMemory
-    from memos.adapters import AdapterInfo, ParametricMemory
+    from memos.adapters import ParametricMemory
     from memos.chat import ChatPipeline, ChatReply
-    from memos.parametric import DistillConfig
     from memos.sessions import SessionStore
 
 
-class MemOS:
-    """A memory OS over one home folder: cubes, their memories, chat and distillation."""
+class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls):
+    """A memory OS over one home folder: cubes, their memories, chat and distillation.
+
+    Its public calls match ``memos.Client``'s one for one; each takes ``user`` (None: the
+    local administrator) and checks that user's access itself."""
 
     def __init__(self, home: str | Path | None = None, *, settings: Settings | None = None,
                  engine=None, embedder=None, clock: Clock | None = None) -> None:
@@ -59,6 +62,7 @@ class MemOS:
         self.cubes = CubeStore(self.database, self.clock)
         self.items = ItemStore(self.database, self.clock,
                                history_kept=self.settings.history_versions_kept)
+        self.keys = KeyStore(self.database, self.clock)
         self.blobs = BlobStore(self.home / "blobs", self.database, self.clock)
         self._linker = Linker(self.database, self.clock)
         self._engine = engine
@@ -120,10 +124,10 @@ class MemOS:
                 self._scheduler = Scheduler(self)
             return self._scheduler
 
-    def create_cube(self, name: str, owner: str = LOCAL_USER, description: str = "",
-                    settings: dict | None = None) -> MemCube:
-        """A new, empty cube owned by ``owner``."""
-        info = self.cubes.create(name, owner, description, settings)
+    def create_cube(self, name: str, description: str = "", settings: dict | None = None,
+                    owner: str | None = None, user: str | None = None) -> MemCube:
+        """A new, empty cube owned by ``owner`` (default: ``user``, else the local user)."""
+        info = self.cubes.create(name, owner or user or LOCAL_USER, description, settings)
         return self.get_cube(info.id)
 
     def get_cube(self, cube_id: str, user: str | None = None,
@@ -247,52 +251,6 @@ class MemOS:
         """Recent turns of conversations kept by ``session_id``."""
         return self._chat().sessions
 
-    def warm_memories(self, cube_id: str, item_ids: Sequence[str],
-                      user: str | None = None) -> int:
-        """Precompute the KV of these notes' prompt chunks: the prefix-tree path of a first turn
-        given them (exact mode), or each chunk alone (blend); returns how many were warmed."""
-        cube = self.get_cube(cube_id, user)
-        items = sorted((cube.get(item_id) for item_id in item_ids),
-                       key=lambda item: (item.created_at, item.seq, item.id))
-        texts, ids = [i.text for i in items], [i.id for i in items]
-        if self.settings.activation_mode == "blend":
-            return len(self.activation.warm_texts(texts, cube_id, ids))
-        return len(self.activation.warm_path(texts, cube_id, ids))
-
-    def hot_memory_sets(self, cube_id: str, since: datetime,
-                        min_uses: int) -> list[tuple[str, ...]] | None:
-        """Sets of a cube's notes that exact-mode chats placed together ``min_uses`` times
-        since then, hottest first; None when no chat here placed the cube's notes since."""
-        if self._activation is None or not self._activation.memory_sets.used(cube_id, since):
-            return None
-        return self._activation.memory_sets.hot(cube_id, since, min_uses)
-
-    def pinned_memory_sets(self, cube_id: str) -> list[tuple[str, ...]]:
-        """The memory sets of a cube whose first-turn KV paths are pinned."""
-        if self._activation is None and not (self.home / "kv" / "pinned-sets.json").exists():
-            return []
-        return self.activation.pinned_sets.sets(cube_id)
-
-    def pin_memory_sets(self, cube_id: str, memory_sets: Sequence[Sequence[str]]) -> dict:
-        """Warm and pin the first-turn KV paths of these sets of a cube's live notes (hottest
-        first, within half the host budget); the cube's other pinned paths are released."""
-        found, texts = [], []
-        for memory_set in memory_sets:
-            items = [item for item in self.items.get_many(memory_set).values()
-                     if item.cube_id == cube_id and item.state in SEARCHABLE]
-            if len(items) == len(memory_set):  # a set with a note gone is not pinned
-                found.append(tuple(memory_set))
-                ordered = sorted(items, key=lambda item: (item.created_at, item.seq, item.id))
-                texts.append([item.text for item in ordered])
-        return self.activation.pin_paths(cube_id, found, texts)
-
-    def forget_kv(self, texts: Sequence[str]) -> int:
-        """Remove every cached KV entry holding one of these memory texts; how many went."""
-        kv_files = (self.home / "kv").glob("*.safetensors")
-        if not texts or (self._activation is None and next(kv_files, None) is None):
-            return 0
-        return self.activation.forget_texts(texts)
-
     def _forgotten(self, cube_id: str, texts: Sequence[str], item_ids: Sequence[str],
                    erase: bool = True) -> None:
         """Notes left search or changed: drop them from KV (and, when erased, sessions and
@@ -300,43 +258,20 @@ class MemOS:
         self.forget_memories(cube_id, texts, item_ids, erase)
         queue_forget_retrain(self, cube_id)
 
-    def distill(self, cube_id: str, item_ids: Sequence[str] | None = None,
-                config: DistillConfig | None = None, progress=None, cancel=None,
-                user: str | None = None) -> AdapterInfo:
-        """Train the cube's LoRA adapter from its notes (blocking); returns the adapter."""
-        cube = self.get_cube(cube_id, user, needed=Access.WRITE)
-        return self.adapters.distill(cube, item_ids, config, progress, cancel)
-
-    def start_distill(self, cube_id: str, item_ids: Sequence[str] | None = None,
-                      options: dict | None = None, user: str | None = None) -> Job:
-        """Queue a distillation as a scheduler job (the scheduler's workers run it)."""
-        cube = self.get_cube(cube_id, user, needed=Access.WRITE)
-        payload = distill_payload(list(item_ids) if item_ids else None, dict(options or {}))
-        self.adapters.notes_to_distill(cube, payload["item_ids"])  # none: refuse it now
-        check_distill_room(self.scheduler.jobs.active(DISTILL_JOB), cube_id, user,
-                           self.settings.max_jobs_per_user)
-        payload["requested_by"] = user
-        return self.scheduler.enqueue(DISTILL_JOB, cube_id, payload, max_attempts=1,
-                                      dedupe_key=f"{DISTILL_JOB}:{cube_id}")
-
     def forget_memories(self, cube_id: str, texts: Sequence[str], item_ids: Sequence[str],
                         erase: bool = True) -> ForgetReport:
         """Drop notes that left a cube from KV; ``erase`` scrubs sessions and jobs too."""
         return Forgetting(self.database, self.forget_kv).forget(cube_id, texts, item_ids, erase)
 
     def forget_check(self, cube_id: str, item_ids: Sequence[str] = (),
-                     texts: Sequence[str] = (), user: str | None = None,
-                     probe_model: bool = True) -> dict:
+                     texts: Sequence[str] = (), probe_model: bool = True,
+                     user: str | None = None) -> dict:
         """Where anything of these notes remains (SQL, indexes, sessions, KV, jobs, adapters),
         and whether search or the model still states them (``probe_model``: ask the model)."""
         from memos.forget_check import ForgetCheck
 
         cube = self.get_cube(cube_id, user, needed=Access.OWNER)
         return ForgetCheck(self, cube, user).run(item_ids, texts, probe_model)
-
-    def stale_adapters(self, cube_id: str) -> list[AdapterInfo]:
-        """Adapters of the cube whose distilled notes changed or went away since."""
-        return [adapter for adapter in self.adapters.list(cube_id) if adapter.stale]
 
     def enforce_budgets(self) -> dict:
         """Evict KV chunks and loaded adapters over their byte budgets; what is left."""
@@ -349,10 +284,11 @@ class MemOS:
         self.get_cube(cube_id, user).save_indexes()
         return export_cube(self.database, cube_id, Path(path), self.home / "adapters")
 
-    def import_cube(self, path: str | Path, owner: str | None = None,
-                    name: str | None = None) -> MemCube:
-        """Recreate an archived cube as a new cube of ``owner`` (fresh ids; ``name`` renames)."""
-        owner = self.cubes.ensure_user(owner or LOCAL_USER)
+    def import_cube(self, path: str | Path, name: str | None = None, owner: str | None = None,
+                    user: str | None = None) -> MemCube:
+        """Recreate an archived cube as a new cube of ``owner`` (default: ``user``, else the
+        local user), with fresh ids; ``name`` renames it."""
+        owner = self.cubes.ensure_user(owner or user or LOCAL_USER)
         target = ImportTarget(owner=owner, adapters_root=self.home / "adapters",
                               embedding_dim=self.embedder.dim, name=name,
                               limits=self._archive_limits())

@@ -32,7 +32,8 @@ class Settings(BaseSettings):
                                      description="Redis shared by servers for KV (optional).")
     kv_redis_mib: int = Field(default=4096, ge=0, description="KV budget on Redis.")
     kv_redis_ttl_s: int = Field(default=86_400, ge=1, description="How long Redis keeps KV.")
-    kv_policy: str = Field(default="cost", description="KV eviction policy: lru, lfu or cost.")
+    kv_policy: str = Field(default="cost",  # as CacheConfig's (activation_cache.policies)
+                           description="KV eviction policy: lru, lfu or cost.")
     kv_quantization: str = Field(default="none", description="KV files: none, int8 or int4.")
     kv_recompute_fraction: float = Field(default=0.15, ge=0.0, le=1.0,
                                          description="Share of moved chunk tokens recomputed.")

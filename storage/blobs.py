@@ -3,47 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 from sqlalchemy import delete, select
 
+from storage.atomic import atomic_write
 from storage.clock import Clock, SystemClock
 from storage.database import Database
 from storage.errors import CorruptBlob, NotFound
 from storage.schema import BlobRow
-from storage.write_failures import storage_errors
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so a crash leaves either the old file or the new one
-    (StorageFull when the disk is full or read-only, with no temporary file left behind)."""
-    with storage_errors():
-        _write_replacing(path, data)
-
-
-def _write_replacing(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def sha256_of(data: bytes) -> str:

@@ -33,14 +33,10 @@ class Database:
         self.engine = _make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.refused_writes = 0  # transactions refused by a full disk or read-only filesystem
-        database = self.engine.url.database if self.is_sqlite else None
+        is_file = self.engine.dialect.name == "sqlite"
+        database = self.engine.url.database if is_file else None
         self._folder = Path(database).parent if database and database != ":memory:" else None
         self._home_lock = guard_home(self._folder) if self._folder else None
-
-    @property
-    def is_sqlite(self) -> bool:
-        """Whether this database is a SQLite file."""
-        return self.engine.dialect.name == "sqlite"
 
     def migrate(self) -> None:
         """Apply every pending migration (ordered Alembic revisions)."""

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import networkx as nx
 
+from storage.atomic import write_replacing
 from storage.errors import CorruptBlob, InvalidInput
-from storage.vector_index import write_atomic
 
 FORMAT_VERSION = 1
 
@@ -158,7 +158,7 @@ class LinkGraph:
                      self._graph.edges(keys=True, data=True)]
             lonely = [n for n in self._graph.nodes if self._graph.degree(n) == 0]
         body = {"version": FORMAT_VERSION, "edges": edges, "nodes": lonely}
-        write_atomic(Path(path), json.dumps(body, separators=(",", ":")).encode())
+        write_replacing(Path(path), json.dumps(body, separators=(",", ":")).encode())
 
     @classmethod
     def load(cls, path: str | Path) -> LinkGraph:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import struct
 import threading
 from itertools import pairwise
@@ -20,6 +19,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from storage.atomic import write_replacing
 from storage.errors import CorruptBlob, InvalidInput
 
 MAGIC = b"MEMOSVI1"
@@ -144,7 +144,8 @@ class VectorIndex:
                 "sha256": hashlib.sha256(payload + slot_ids).hexdigest(),
             }
         head = json.dumps(header).encode()
-        write_atomic(Path(path), MAGIC + struct.pack("<I", len(head)) + head + payload + slot_ids)
+        body = MAGIC + struct.pack("<I", len(head)) + head + payload + slot_ids
+        write_replacing(Path(path), body)
 
     @classmethod
     def load(cls, path: str | Path) -> VectorIndex:
@@ -277,19 +278,3 @@ def _parse(data: bytes) -> tuple[dict, list[bytes]]:
         raise CorruptBlob("vector index: checksum mismatch or truncated file")
     cuts = np.cumsum([0, *sizes]).tolist()
     return header, [body[a:b] for a, b in pairwise(cuts)]
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that a crash leaves the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)

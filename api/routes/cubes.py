@@ -56,7 +56,7 @@ async def import_cube(request: Request, mos: MosDep, caller: CurrentUser,
         with path.open("wb") as file:
             async for chunk in request.stream():
                 file.write(chunk)
-        cube = await run_in_threadpool(mos.import_cube, path, caller.user_id, name)
+        cube = await run_in_threadpool(mos.import_cube, path, name, user=caller.user_id)
     return _public(cube.info)
 
 

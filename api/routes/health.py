@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -11,8 +12,10 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import UNAUTHORIZED, Credentials, KeysDep, MosDep
 from api.metrics import kernel_metrics
-from memos import __version__
 from storage.disk_space import DiskSpace
+
+if TYPE_CHECKING:
+    from memos.kernel import MemOS
 
 router = APIRouter(tags=["service"])
 
@@ -69,14 +72,9 @@ async def health(request: Request):
         "disk_nearly_full": disk.nearly_full})
 
 
-def describe_service(mos) -> HealthPublic:
+def describe_service(mos: MemOS) -> HealthPublic:
     """What the service runs on (loads the model and embedder if they are not loaded)."""
-    embedder = mos.embedder
-    disk = DiskSpace.of(mos.home)
-    return HealthPublic(status="disk_nearly_full" if disk.nearly_full else "ok",
-                        version=__version__, **mos.engine.describe(), embedder=embedder.name,
-                        embedding_dim=embedder.dim, disk_free_bytes=disk.free_bytes,
-                        disk_total_bytes=disk.total_bytes, disk_nearly_full=disk.nearly_full)
+    return HealthPublic(**mos.health())
 
 
 def metrics_reader(request: Request, keys: KeysDep, credentials: Credentials) -> None:

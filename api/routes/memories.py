@@ -98,7 +98,7 @@ def freeze_memory(item_id: ItemId, cube: WritableCube, caller: CurrentUser):
 @router.post("/{item_id}/activate", response_model=MemoryPublic)
 def activate_memory(item_id: ItemId, cube: WritableCube, caller: CurrentUser):
     """Bring an archived or frozen memory back into active use."""
-    return memory_public(cube.set_state(item_id, "activated", actor=caller.user_id))
+    return memory_public(cube.activate(item_id, actor=caller.user_id))
 
 
 @router.get("/{item_id}/history", response_model=HistoryPublic)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from functools import partial
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -20,6 +21,9 @@ from api.openai_format import CompletionHeader, completion_events, completion_of
 from api.routes import V1
 from api.schemas.openai import MEMOS_MODEL, ChatCompletion, ChatCompletionCreate, ModelList
 
+if TYPE_CHECKING:
+    from memos.kernel import MemOS
+
 router = APIRouter(prefix=V1, tags=["openai"], route_class=OpenAIRoute,
                    responses=OPENAI_ERROR_RESPONSES)
 _END = object()
@@ -29,7 +33,7 @@ STREAM_DESCRIPTION = ("With `stream: true`: server-sent `chat.completion.chunk` 
                       "`data: [DONE]`.")
 
 
-def model_ids(mos) -> list[str]:
+def model_ids(mos: MemOS) -> list[str]:
     """Names chat completions accept: ``memos`` and the loaded model's own name."""
     return [MEMOS_MODEL, mos.engine.name]
 

@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from memos.cli.backend import resolve_cube
-from memos.cli.context import backend, connection
+from memos.cli.context import connection, facade
 from memos.cli.errors import CliError
+from memos.cli.lookup import as_dict, cube_of_adapter, resolve_cube
 from memos.cli.options import CubeRef, Json, Yes, confirm
 from memos.cli.output import emit, human_bytes, print_table, say
 
@@ -24,8 +24,8 @@ ADAPTER_COLUMNS = [("id", "id"), ("notes", "notes"), ("steps", "steps"),
 def list_adapters(ctx: typer.Context, cube: CubeRef, json: Json = False) -> None:
     """List a cube's adapters, newest first (stale: a distilled note changed since; damaged:
     its files failed their checksum, so chat skips it)."""
-    target = backend(ctx)
-    adapters = target.list_adapters(resolve_cube(target, cube)["id"])
+    target = facade(ctx)
+    adapters = as_dict(target.list_adapters(resolve_cube(target, cube)["id"]))
     emit(adapters, json, lambda rows: print_table([_row(row) for row in rows],
                                                   ADAPTER_COLUMNS, empty="(no adapters)"))
 
@@ -45,8 +45,9 @@ def distill(
     from rich.console import Console
     from rich.progress import Progress
 
-    target = backend(ctx)
+    target = facade(ctx)
     cube_id = resolve_cube(target, cube)["id"]
+    options = {"steps": steps} if steps else {}
     with Progress(console=Console(stderr=True), transient=True, disable=json) as bar:
         task = bar.add_task("Distilling", total=None)
 
@@ -55,7 +56,9 @@ def distill(
                        description=f"Distilling (loss {loss:.3f})")
 
         try:
-            adapter = target.distill(cube_id, item_ids or [], steps, report)
+            if connection(ctx).mode == "home":  # no step progress comes over HTTP
+                options["progress"] = report
+            adapter = as_dict(target.distill(cube_id, item_ids or None, **options))
         except KeyboardInterrupt:
             connection(ctx).close()  # a server cancels the training when the connection closes
             raise CliError("interrupted: the distillation was cancelled; no adapter was "
@@ -77,8 +80,9 @@ def delete(
 ) -> None:
     """Unload and delete an adapter."""
     confirm(f"delete adapter {adapter_id}", yes)
-    target = backend(ctx)
-    target.delete_adapter(adapter_id, resolve_cube(target, cube)["id"] if cube else None)
+    target = facade(ctx)
+    cube_id = resolve_cube(target, cube)["id"] if cube else cube_of_adapter(target, adapter_id)
+    target.delete_adapter(cube_id, adapter_id)
     emit({"deleted": adapter_id}, json, lambda _: say(f"Deleted adapter {adapter_id}."))
 
 

@@ -7,10 +7,13 @@ from typing import Annotated
 
 import typer
 
-from memos.cli.backend import resolve_cube
-from memos.cli.context import backend
+from memcube.archive import manifest_of
+from memos.cli.context import connection, facade
+from memos.cli.errors import CliError
+from memos.cli.lookup import as_dict, resolve_cube
 from memos.cli.options import CubeRef, Json, Yes, confirm
 from memos.cli.output import emit, print_record, print_table, progress, say
+from memos.cli.stats import cube_stats
 
 app = typer.Typer(name="cubes", help="Create, inspect, share, export and delete cubes.",
                   no_args_is_help=True, epilog="Example: memos cubes create notes")
@@ -27,14 +30,14 @@ CUBE_FIELDS = [("id", "id"), ("name", "name"), ("owner", "owner"),
 @app.command("list", epilog="Example: memos cubes list --json")
 def list_cubes(ctx: typer.Context, json: Json = False) -> None:
     """List the cubes you can read."""
-    emit(backend(ctx).list_cubes(), json, lambda rows: print_table(rows, CUBE_COLUMNS))
+    emit(as_dict(facade(ctx).list_cubes()), json, lambda rows: print_table(rows, CUBE_COLUMNS))
 
 
 @app.command(epilog="Example: memos cubes show notes")
 def show(ctx: typer.Context, cube: CubeRef, json: Json = False) -> None:
     """Show one cube: its fields, shares and item counts."""
-    target = backend(ctx)
-    info = target.cube_stats(resolve_cube(target, cube)["id"])
+    target = facade(ctx)
+    info = cube_stats(target, resolve_cube(target, cube)["id"], connection(ctx).mode)
     emit(info, json, lambda record: print_record(record, CUBE_FIELDS))
 
 
@@ -48,14 +51,15 @@ def create(
     json: Json = False,
 ) -> None:
     """Create an empty cube."""
-    info = backend(ctx, creates_home=True).create_cube(name, owner, description)
+    owned = _owner(ctx, owner, "create a cube")
+    info = as_dict(facade(ctx, creates_home=True).create_cube(name, description, **owned).info)
     emit(info, json, lambda record: say(f"Created cube {record['name']} ({record['id']})."))
 
 
 @app.command(epilog="Example: memos cubes delete notes --yes")
 def delete(ctx: typer.Context, cube: CubeRef, yes: Yes = False, json: Json = False) -> None:
     """Delete a cube and every memory, adapter and KV entry in it."""
-    target = backend(ctx)
+    target = facade(ctx)
     info = resolve_cube(target, cube)
     confirm(f"delete cube {info['name']} ({info['id']}) and everything in it", yes)
     target.delete_cube(info["id"])
@@ -72,9 +76,9 @@ def share(
     json: Json = False,
 ) -> None:
     """Give a user read or write access to a cube (or take it away with --access none)."""
-    target = backend(ctx)
+    target = facade(ctx)
     cube_id = resolve_cube(target, cube)["id"]
-    info = target.share_cube(cube_id, user, None if access == "none" else access)
+    info = as_dict(target.share_cube(cube_id, user, None if access == "none" else access))
     emit(info, json, lambda record: say(f"Shares of {record['name']}: "
                                        f"{_shares(record['shares'])}."))
 
@@ -88,10 +92,11 @@ def export_cube(
     json: Json = False,
 ) -> None:
     """Write a cube (items, history, links, adapters, KV index) to a portable archive."""
-    target = backend(ctx)
+    target = facade(ctx)
     info = resolve_cube(target, cube)
     with progress(f"Exporting {info['name']}", enabled=not json):
-        manifest = target.export_cube(info["id"], path)
+        target.export_cube(info["id"], path)
+    manifest = manifest_of(path)
     result = {"path": str(path), **manifest}
     emit(result, json, lambda _: say(f"Exported {info['name']} to {path}: "
                                      f"{_counts(manifest.get('counts', {}))}."))
@@ -108,10 +113,19 @@ def import_cube(
     json: Json = False,
 ) -> None:
     """Recreate an archived cube as a new cube with fresh ids."""
+    owned = _owner(ctx, owner, "import a cube")
     with progress(f"Importing {path.name}", enabled=not json):
-        info = backend(ctx, creates_home=True).import_cube(path, owner, name)
+        info = as_dict(facade(ctx, creates_home=True).import_cube(path, name, **owned).info)
     emit(info, json, lambda record: say(f"Imported cube {record['name']} ({record['id']}), "
                                         f"owner {record['owner']}."))
+
+
+def _owner(ctx: typer.Context, owner: str | None, action: str) -> dict:
+    """``owner=`` for the facade; only a home folder's administrator gives cubes away."""
+    if owner and connection(ctx).mode == "server":
+        raise CliError(f"--owner works only on a home folder; on a server you {action} as the "
+                       "API key's user (log in with that user's key)")
+    return {"owner": owner} if owner else {}
 
 
 def _shares(shares: dict) -> str:

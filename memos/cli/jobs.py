@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from memos.cli.backend import cube_names, resolve_cube
-from memos.cli.context import backend
+from memos.cli.context import facade
+from memos.cli.lookup import as_dict, cube_names, resolve_cube
 from memos.cli.options import Json
 from memos.cli.output import emit, print_record, print_table, say
 
@@ -38,9 +38,10 @@ def list_jobs(
     json: Json = False,
 ) -> None:
     """List jobs, newest first."""
-    target = backend(ctx)
+    target = facade(ctx)
     cube_id = resolve_cube(target, cube)["id"] if cube else None
-    page = target.list_jobs(state, cube_id, kind, limit, offset)
+    jobs, total = target.list_jobs(cube_id, state, kind, limit, offset)
+    page = {"items": as_dict(jobs), "total": total}
     emit(page, json, lambda data: print_table(
         [_row(job, cube_names(target)) for job in data["items"]], JOB_COLUMNS,
         title=f"{len(data['items'])} of {data['total']}"))
@@ -49,14 +50,14 @@ def list_jobs(
 @app.command(epilog="Example: memos jobs show 7d0e...")
 def show(ctx: typer.Context, job_id: JobId, json: Json = False) -> None:
     """Show one job: payload, progress, result or error."""
-    emit(backend(ctx).get_job(job_id), json,
+    emit(as_dict(facade(ctx).get_job(job_id)), json,
          lambda record: print_record(_row(record), JOB_FIELDS))
 
 
 @app.command(epilog="Example: memos jobs cancel 7d0e...")
 def cancel(ctx: typer.Context, job_id: JobId, json: Json = False) -> None:
     """Cancel a job: a pending one at once, a running one at its next check."""
-    job = backend(ctx).cancel_job(job_id)
+    job = as_dict(facade(ctx).cancel_job(job_id))
     emit(job, json, lambda record: say(f"Job {record['id']} is {record['state']}."))
 
 

@@ -11,9 +11,10 @@ from typing import Annotated
 
 import typer
 
-from memos.cli.backend import cube_names, resolve_cube
-from memos.cli.context import backend
+from memcube.lifecycle import SEARCHABLE
+from memos.cli.context import connection, facade
 from memos.cli.errors import CliError
+from memos.cli.lookup import as_dict, cube_names, resolve_cube
 from memos.cli.options import CubeRef, Json
 from memos.cli.output import emit, human_bytes, print_table, progress, say
 
@@ -21,7 +22,6 @@ app = typer.Typer(name="kv", help="Inspect, warm, evict and pin the KV chunk cac
                   "folder, loads the model).",
                   no_args_is_help=True, epilog="Example: memos kv stats")
 
-SEARCHABLE = ["created", "activated", "frozen"]
 KEY_SHOWN = 16  # key prefix shown in tables; commands accept any unique prefix
 # Pins show only in --json: one more column would cut the keys on a 100-column terminal.
 ENTRY_COLUMNS = [("key", "key"), ("cube", "cube"), ("item_id", "item id"),
@@ -39,9 +39,9 @@ def list_entries(
     json: Json = False,
 ) -> None:
     """List cached chunks, most recently used first."""
-    target = backend(ctx)
+    target = facade(ctx)
     cube_id = resolve_cube(target, cube)["id"] if cube else None
-    entries = target.kv_entries(cube_id)
+    entries = as_dict(target.kv_entries(cube_id))
     emit(entries, json, lambda rows: print_table(
         [_entry_row(row, cube_names(target)) for row in rows], ENTRY_COLUMNS,
         empty="(the KV cache is empty)"))
@@ -50,7 +50,7 @@ def list_entries(
 @app.command(epilog="Example: memos kv stats --json")
 def stats(ctx: typer.Context, json: Json = False) -> None:
     """Show entries, bytes, budgets, hits and evictions per tier."""
-    emit(backend(ctx).kv_stats(), json, _print_stats)
+    emit(as_dict(facade(ctx).kv_stats()), json, _print_stats)
 
 
 @app.command(epilog="Example: memos kv warm notes")
@@ -63,10 +63,10 @@ def warm(
     json: Json = False,
 ) -> None:
     """Precompute the KV cache of memories so chats reuse it instead of prefilling."""
-    target = backend(ctx)
+    target = facade(ctx)
     cube_id = resolve_cube(target, cube)["id"]
-    ids = item_ids or [item["id"] for item in
-                       target.list_memories(cube_id, SEARCHABLE, [], 1000, 0)["items"]]
+    ids = item_ids or [item.id for item in
+                       target.get_cube(cube_id).list(SEARCHABLE, [], 1000, 0)[0]]
     warmed = 0
     with progress("Warming KV", total=len(ids), enabled=not json) as advance:
         for item_id in ids:
@@ -83,7 +83,7 @@ def evict(
     json: Json = False,
 ) -> None:
     """Drop cached chunks from every tier (they are recomputed when next needed)."""
-    target = backend(ctx)
+    target = facade(ctx)
     known = [entry["key"] for entry in target.kv_entries(None)]
     full = [_full_key(prefix, known) for prefix in keys]
     for key in full:
@@ -100,10 +100,10 @@ def pin(
     json: Json = False,
 ) -> None:
     """Keep a cached chunk out of eviction, or release it with --off (server mode only)."""
-    target = backend(ctx)
-    if target.mode == "home":  # refused before the model loads: a pin outlives no command
+    if connection(ctx).mode == "home":  # refused before the model loads: a pin outlives no command
         raise CliError("kv pin needs a running server (--url and MEMOS_API_KEY): pins live in the "
                        "server's cache, and a home folder's cache ends with the command")
+    target = facade(ctx)
     full = _full_key(key, [entry["key"] for entry in target.kv_entries(None)])
     target.kv_pin(full, not off)
     emit({"key": full, "pinned": not off}, json, lambda _: say(

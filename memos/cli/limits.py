@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from memos.cli.context import backend
+from memos.cli.context import facade
 from memos.cli.options import Json
 from memos.cli.output import emit, print_table
-from memos.quotas import service_limits
 
 COLUMNS = [("area", "area"), ("limit", "limit"), ("value", "value")]
 
@@ -18,8 +17,7 @@ def limits(ctx: typer.Context, json: Json = False) -> None:
 
     Example: memos limits --json
     """
-    target = backend(ctx).target
-    data = target.limits() if hasattr(target, "limits") else service_limits(target.settings)
+    data = facade(ctx).limits()
     emit(data, json, _render)
 
 

@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from memos.cli.backend import cube_names, resolve_cube
-from memos.cli.context import backend
+from memos.cli.context import facade
 from memos.cli.errors import CliError
+from memos.cli.lookup import as_dict, cube_names, resolve_cube
 from memos.cli.options import CubeRef, ItemId, Json, Yes, confirm, parse_pairs
 from memos.cli.output import emit, print_record, print_table, say
 
@@ -56,17 +56,18 @@ def list_memories(
     json: Json = False,
 ) -> None:
     """List a cube's memories, newest first."""
-    target = backend(ctx)
-    page = target.list_memories(resolve_cube(target, cube)["id"], state, tag or [], limit,
-                                offset)
+    target = facade(ctx)
+    items, total = target.get_cube(resolve_cube(target, cube)["id"]).list(state, tag or [],
+                                                                          limit, offset)
+    page = {"items": as_dict(items), "total": total}
     emit(page, json, lambda data: _print_page(data, offset))
 
 
 @app.command(epilog="Example: memos memories show notes 3f2a9c...")
 def show(ctx: typer.Context, cube: CubeRef, item_id: ItemId, json: Json = False) -> None:
     """Show one memory with all its attributes."""
-    target = backend(ctx)
-    item = target.get_memory(resolve_cube(target, cube)["id"], item_id)
+    target = facade(ctx)
+    item = as_dict(target.get_cube(resolve_cube(target, cube)["id"]).get(item_id))
     emit(item, json, lambda record: print_record(record, ITEM_FIELDS))
 
 
@@ -88,11 +89,12 @@ def search(
     json: Json = False,
 ) -> None:
     """Hybrid search (dense + lexical + graph) over one or more cubes, best first."""
-    target = backend(ctx)
+    target = facade(ctx)
     cube_ids = [resolve_cube(target, ref)["id"] for ref in cube or []]
-    more = {"current_only": True} if current_only else {}
-    more |= {"as_of": as_of.replace(tzinfo=as_of.tzinfo or UTC)} if as_of else {}
-    hits = target.search(query, cube_ids, k, state, tag or [], **more)
+    filters = {"tags": tag or []} | ({"states": state} if state else {})
+    filters |= {"current_only": True} if current_only else {}
+    filters |= {"as_of": as_of.replace(tzinfo=as_of.tzinfo or UTC)} if as_of else {}
+    hits = as_dict(target.search(query, cube_ids or None, k, **filters))
     emit(hits, json, lambda rows: _print_hits(rows, cube_names(target)))
 
 
@@ -113,13 +115,14 @@ def add(
     json: Json = False,
 ) -> None:
     """Add memories to a cube (one batched embedding; near-duplicates collapse)."""
-    target = backend(ctx)
+    target = facade(ctx)
     cube_id = resolve_cube(target, cube)["id"]
     extra = {"metadata": parse_pairs(meta), "force": force}
     extra |= {"supersedes": supersedes} if supersedes else {}
     extra |= {"tags": tag} if tag else {}
     extra |= {"context": context} if context else {}
-    items = target.add_memories(cube_id, [{"text": text, **extra} for text in _read_texts(texts)])
+    entries = [{"text": text, **extra} for text in _read_texts(texts)]
+    items = as_dict(target.get_cube(cube_id).add_many(entries))
     emit(items, json, lambda rows: print_table(rows, ITEM_COLUMNS, title=f"Added {len(rows)}"))
 
 
@@ -137,15 +140,15 @@ def edit(
     json: Json = False,
 ) -> None:
     """Change a memory; the old version stays in its history."""
-    target = backend(ctx)
-    cube_id = resolve_cube(target, cube)["id"]
+    target = facade(ctx)
+    memories = target.get_cube(resolve_cube(target, cube)["id"])
     fields = {"text": text, "tags": tag, "context": context}
     if meta:
-        fields["metadata"] = target.get_memory(cube_id, item_id)["metadata"] | parse_pairs(meta)
+        fields["metadata"] = memories.get(item_id).metadata | parse_pairs(meta)
     fields = {name: value for name, value in fields.items() if value is not None}
     if not fields:
         raise typer.BadParameter("give at least one of --text, --tag, --context, --meta")
-    item = target.update_memory(cube_id, item_id, fields)
+    item = as_dict(memories.update(item_id, **fields))
     emit(item, json, lambda record: say(f"Updated {record['id']} to version "
                                         f"{record['version']}."))
 
@@ -174,27 +177,27 @@ def delete(ctx: typer.Context, cube: CubeRef, item_ids: ItemIds, yes: Yes = Fals
 def purge(ctx: typer.Context, cube: CubeRef, item_ids: ItemIds, yes: Yes = False,
           json: Json = False) -> None:
     """Remove memories and their history for good."""
-    target = backend(ctx)
-    cube_id = resolve_cube(target, cube)["id"]
+    target = facade(ctx)
+    memories = target.get_cube(resolve_cube(target, cube)["id"])
     confirm(f"purge {len(item_ids)} memor{'y' if len(item_ids) == 1 else 'ies'} and their "
             "history for good", yes)
     for item_id in item_ids:
-        target.purge_memory(cube_id, item_id)
+        memories.purge(item_id)
     emit({"purged": item_ids}, json, lambda _: say(f"Purged {len(item_ids)}."))
 
 
 @app.command(epilog="Example: memos memories history notes 3f2a9c...")
 def history(ctx: typer.Context, cube: CubeRef, item_id: ItemId, json: Json = False) -> None:
     """Show every recorded change of a memory, oldest first."""
-    target = backend(ctx)
-    entries = target.history(resolve_cube(target, cube)["id"], item_id)
+    target = facade(ctx)
+    entries = as_dict(target.get_cube(resolve_cube(target, cube)["id"]).history(item_id))
     emit(entries, json, lambda rows: print_table(rows, HISTORY_COLUMNS))
 
 
 def _move(ctx: typer.Context, cube: str, item_ids: list[str], action: str, as_json: bool) -> None:
-    target = backend(ctx)
-    cube_id = resolve_cube(target, cube)["id"]
-    items = [target.change_state(cube_id, item_id, action) for item_id in item_ids]
+    target = facade(ctx)
+    memories = target.get_cube(resolve_cube(target, cube)["id"])
+    items = [as_dict(getattr(memories, action)(item_id)) for item_id in item_ids]
     emit(items, as_json, lambda rows: say("\n".join(f"{row['id']} is now {row['state']}."
                                                     for row in rows)))
 
@@ -229,7 +232,7 @@ def forget_check(
 ) -> None:
     """Check that memories are gone from every kind and that neither search nor the model
     still states them (exit code 3 when anything remains or is stated)."""
-    target = backend(ctx)
+    target = facade(ctx)
     report = target.forget_check(resolve_cube(target, cube)["id"], item_ids or [], text or [],
                                  probe_model=not no_probe)
     emit(report, json, _print_forget_check)

@@ -7,11 +7,12 @@ from typing import Annotated
 
 import typer
 
-from memos.cli.backend import resolve_cube
-from memos.cli.context import backend
+from memos.cli.context import connection, facade
+from memos.cli.lookup import as_dict, count_by, resolve_cube
 from memos.cli.options import Json
 from memos.cli.output import emit, human_bytes, print_table
 
+JOBS_COUNTED = 1000  # jobs read per cube
 STATS_COLUMNS = [("name", "cube"), ("owner", "owner"), ("items", "items"),
                  ("by_state", "by state"), ("indexed", "indexed"), ("links", "links"),
                  ("jobs", "jobs"), ("kv", "kv cache"), ("adapters", "adapters")]
@@ -28,12 +29,32 @@ def stats(
 
     Example: memos stats -c notes --json
     """
-    target = backend(ctx)
+    target, mode = facade(ctx), connection(ctx).mode
     ids = [resolve_cube(target, ref)["id"] for ref in cube] if cube else \
-        [info["id"] for info in target.list_cubes()]
-    rows = [target.cube_stats(cube_id) for cube_id in ids]
+        [info.id for info in target.list_cubes()]
+    rows = [cube_stats(target, cube_id, mode) for cube_id in ids]
     emit(rows, json, lambda data: print_table([_summary(row) for row in data], STATS_COLUMNS,
                                               empty="(no cubes)"))
+
+
+def cube_stats(target, cube_id: str, mode: str) -> dict:
+    """A cube's fields and counts with its jobs by state; on a server also KV bytes by tier
+    and adapters (on a home folder those would load the chat model)."""
+    cube = target.get_cube(cube_id)
+    jobs, _ = target.list_jobs(cube_id=cube_id, limit=JOBS_COUNTED)
+    row = {**as_dict(cube.info), **as_dict(cube.stats()),
+           "jobs_by_state": count_by(as_dict(jobs), "state")}
+    if mode == "server":
+        row["kv_bytes_by_tier"] = _bytes_by_tier(target.kv_entries(cube_id))
+        row["adapters"] = len(target.list_adapters(cube_id))
+    return row
+
+
+def _bytes_by_tier(entries: list[dict]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for entry in entries:
+        totals[entry["tier"]] = totals.get(entry["tier"], 0) + entry["nbytes"]
+    return totals
 
 
 def _summary(row: dict) -> dict:

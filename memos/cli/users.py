@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from memos.cli.context import backend
+from memos.cli.context import facade
+from memos.cli.lookup import as_dict
 from memos.cli.options import Json, Yes, confirm
 from memos.cli.output import emit, print_table, say
 
@@ -24,7 +25,7 @@ KEY_COLUMNS = [("id", "id"), ("user_id", "user"), ("prefix", "prefix"), ("name",
 @users_app.command("list", epilog="Example: memos users list")
 def list_users(ctx: typer.Context, json: Json = False) -> None:
     """List every user."""
-    emit(backend(ctx).list_users(), json, lambda rows: print_table(rows, USER_COLUMNS))
+    emit(as_dict(facade(ctx).list_users()), json, lambda rows: print_table(rows, USER_COLUMNS))
 
 
 @users_app.command(epilog="Example: memos users create alice")
@@ -36,7 +37,7 @@ def create(
     json: Json = False,
 ) -> None:
     """Create a user (give them a key with `memos keys create`)."""
-    user = backend(ctx, creates_home=True).create_user(user_id, admin)
+    user = as_dict(facade(ctx, creates_home=True).create_user(user_id, admin))
     emit(user, json, lambda record: say(f"Created user {record['id']}"
                                         f"{' (admin)' if record['is_admin'] else ''}."))
 
@@ -48,7 +49,7 @@ def list_keys(
     json: Json = False,
 ) -> None:
     """List API keys (their prefixes; secrets are never stored)."""
-    emit(backend(ctx).list_keys(user), json, lambda rows: print_table(rows, KEY_COLUMNS))
+    emit(as_dict(facade(ctx).list_keys(user)), json, lambda rows: print_table(rows, KEY_COLUMNS))
 
 
 @keys_app.command("create", epilog="Example: memos keys create alice --name laptop")
@@ -59,7 +60,7 @@ def create_key(
     json: Json = False,
 ) -> None:
     """Create an API key for a user; the secret is printed once, keep it."""
-    key = backend(ctx).create_key(user_id, name)
+    key = as_dict(facade(ctx).create_key(user_id, name))
     emit(key, json, lambda record: say(f"Key {record['id']} for {record['user_id']} "
                                        f"(shown only now):\n{record['key']}"))
 
@@ -74,5 +75,5 @@ def revoke(
 ) -> None:
     """Revoke an API key; requests using it fail from now on."""
     confirm(f"revoke API key {key_id}", yes)
-    backend(ctx).revoke_key(key_id)
+    facade(ctx).revoke_key(key_id)
     emit({"revoked": key_id}, json, lambda _: say(f"Revoked key {key_id}."))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -23,6 +23,10 @@ from memos.client.wire import (
     raise_for_error,
     reply_from_json,
 )
+
+if TYPE_CHECKING:  # torch and SQLAlchemy: only named here, loaded when an answer is parsed
+    from memos.chat import ChatReply
+    from memos.scheduler import Job
 
 
 class Client:
@@ -103,14 +107,14 @@ class Client:
         return self.run(_Calls.search(query, cube_ids, k, filters))
 
     def chat(self, messages: Sequence[Mapping], cube_ids: Sequence[str] | None = None,
-             **options):
+             **options) -> ChatReply:
         """Answer a conversation with memories from ``cube_ids``; a ChatReply."""
         call = _Call("POST", "/v1/chat", json=_chat_body(messages, cube_ids, options),
                      parse=reply_from_json)
         return self.run(call)
 
     def chat_stream(self, messages: Sequence[Mapping], cube_ids: Sequence[str] | None = None,
-                    **options) -> Iterator:
+                    **options) -> Iterator[str | ChatReply]:
         """Text deltas as the server produces them, then the ChatReply."""
         body = _chat_body(messages, cube_ids, options)
         with self._http.stream("POST", "/v1/chat/stream", json=body) as response:
@@ -147,7 +151,8 @@ class Client:
         body = {"item_ids": item_ids, **options}
         return self.run(_Call("POST", f"/v1/cubes/{cube_id}/adapters", json=body))
 
-    def start_distill(self, cube_id: str, item_ids: Sequence[str] | None = None, **options):
+    def start_distill(self, cube_id: str, item_ids: Sequence[str] | None = None,
+                      **options) -> Job:
         """Queue the cube's distillation as a job and return the job (poll ``get_job``)."""
         body = {"item_ids": item_ids, **options}
         return self.run(_Call("POST", f"/v1/cubes/{cube_id}/adapters/jobs", json=body,
@@ -195,7 +200,8 @@ class Client:
         return self.run(_Call("POST", f"/v1/cubes/{cube_id}/kv/warm", json=body))["warmed"]
 
     def list_jobs(self, cube_id: str | None = None, state: str | None = None,
-                  kind: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list, int]:
+                  kind: str | None = None, limit: int = 50,
+                  offset: int = 0) -> tuple[list[Job], int]:
         """A page of jobs (newest first) and how many match in all."""
         params = {k: v for k, v in {"cube_id": cube_id, "state": state, "kind": kind,
                                     "limit": limit, "offset": offset}.items() if v is not None}
@@ -203,11 +209,11 @@ class Client:
                      parse=lambda d: ([job_from_json(j) for j in d["data"]], d["count"]))
         return self.run(call)
 
-    def get_job(self, job_id: str):
+    def get_job(self, job_id: str) -> Job:
         """One job."""
         return self.run(_Call("GET", f"/v1/jobs/{job_id}", parse=job_from_json))
 
-    def cancel_job(self, job_id: str):
+    def cancel_job(self, job_id: str) -> Job:
         """Cancel a job."""
         return self.run(_Call("POST", f"/v1/jobs/{job_id}/cancel", parse=job_from_json))
 

@@ -17,20 +17,7 @@ from typing import Any
 import httpx
 
 from memcube.types import CubeInfo, HistoryEntry, MemoryItem, Provenance, SearchHit, State
-from storage.errors import Conflict, InvalidInput, MemosError, PermissionDenied, error_for_code
-
-# Codes of errors the HTTP layer raises itself (bad JSON, a wrong key, a wrong method).
-HTTP_ERROR_CLASSES: dict[str, type[MemosError]] = {
-    "bad_request": InvalidInput, "validation_error": InvalidInput,
-    "payload_too_large": InvalidInput, "method_not_allowed": InvalidInput,
-    "unauthorized": PermissionDenied, "forbidden": PermissionDenied, "conflict": Conflict,
-}
-
-
-def error_class(code: str | None) -> type[MemosError]:
-    """The project's exception for an error code of the API (MemosError when unknown)."""
-    return HTTP_ERROR_CLASSES.get(code) or error_for_code(code or "") or MemosError
-
+from memos.errors import error_class
 
 # ---- answers → the kernel's dataclasses ---------------------------------------------------
 

@@ -10,6 +10,7 @@ its payload lists the forgotten note ids, never their texts.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
@@ -18,6 +19,9 @@ from memos.scheduler.jobs import Job, JobState
 from memos.scheduler.workers import JobContext
 from storage.errors import InvalidInput
 from storage.schema import AdapterRow, ItemRow, JobRow
+
+if TYPE_CHECKING:
+    from memos.scheduler.kernel_port import SchedulerKernel
 
 FORGET_RETRAIN_JOB = "forget_retrain"
 
@@ -36,7 +40,7 @@ def forgotten_items(database, cube_id: str) -> dict[str, list[str]]:
     return {adapter_id: ids for adapter_id, ids in gone.items() if ids}
 
 
-def queue_forget_retrain(mos, cube_id: str) -> Job | None:
+def queue_forget_retrain(mos: SchedulerKernel, cube_id: str) -> Job | None:
     """Queue (or push back) the cube's retrain job when an adapter learned a forgotten note."""
     stale = forgotten_items(mos.database, cube_id)
     if not stale:
@@ -76,7 +80,7 @@ def run_forget_retrain(ctx: JobContext) -> dict:
             "forgotten": len(ctx.job.payload.get("forgotten", []))}
 
 
-def _retrain(mos, cube, adapter, ctx: JobContext):
+def _retrain(mos: SchedulerKernel, cube, adapter, ctx: JobContext):
     """The adapter trained again, with its settings, on its shard's live notes (None: none)."""
     from memos.parametric.shards import shard_of
 

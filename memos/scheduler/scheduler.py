@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete
 
@@ -20,6 +21,9 @@ from memos.scheduler.workers import Handler, JobRunner, WorkerPool
 from storage.clock import Clock
 from storage.schema import JobRow
 
+if TYPE_CHECKING:
+    from memos.scheduler.kernel_port import SchedulerKernel
+
 logger = logging.getLogger(__name__)
 # Jobs users ask for that can run for hours; upkeep (expire, archive, merge, eviction) has a
 # worker of its own and is always claimed before these.
@@ -29,7 +33,8 @@ TRAINING_KINDS = frozenset({DISTILL_JOB, "promote_parametric", FORGET_RETRAIN_JO
 class Scheduler:
     """Plans policy jobs at each tick and runs due jobs: on threads, or on call in tests."""
 
-    def __init__(self, mos, *, clock: Clock | None = None, config: SchedulerConfig | None = None,
+    def __init__(self, mos: SchedulerKernel, *,
+                       clock: Clock | None = None, config: SchedulerConfig | None = None,
                  policies: Sequence[Policy] | None = None) -> None:
         self.mos = mos
         self.clock = clock or mos.clock

@@ -6,10 +6,14 @@ import logging
 import threading
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from memos.scheduler.jobs import Job, JobStore
 from storage.clock import Clock
 from storage.errors import Cancelled, StorageFull
+
+if TYPE_CHECKING:
+    from memos.scheduler.kernel_port import SchedulerKernel
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +23,7 @@ ACTOR = "scheduler"
 class JobContext:
     """What a handler gets: its job, the kernel, progress commits and the cancel flag."""
 
-    def __init__(self, job: Job, jobs: JobStore, cancel: threading.Event, mos,
+    def __init__(self, job: Job, jobs: JobStore, cancel: threading.Event, mos: SchedulerKernel,
                  clock: Clock) -> None:
         self.job = job
         self.mos = mos
@@ -66,8 +70,8 @@ Handler = Callable[[JobContext], dict | None]
 class JobRunner:
     """Runs claimed jobs through their handlers and records how each attempt ended."""
 
-    def __init__(self, jobs: JobStore, handlers: Mapping[str, Handler], mos, clock: Clock,
-                 backoff_base_s: float, training_kinds: Collection[str] = ()) -> None:
+    def __init__(self, jobs: JobStore, handlers: Mapping[str, Handler], mos: SchedulerKernel,
+                 clock: Clock, backoff_base_s: float, training_kinds: Collection[str] = ()) -> None:
         self._jobs = jobs
         self._training_kinds = tuple(training_kinds)
         self._handlers = handlers

@@ -6,6 +6,7 @@ import json
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from functools import partial
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
@@ -16,11 +17,14 @@ from api.routes.chat import reply_public
 from api.schemas.chat import ChatRequest
 from storage.errors import MemosError
 
+if TYPE_CHECKING:
+    from memos.kernel import MemOS
+
 router = APIRouter(prefix=PREFIX + "/chat", route_class=ConsoleRoute)
 KINDS = ("plaintext", "activation", "parametric")
 
 
-def _form_page(request: Request, viewer, mos, **context):
+def _form_page(request: Request, viewer, mos: MemOS, **context):
     defaults = {"question": "", "chosen": [], "kinds": list(KINDS), "max_new_tokens": 48,
                 "reply": None}
     return page(request, "chat.html", viewer=viewer, cubes=mos.list_cubes(viewer.user_id),

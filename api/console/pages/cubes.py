@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import FileResponse
@@ -21,10 +22,13 @@ from api.console.route import PREFIX, ConsoleRoute, page, redirect
 from api.schemas.cubes import CubeCreate, ShareCreate
 from storage.errors import InvalidInput
 
+if TYPE_CHECKING:
+    from memos.kernel import MemOS
+
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute)
 
 
-def cube_rows(mos, user_id: str) -> list[dict]:
+def cube_rows(mos: MemOS, user_id: str) -> list[dict]:
     """Each readable cube with its memory counts by kind and by state."""
     kv_per_cube = Counter(row["cube_id"] for row in mos.activation.entries())
     rows = []

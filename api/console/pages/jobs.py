@@ -33,7 +33,7 @@ def adapters_page(request: Request, cube: ReadableCube, viewer: ViewerDep, mos: 
 @router.post("/distill")
 def start_distill(cube: WritableCube, viewer: ViewerDep, _: FormDep, mos: MosDep):
     """Queue a distillation of the cube's notes into a LoRA adapter."""
-    job = mos.start_distill(cube.id, None, {}, user=viewer.user_id)
+    job = mos.start_distill(cube.id, None, user=viewer.user_id)
     viewer.notify(f"Distillation queued as job {job.id}.")
     return redirect(f"{PREFIX}/cubes/{cube.id}/adapters")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, or_, select
 
@@ -13,6 +14,9 @@ from memos.scheduler.settings import ArchiveSettings
 from memos.scheduler.workers import JobContext
 from storage.schema import ItemRow
 
+if TYPE_CHECKING:
+    from memos.scheduler.kernel_port import SchedulerKernel
+
 ARCHIVABLE = (State.CREATED.value, State.ACTIVATED.value)
 
 
@@ -21,7 +25,8 @@ class ArchivePolicy(Policy):
 
     name = "archive"
 
-    def plan(self, mos, cube_id: str, settings: ArchiveSettings, now: datetime) -> dict | None:
+    def plan(self, mos: SchedulerKernel, cube_id: str,
+                   settings: ArchiveSettings, now: datetime) -> dict | None:
         cutoff = now - timedelta(seconds=settings.idle_s)
         idle = or_(ItemRow.last_accessed_at < cutoff,
                    and_(ItemRow.last_accessed_at.is_(None), ItemRow.created_at < cutoff))

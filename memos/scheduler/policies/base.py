@@ -5,12 +5,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from memcube.item import MemoryItem
 from memcube.lifecycle import State, can_transition
 from memos.scheduler.workers import JobContext
 from storage.errors import IllegalTransition, NotFound
+
+if TYPE_CHECKING:
+    from memos.scheduler.kernel_port import SchedulerKernel
 
 
 class Policy(ABC):
@@ -22,7 +25,8 @@ class Policy(ABC):
     requires: ClassVar[str | None] = None
 
     @abstractmethod
-    def plan(self, mos, cube_id: str | None, settings, now: datetime) -> dict | None:
+    def plan(self, mos: SchedulerKernel, cube_id: str | None,
+                   settings, now: datetime) -> dict | None:
         """The payload of a job to enqueue now, or None when there is nothing to do."""
 
     @abstractmethod

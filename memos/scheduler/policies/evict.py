@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from memos.scheduler.policies.base import Policy
 from memos.scheduler.workers import JobContext
+
+if TYPE_CHECKING:
+    from memos.scheduler.kernel_port import SchedulerKernel
 
 
 class EvictPolicy(Policy):
@@ -15,7 +19,8 @@ class EvictPolicy(Policy):
     per_cube = False
     requires = "enforce_budgets"
 
-    def plan(self, mos, cube_id: None, settings: None, now: datetime) -> dict | None:
+    def plan(self, mos: SchedulerKernel, cube_id: None,
+                   settings: None, now: datetime) -> dict | None:
         return {}
 
     def run(self, ctx: JobContext) -> dict:

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import case, select
 
 from memcube.item import MemoryItem, decode_embedding
-from memcube.lifecycle import State, can_transition
+from memcube.lifecycle import SEARCHABLE, State, can_transition
 from memos.scheduler.policies.base import Policy
 from memos.scheduler.settings import MergeSettings
 from memos.scheduler.workers import JobContext
 from storage.schema import ItemRow
 
-LIVE = (State.CREATED.value, State.ACTIVATED.value, State.FROZEN.value)
+if TYPE_CHECKING:
+    from memos.scheduler.kernel_port import SchedulerKernel
+
+LIVE = tuple(state.value for state in SEARCHABLE)
 BLOCK_ROWS = 512
 
 
@@ -24,7 +28,8 @@ class MergePolicy(Policy):
 
     name = "merge"
 
-    def plan(self, mos, cube_id: str, settings: MergeSettings, now: datetime) -> dict | None:
+    def plan(self, mos: SchedulerKernel, cube_id: str,
+                   settings: MergeSettings, now: datetime) -> dict | None:
         ids, frozen, vectors = _live_notes(mos, cube_id, settings.max_notes)
         groups = duplicate_groups(ids, frozen, vectors, settings.threshold)
         return {"groups": groups, "threshold": settings.threshold} if groups else None
@@ -79,7 +84,8 @@ def _neighbours(vectors: np.ndarray, threshold: float):
             yield hits[hits != row]
 
 
-def _live_notes(mos, cube_id: str, limit: int) -> tuple[list[str], np.ndarray, np.ndarray]:
+def _live_notes(mos: SchedulerKernel, cube_id: str,
+                limit: int) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Live notes with embeddings, survivors-first: frozen, most retrieved, oldest."""
     frozen_first = case((ItemRow.state == State.FROZEN.value, 0), else_=1)
     with mos.database.session() as session:

@@ -5,12 +5,16 @@ budget), so a burst of other questions cannot evict them."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from memcube.lifecycle import State
 from memos.scheduler.policies.base import Policy, move_items
 from memos.scheduler.retrievals import hot_items
 from memos.scheduler.settings import PromoteActivationSettings
 from memos.scheduler.workers import JobContext
+
+if TYPE_CHECKING:
+    from memos.scheduler.kernel_port import SchedulerKernel
 
 
 class PromoteActivationPolicy(Policy):
@@ -20,7 +24,7 @@ class PromoteActivationPolicy(Policy):
     name = "promote_activation"
     requires = "warm_memories"
 
-    def plan(self, mos, cube_id: str, settings: PromoteActivationSettings,
+    def plan(self, mos: SchedulerKernel, cube_id: str, settings: PromoteActivationSettings,
              now: datetime) -> dict | None:
         since = now - timedelta(seconds=settings.window_s)
         hot = hot_items(mos.database, cube_id, since, settings.min_retrievals,

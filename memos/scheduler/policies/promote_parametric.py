@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
@@ -14,6 +15,9 @@ from memos.scheduler.settings import PromoteParametricSettings
 from memos.scheduler.workers import JobContext
 from storage.clock import as_utc
 from storage.schema import AdapterRow, ItemHistoryRow, ItemRow
+
+if TYPE_CHECKING:
+    from memos.scheduler.kernel_port import SchedulerKernel
 
 # History events that change what a cube knows (not pinning, warming or distilling notes).
 CONTENT_EVENTS = ("created", "updated", "merged", "archived", "deleted")
@@ -44,7 +48,7 @@ class PromoteParametricPolicy(Policy):
     name = "promote_parametric"
     requires = "distill"
 
-    def plan(self, mos, cube_id: str, settings: PromoteParametricSettings,
+    def plan(self, mos: SchedulerKernel, cube_id: str, settings: PromoteParametricSettings,
              now: datetime) -> dict | None:
         shape = cube_shape(mos, cube_id)
         if not _due(shape, settings, now):
@@ -69,7 +73,7 @@ class PromoteParametricPolicy(Policy):
         return {"adapter_id": adapter.id}
 
 
-def cube_shape(mos, cube_id: str) -> CubeShape:
+def cube_shape(mos: SchedulerKernel, cube_id: str) -> CubeShape:
     """Count live notes, find their last change and whether the newest adapter is stale."""
     live = [state.value for state in SEARCHABLE]
     with mos.database.session() as session:
