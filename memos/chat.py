@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from memcube.access import Access
 from memcube.search import SearchHit
 from memcube.validation import check_optional_text, check_text, check_texts
-from memos.activation import ACTIVATION_MODES
+from memos.activation.memory import ACTIVATION_MODES
 from memos.engine import DecodeControl, DecodeTiming, GenerationConfig, GenerationStats
 from memos.prompt import PromptBuilder, PromptPlan
 from memos.sessions import SessionStore
@@ -268,7 +268,7 @@ class ChatPipeline:
         return self._adapter_sets().attachable(readable, on_evidence)  # ids checked by ``stream``
 
     def _adapter_sets(self):
-        from memos.adapter_sets import AdapterSets
+        from memos.parametric.adapter_sets import AdapterSets
 
         return AdapterSets(self._mos.adapters, self._mos.engine.fingerprint)
 

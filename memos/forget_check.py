@@ -127,7 +127,7 @@ class ForgetCheck:
                 remains.append({"kind": "kv", "where": "kv_entries row", "key": key})
         if not texts or not self._kv_present():
             return
-        from memos.activation import quoted_runs
+        from memos.activation.memory import quoted_runs
 
         activation = self._mos.activation
         runs = [run for text in texts for run in quoted_runs(self._mos.engine, text)]

@@ -37,9 +37,9 @@ from storage.clock import Clock, SystemClock
 from storage.database import Database, sqlite_url
 
 if TYPE_CHECKING:  # these pull in torch, transformers and peft: imported when first used
-    from memos.activation import ActivationMemory
-    from memos.adapters import ParametricMemory
+    from memos.activation.memory import ActivationMemory
     from memos.chat import ChatPipeline, ChatReply
+    from memos.parametric.memory import ParametricMemory
     from memos.sessions import SessionStore
 
 
@@ -204,7 +204,7 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         """The KV chunk cache and prompt assembler (activation memory)."""
         with self._lock:
             if self._activation is None:
-                from memos.activation import ActivationMemory
+                from memos.activation.memory import ActivationMemory
 
                 self._activation = ActivationMemory(
                     self.engine, self.prompts, self.home / "kv", self.settings, self.database,
@@ -216,7 +216,7 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         """Distilled LoRA adapters and their attachment (parametric memory)."""
         with self._lock:
             if self._adapters is None:
-                from memos.adapters import ParametricMemory
+                from memos.parametric.memory import ParametricMemory
 
                 self._adapters = ParametricMemory(
                     self.engine, self.home, self.database, self.items, self.clock,

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import update
 
 from memos import MemOS
-from memos.adapter_sets import AdapterSets, current_adapters
-from memos.adapters import AdapterInfo, ShardPlace
 from memos.parametric import DistillConfig
+from memos.parametric.adapter_sets import AdapterSets, current_adapters
+from memos.parametric.memory import AdapterInfo, ShardPlace
 from memos.parametric.shards import shard_of, split_notes
 from memos.settings import Settings
 from storage.schema import AdapterRow

@@ -77,8 +77,9 @@ STORES = {"memcube.cube_store", "memcube.item_store", "memcube.linker", "memcube
 # Edges that name SQLAlchemy's exceptions to translate them, and issue no SQL.
 TRANSLATE_ONLY = {"api.errors", "api.console.route"}
 # SQL that still runs outside a store; to move into the stores (the list only shrinks).
-SQL_TO_MOVE = {"memos.activation", "memos.adapters", "memos.cube_files", "memos.forget_check",
-               "memos.forgetting", "memos.scheduler.forget_retrain", "memos.scheduler.leases",
+SQL_TO_MOVE = {"memos.activation.memory", "memos.parametric.memory", "memos.cube_files",
+               "memos.forget_check", "memos.forgetting", "memos.scheduler.forget_retrain",
+               "memos.scheduler.leases",
                "memos.scheduler.policies.archive", "memos.scheduler.policies.merge",
                "memos.scheduler.policies.promote_parametric", "memos.scheduler.retrievals",
                "memos.scheduler.scheduler"}

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from memos import MemOS
-from memos.adapter_sets import AdapterSets
 from memos.parametric import DistillConfig
+from memos.parametric.adapter_sets import AdapterSets
 from memos.scheduler.forget_retrain import FORGET_RETRAIN_JOB
 from memos.settings import Settings
 from storage.clock import ManualClock

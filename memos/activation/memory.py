@@ -18,8 +18,8 @@ from activation_cache import (
     PrefixTree,
     PromptAssembler,
 )
-from memos.kv_sharing import redis_tier
-from memos.memory_sets import MemorySet, MemorySetLog, PinnedSets
+from memos.activation.kv_sharing import redis_tier
+from memos.activation.memory_sets import MemorySet, MemorySetLog, PinnedSets
 from memos.prompt import PromptBuilder, PromptPlan
 from memos.settings import Settings
 from storage.cache_failures import CacheFailures

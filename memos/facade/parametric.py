@@ -13,8 +13,8 @@ from memos.settings import Settings
 from storage.errors import NotFound
 
 if TYPE_CHECKING:  # peft and torch: imported when first used
-    from memos.adapters import AdapterInfo
     from memos.parametric import DistillConfig
+    from memos.parametric.memory import AdapterInfo
 
 
 class ParametricCalls:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from memos.adapters import AdapterInfo, ParametricMemory
+from memos.parametric.memory import AdapterInfo, ParametricMemory
 
 
 def current_adapters(adapters: Sequence[AdapterInfo]) -> list[AdapterInfo]:

@@ -132,7 +132,7 @@ class ParametricMemory:
         """Check questions the new adapter answers right (None when none are asked)."""
         if self.check_questions == 0:
             return None
-        from memos.adapter_evidence import count_answered
+        from memos.parametric.adapter_evidence import count_answered
 
         return count_answered(self._engine, self.manager, adapter_id, notes,
                               self.check_questions)

@@ -63,7 +63,7 @@ def queue_forget_retrain(mos: SchedulerKernel, cube_id: str) -> Job | None:
 
 def run_forget_retrain(ctx: JobContext) -> dict:
     """Retrain each stale adapter in use without the forgotten notes; remove every stale one."""
-    from memos.adapter_sets import current_adapters
+    from memos.parametric.adapter_sets import current_adapters
 
     mos, cube_id = ctx.mos, ctx.job.cube_id
     cube = mos.get_cube(cube_id)

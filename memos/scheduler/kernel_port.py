@@ -15,7 +15,7 @@ from storage.clock import Clock
 from storage.database import Database
 
 if TYPE_CHECKING:  # torch and peft: only named here
-    from memos.adapters import AdapterInfo, ParametricMemory
+    from memos.parametric.memory import AdapterInfo, ParametricMemory
     from memos.scheduler.scheduler import Scheduler
 
 

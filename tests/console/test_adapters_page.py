@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from api.console.route import PREFIX, templates
-from memos.adapters import AdapterInfo, ShardPlace
 from memos.kernel import MemOS
+from memos.parametric.memory import AdapterInfo, ShardPlace
 from memos.settings import Settings
 
 

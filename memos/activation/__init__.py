@@ -1,0 +1,1 @@
+"""Activation memory: KV caches of prompt pieces, managed for cubes (over activation_cache/)."""
