@@ -34,12 +34,11 @@ def mcp(
     from transformers.utils import logging as transformers_logging
 
     from api.mcp_server import run_stdio
-    from memos.auth import KeyStore
     from memos.kernel import MemOS
 
     transformers_logging.disable_progress_bar()  # stdout carries the protocol; keep it clean
     with MemOS(conn.home) as mos:
-        run_stdio(mos, _acting_user(KeyStore(mos.database, mos.clock), key, user))
+        run_stdio(mos, _acting_user(mos.keys, key, user))
 
 
 def _acting_user(keys, key: str | None, user: str | None) -> str | None:

@@ -24,7 +24,7 @@ JOBS_SHOWN = 50
 def adapters_page(request: Request, cube: ReadableCube, viewer: ViewerDep, mos: MosDep):
     """Adapters with their training figures, and the cube's jobs (the page refreshes itself
     while one is active)."""
-    jobs, total = mos.scheduler.jobs.list(None, cube.id, None, JOBS_SHOWN, 0)
+    jobs, total = mos.list_jobs(cube.id, limit=JOBS_SHOWN, user=viewer.user_id)
     return page(request, "adapters.html", viewer=viewer, cube=cube,
                 adapters=mos.adapters.list(cube.id), jobs=jobs, jobs_total=total,
                 live=any(job.state in ACTIVE for job in jobs))
@@ -42,8 +42,8 @@ def start_distill(cube: WritableCube, viewer: ViewerDep, _: FormDep, mos: MosDep
 def cancel_job(cube: WritableCube, viewer: ViewerDep, form: FormDep, mos: MosDep):
     """Cancel one of the cube's jobs: a pending one at once, a running one when it next checks."""
     job_id = text_field(form, "job_id")
-    if mos.scheduler.jobs.get(job_id).cube_id != cube.id:
+    if mos.get_job(job_id, viewer.user_id).cube_id != cube.id:
         raise NotFound(f"no job {job_id!r}")
-    mos.scheduler.jobs.cancel(job_id)
+    mos.cancel_job(job_id, viewer.user_id)
     viewer.notify(f"Job {job_id} cancelled.")
     return redirect(f"{PREFIX}/cubes/{cube.id}/adapters")

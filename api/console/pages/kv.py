@@ -32,7 +32,7 @@ def kv_page(request: Request, cube: ReadableCube, viewer: ViewerDep, mos: MosDep
             page_no: PageNo = 1, per_page: PerPage = KV_PAGE_SIZE):
     """A page of the cube's cached chunks (most recently used first) with tier, size, hits
     and last use."""
-    entries = sorted(mos.activation.entries(cube.id), key=lambda e: -(e["last_used"] or 0))
+    entries = sorted(mos.kv_entries(cube.id, viewer.user_id), key=lambda e: -(e["last_used"] or 0))
     pages = max(1, -(-len(entries) // per_page))
     page_no = min(page_no, pages)
     shown = entries[(page_no - 1) * per_page : page_no * per_page]
@@ -51,7 +51,7 @@ async def warm(request: Request, cube: WritableCube, viewer: ViewerDep, form: Fo
     item_ids = text_field(form, "item_ids").split()
     if not item_ids or len(item_ids) > MAX_WARM:
         raise InvalidInput(f"give 1 to {MAX_WARM} memory ids, separated by spaces")
-    work = partial(mos.warm_memories, cube.id, item_ids, viewer.user_id)
+    work = partial(mos.warm, cube.id, item_ids, viewer.user_id)
     warmed = await request.app.state.model_lane.run(request, viewer.user_id, work)
     viewer.notify(f"Warmed {warmed} chunk(s).")
     return redirect(f"{PREFIX}/cubes/{cube.id}/kv")
@@ -61,12 +61,12 @@ async def warm(request: Request, cube: WritableCube, viewer: ViewerDep, form: Fo
 def change_entry(key: str, action: str, cube: ReadableCube, viewer: AdminDep, _: FormDep,
                  mos: MosDep):
     """Pin, unpin or evict one of the cube's chunks (administrators only, as in the API)."""
-    if key not in {entry["key"] for entry in mos.activation.entries(cube.id)}:
+    if key not in {entry["key"] for entry in mos.kv_entries(cube.id, viewer.user_id)}:
         raise NotFound(f"no cached chunk {key!r} in this cube")
     if action == "evict":
-        mos.activation.evict(key)
+        mos.kv_evict(key, viewer.user_id)
     elif action in ("pin", "unpin"):
-        mos.activation.pin(key, action == "pin")
+        mos.kv_pin(key, action == "pin", viewer.user_id)
     else:
         raise NotFound(f"no action {action!r}")
     viewer.notify(f"Chunk {key[:12]}… {action}ned." if action != "evict" else "Chunk evicted.")
