@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import LargeBinary, cast, delete, func, insert, select, update
+from sqlalchemy import LargeBinary, and_, case, cast, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from memcube.item import MemoryItem, snapshot
@@ -247,6 +247,28 @@ class ItemStore:
                                    .order_by(ItemRow.seq)).all()
         return [item_id for item_id, created_at, ttl in rows
                 if as_utc(created_at) + timedelta(seconds=ttl) < as_utc(now)]
+
+    def idle_ids(self, cube_id: str, states: Iterable[State], cutoff: datetime) -> list[str]:
+        """Items in ``states`` last accessed (or, never accessed, created) before ``cutoff``."""
+        idle = or_(ItemRow.last_accessed_at < cutoff,
+                   and_(ItemRow.last_accessed_at.is_(None), ItemRow.created_at < cutoff))
+        with self._database.session() as session:
+            return list(session.scalars(select(ItemRow.id).where(
+                ItemRow.cube_id == cube_id, ItemRow.state.in_([s.value for s in states]), idle)
+                .order_by(ItemRow.seq)))
+
+    def embedded_survivors_first(self, cube_id: str, states: Iterable[State],
+                                 limit: int) -> list[tuple[str, str, bytes]]:
+        """(id, state, embedding) of items in ``states`` that have an embedding, those that
+        should survive a merge first: frozen, then most retrieved, then oldest."""
+        frozen_first = case((ItemRow.state == State.FROZEN.value, 0), else_=1)
+        with self._database.session() as session:
+            return [tuple(row) for row in session.execute(
+                select(ItemRow.id, ItemRow.state, ItemRow.embedding).where(
+                    ItemRow.cube_id == cube_id, ItemRow.state.in_([s.value for s in states]),
+                    ItemRow.embedding.is_not(None))
+                .order_by(frozen_first, ItemRow.retrieval_count.desc(), ItemRow.seq)
+                .limit(limit))]
 
     def count_kept(self, cube_id: str) -> int:
         """How many of the cube's items are not deleted."""

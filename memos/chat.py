@@ -18,6 +18,7 @@ from memcube.access import Access
 from memcube.search import SearchHit
 from memcube.validation import check_optional_text, check_text, check_texts
 from memos.activation.memory import ACTIVATION_MODES
+from memos.chat_port import ChatKernel
 from memos.engine import DecodeControl, DecodeTiming, GenerationConfig, GenerationStats
 from memos.prompt import PromptBuilder, PromptPlan
 from memos.sessions import SessionStore
@@ -83,7 +84,7 @@ class ChatOptions:
 class ChatPipeline:
     """One chat turn: retrieval → prompt pieces → cached KV assembly → adapters → decoding."""
 
-    def __init__(self, mos, sessions: SessionStore) -> None:
+    def __init__(self, mos: ChatKernel, sessions: SessionStore) -> None:
         self._mos = mos
         self.sessions = sessions
         self.failures = CacheFailures(logger)

@@ -80,7 +80,6 @@ TRANSLATE_ONLY = {"api.errors", "api.console.route"}
 SQL_TO_MOVE = {"memos.activation.memory", "memos.parametric.memory", "memos.cube_files",
                "memos.forget_check", "memos.forgetting", "memos.scheduler.forget_retrain",
                "memos.scheduler.leases",
-               "memos.scheduler.policies.archive", "memos.scheduler.policies.merge",
                "memos.scheduler.policies.promote_parametric", "memos.scheduler.retrievals",
                "memos.scheduler.scheduler"}
 
@@ -106,3 +105,13 @@ def test_imports_point_down_the_layers():
 
     upward = [(a, b) for a, b in import_graph().edges if layer(b) < layer(a)]
     assert upward == []
+
+
+def test_no_function_takes_an_untyped_kernel():
+    untyped = [f"{name}:{node.lineno} {node.name}"
+               for name, path in module_files().items()
+               for node in ast.walk(ast.parse(path.read_text()))
+               if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+               for arg in node.args.args + node.args.kwonlyargs
+               if arg.arg == "mos" and arg.annotation is None]
+    assert untyped == []

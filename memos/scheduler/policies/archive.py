@@ -5,19 +5,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, or_, select
-
 from memcube.item import MemoryItem
-from memcube.lifecycle import State
+from memcube.lifecycle import EXPIRABLE, State
 from memos.scheduler.policies.base import Policy, move_items
 from memos.scheduler.settings import ArchiveSettings
 from memos.scheduler.workers import JobContext
-from storage.schema import ItemRow
 
 if TYPE_CHECKING:
     from memos.scheduler.kernel_port import SchedulerKernel
 
-ARCHIVABLE = (State.CREATED.value, State.ACTIVATED.value)
+ARCHIVABLE = EXPIRABLE  # live and not frozen
 
 
 class ArchivePolicy(Policy):
@@ -28,13 +25,8 @@ class ArchivePolicy(Policy):
     def plan(self, mos: SchedulerKernel, cube_id: str,
                    settings: ArchiveSettings, now: datetime) -> dict | None:
         cutoff = now - timedelta(seconds=settings.idle_s)
-        idle = or_(ItemRow.last_accessed_at < cutoff,
-                   and_(ItemRow.last_accessed_at.is_(None), ItemRow.created_at < cutoff))
-        with mos.database.session() as session:
-            due = session.scalars(select(ItemRow.id).where(
-                ItemRow.cube_id == cube_id, ItemRow.state.in_(ARCHIVABLE), idle)
-                .order_by(ItemRow.seq)).all()
-        return {"item_ids": list(due), "cutoff": cutoff.isoformat()} if due else None
+        due = mos.items.idle_ids(cube_id, ARCHIVABLE, cutoff)
+        return {"item_ids": due, "cutoff": cutoff.isoformat()} if due else None
 
     def run(self, ctx: JobContext) -> dict:
         cutoff = datetime.fromisoformat(ctx.job.payload["cutoff"])
@@ -46,4 +38,4 @@ class ArchivePolicy(Policy):
 def is_idle(item: MemoryItem, cutoff: datetime) -> bool:
     """Whether a live item was last used (or made) before ``cutoff``."""
     last_used = item.last_accessed_at or item.created_at
-    return item.state.value in ARCHIVABLE and last_used < cutoff
+    return item.state in ARCHIVABLE and last_used < cutoff

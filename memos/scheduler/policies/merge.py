@@ -7,14 +7,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import case, select
 
 from memcube.item import MemoryItem, decode_embedding
 from memcube.lifecycle import SEARCHABLE, State, can_transition
 from memos.scheduler.policies.base import Policy
 from memos.scheduler.settings import MergeSettings
 from memos.scheduler.workers import JobContext
-from storage.schema import ItemRow
 
 if TYPE_CHECKING:
     from memos.scheduler.kernel_port import SchedulerKernel
@@ -87,12 +85,7 @@ def _neighbours(vectors: np.ndarray, threshold: float):
 def _live_notes(mos: SchedulerKernel, cube_id: str,
                 limit: int) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Live notes with embeddings, survivors-first: frozen, most retrieved, oldest."""
-    frozen_first = case((ItemRow.state == State.FROZEN.value, 0), else_=1)
-    with mos.database.session() as session:
-        rows = session.execute(select(ItemRow.id, ItemRow.state, ItemRow.embedding).where(
-            ItemRow.cube_id == cube_id, ItemRow.state.in_(LIVE), ItemRow.embedding.is_not(None))
-            .order_by(frozen_first, ItemRow.retrieval_count.desc(), ItemRow.seq)
-            .limit(limit)).all()
+    rows = mos.items.embedded_survivors_first(cube_id, SEARCHABLE, limit)
     if not rows:
         return [], np.zeros(0, dtype=bool), np.zeros((0, 0), dtype=np.float32)
     vectors = _unit_rows(np.stack([decode_embedding(blob) for _, _, blob in rows]))
