@@ -19,6 +19,7 @@ from memcube.search import SearchHit
 from memcube.validation import check_optional_text, check_text, check_texts
 from memos.activation.memory import ACTIVATION_MODES
 from memos.chat_port import ChatKernel
+from memos.chat_scope import CubeScope
 from memos.engine import DecodeControl, DecodeTiming, GenerationConfig, GenerationStats
 from memos.prompt import PromptBuilder, PromptPlan
 from memos.sessions import SessionStore
@@ -104,12 +105,13 @@ class ChatPipeline:
         Setting ``cancel``, or closing the iterator early, stops the decoding within a token.
         """
         messages = check_messages(messages)
-        for cube_id in dict.fromkeys(cube_ids or ()):  # whatever kinds are asked for
-            self._mos.get_cube(cube_id, user)  # NotFound, as for a random id, unless readable
+        # The request's one access check, whatever kinds are asked for: NotFound, as for a
+        # random id, unless every cube named is readable; later steps use the cubes opened here.
+        scope = CubeScope(self._mos, cube_ids, user)
         cancel = cancel or threading.Event()
         parts: queue.Queue = queue.Queue()
         worker = threading.Thread(target=self._produce, daemon=True, name="memos-chat",
-                                  args=(parts, messages, cube_ids, user, options, cancel))
+                                  args=(parts, messages, cube_ids, scope, user, options, cancel))
         worker.start()
         try:
             while (part := parts.get()) is not _DONE:
@@ -124,27 +126,31 @@ class ChatPipeline:
         """The token ids ``chat`` would prompt the model with (they never depend on the cache)."""
         opts = ChatOptions(**options)
         conversation = self._with_session(check_messages(messages), opts.session_id, user)
-        hits = self._retrieve(_last_user_turn(conversation), cube_ids, user, opts)
-        return self._prompt(conversation, hits, cube_ids, user, opts).token_ids
+        scope = CubeScope(self._mos, cube_ids, user)
+        hits = self._retrieve(_last_user_turn(conversation), scope, opts)
+        return self._prompt(conversation, hits, cube_ids, scope, user, opts).token_ids
 
-    def _produce(self, parts: queue.Queue, messages, cube_ids, user, options, cancel) -> None:
+    def _produce(self, parts: queue.Queue, messages, cube_ids, scope: CubeScope, user, options,
+                 cancel) -> None:
         try:
-            for part in self._run(messages, cube_ids, user, ChatOptions(**options), cancel):
+            for part in self._run(messages, cube_ids, scope, user, ChatOptions(**options),
+                                  cancel):
                 parts.put(part)
         except BaseException as error:  # handed to the consumer, who raises it
             parts.put(error)
         finally:
             parts.put(_DONE)
 
-    def _run(self, messages: list[dict], cube_ids, user, opts: ChatOptions, cancel):
+    def _run(self, messages: list[dict], cube_ids, scope: CubeScope, user,
+             opts: ChatOptions, cancel):
         started = time.perf_counter()
         target = self._write_back_cube(cube_ids, user) if _writes_back(opts) else None
         conversation = self._with_session(messages, opts.session_id, user)
-        hits = self._retrieve(_last_user_turn(conversation), cube_ids, user, opts)
-        plan = self._prompt(conversation, hits, cube_ids, user, opts)
+        hits = self._retrieve(_last_user_turn(conversation), scope, opts)
+        plan = self._prompt(conversation, hits, cube_ids, scope, user, opts)
         self._check_context(len(plan.token_ids), opts.max_new_tokens)
-        adapter_ids, adapter_notes = self._adapters(cube_ids, user, opts, hits)
-        mode = self._activation_mode(cube_ids, user, opts)
+        adapter_ids, adapter_notes = self._adapters(scope, opts, hits)
+        mode = self._activation_mode(scope, opts)
         if mode == "exact" and hits:
             self._record_memory_set(hits)
         stats = GenerationStats()
@@ -213,21 +219,21 @@ class ChatPipeline:
             self._mos.activation.memory_sets.record(
                 self._mos.clock.now(), cubes.pop(), sorted(hit.item.id for hit in hits))
 
-    def _activation_mode(self, cube_ids, user, opts: ChatOptions) -> str:
+    def _activation_mode(self, scope: CubeScope, opts: ChatOptions) -> str:
         """The request's mode, else the first cube's setting, else the server's; ``off``
         when activation memory is not among the request's memory kinds."""
         if "activation" not in opts.memory_kinds:
             return "off"
         if opts.activation_mode is not None:
             return opts.activation_mode
-        for cube_id in cube_ids or ():
-            chosen = self._mos.get_cube(cube_id, user).settings.get("activation_mode")
+        for cube in scope.cubes() if scope.asked else ():  # asked for, not all readable
+            chosen = cube.settings.get("activation_mode")
             if chosen is not None:
                 _check_mode(chosen)
                 return chosen
         return self._mos.settings.activation_mode
 
-    def _prompt(self, conversation: list[dict], hits, cube_ids, user,
+    def _prompt(self, conversation: list[dict], hits, cube_ids, scope: CubeScope, user,
                 opts: ChatOptions) -> PromptPlan:
         """The prompt's pieces; earlier user turns keep the memories they were given."""
         placed = self._prompt_order(hits)
@@ -236,7 +242,7 @@ class ChatPipeline:
         earlier = [
             self.turn_memories.texts(
                 self._turn_key(text, cube_ids, user, opts),
-                lambda text=text: self._prompt_order(self._retrieve(text, cube_ids, user, opts)))
+                lambda text=text: self._prompt_order(self._retrieve(text, scope, opts)))
             for text in _user_turns(conversation)[:-1]
         ] if self._mos.prompts.layout == "turns" else []
         return self._mos.prompts.build(conversation, [hit.item.text for hit in placed], earlier)
@@ -252,18 +258,18 @@ class ChatPipeline:
         return (user, tuple(cube_ids or ()), text, opts.k, opts.memory_token_budget,
                 "plaintext" in opts.memory_kinds)
 
-    def _retrieve(self, query: str, cube_ids, user, opts: ChatOptions):
+    def _retrieve(self, query: str, scope: CubeScope, opts: ChatOptions):
         """Hits for one user turn within the token budget, best first."""
         if opts.k == 0 or "plaintext" not in opts.memory_kinds or not query.strip():
             return []
-        hits = self._mos.search(query, cube_ids, k=opts.k, user=user, current_only=True)
+        hits = self._mos.search_cubes(query, scope.cubes(), k=opts.k, current_only=True)
         return _within_budget(hits, self._mos.prompts, opts.memory_token_budget)
 
-    def _adapters(self, cube_ids, user, opts: ChatOptions,
+    def _adapters(self, scope: CubeScope, opts: ChatOptions,
                   hits: list[SearchHit]) -> tuple[list[str], list[str]]:
         if "parametric" not in opts.memory_kinds:
             return [], []
-        readable = cube_ids or [cube.id for cube in self._mos.list_cubes(user)]
+        readable = scope.ids()
         on_evidence = {hit.item.id for hit in hits} if "plaintext" in opts.memory_kinds \
             and self._mos.settings.adapter_attach == "evidence" else None
         return self._adapter_sets().attachable(readable, on_evidence)  # ids checked by ``stream``

@@ -181,8 +181,21 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         """Search several readable cubes at once; hits merged by score."""
         check_k(k)
         check_query(query)
+        return self.search_cubes(query, self.readable_cubes(cube_ids, user), k, **filters)
+
+    def readable_cubes(self, cube_ids: Sequence[str] | None,
+                       user: str | None = None) -> list[MemCube]:
+        """These cubes (each once, in order), or every cube ``user`` may read when None;
+        NotFound for one ``user`` may not see."""
         ids = cube_ids if cube_ids else [c.id for c in self.list_cubes(user)]
-        cubes = [self.get_cube(cube_id, user) for cube_id in dict.fromkeys(ids)]
+        return [self.get_cube(cube_id, user) for cube_id in dict.fromkeys(ids)]
+
+    def search_cubes(self, query: str, cubes: Sequence[MemCube], k: int = 10,
+                     **filters) -> list[SearchHit]:
+        """Search cubes opened for the caller (their access was checked when they were
+        opened); hits merged by score."""
+        check_k(k)
+        check_query(query)
         vector = self.embedder.embed_one(query) if cubes and query and query.strip() else None
         hits = []
         for cube in cubes:  # the query is embedded once, not once per cube
