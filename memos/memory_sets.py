@@ -42,6 +42,13 @@ class MemorySetLog:
         ranked = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
         return [ids for ids, count in ranked if count >= min_uses]
 
+    def uses(self, cube_id: str, memory_sets: Sequence[MemorySet]) -> dict[MemorySet, int]:
+        """How often chats placed each of these sets of this cube (over the whole log)."""
+        wanted = {tuple(ids) for ids in memory_sets}
+        with self._lock:
+            return dict(Counter(ids for _, cube, ids in self._uses
+                                if cube == cube_id and ids in wanted))
+
     def used(self, cube_id: str, since: datetime) -> bool:
         """Whether any chat placed notes of this cube since then."""
         with self._lock:
