@@ -30,9 +30,10 @@ class HotPath:
             raise ValueError("a hot path's uses cannot be negative")
 
 
-def nodes_to_pin(paths: Sequence[HotPath], budget_tokens: int) -> list[str]:
+def nodes_to_pin(paths: Sequence[HotPath], budget_tokens: int, min_uses: int = 1) -> list[str]:
     """Keys of the nodes worth pinning, most used first, their tokens within the budget; a
-    node is taken only after its parent (a path is only reusable from the root)."""
+    node is taken only after its parent (a path is only reusable from the root) and only if
+    the paths through it were used ``min_uses`` times, though no one path may have been."""
     worth: Counter[str] = Counter()
     size: dict[str, int] = {}
     parent: dict[str, str | None] = {}
@@ -48,7 +49,7 @@ def nodes_to_pin(paths: Sequence[HotPath], budget_tokens: int) -> list[str]:
     for key in sorted(worth, key=lambda k: (-worth[k], depth[k], k)):
         if parent[key] is not None and parent[key] not in chosen:
             continue
-        if worth[key] and used + size[key] <= budget_tokens:
+        if worth[key] >= max(min_uses, 1) and used + size[key] <= budget_tokens:
             chosen[key] = None
             used += size[key]
     return list(chosen)

@@ -121,18 +121,19 @@ class ActivationMemory:
         return chunk_keys
 
     def pin_paths(self, cube_id: str, memory_sets: Sequence[MemorySet],
-                  texts: Sequence[Sequence[str]]) -> dict:
+                  texts: Sequence[Sequence[str]], min_uses: int = 1) -> dict:
         """Warm and pin the first-turn path nodes of a cube's hot memory sets (``texts[i]``
         are set i's notes in prompt order) that save the most prefill per byte: the head and
         the prefixes many sets share first (see ``activation_cache.hot_paths``), while all
-        pins fit half the host budget; the cube's other pinned nodes are released."""
+        pins fit half the host budget; a node is pinned once the sets through it were placed
+        ``min_uses`` times; the cube's other pinned nodes are released."""
         others = self.pinned_sets.keys(exclude=cube_id)
         paths = [self.prompts.first_turn_prefix(set_texts) for set_texts in texts]
         uses = self.memory_sets.uses(cube_id, memory_sets)
         hot = [self._hot_path(pieces, max(uses.get(tuple(memory_set), 0), 1))
                for pieces, memory_set in zip(paths, memory_sets, strict=True)]
         budget = self.pin_budget_bytes - self._bytes_of(others)
-        chosen = set(nodes_to_pin(hot, budget // self._bytes_per_token(paths)))
+        chosen = set(nodes_to_pin(hot, budget // self._bytes_per_token(paths), min_uses))
         wanted: list[str] = []
         whole = 0
         for pieces, path in zip(paths, hot, strict=True):

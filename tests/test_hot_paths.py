@@ -34,3 +34,8 @@ def test_pins_stay_within_the_budget_and_skip_unused_paths():
 def test_hot_path_needs_one_token_count_per_node():
     with pytest.raises(ValueError):
         HotPath(["a", "ab"], [1], uses=1)
+
+
+def test_a_prefix_many_sets_share_is_pinned_though_no_set_repeats():
+    paths = [_path("hAB", 1), _path("hAC", 1), _path("hAD", 1), _path("hEF", 1)]
+    assert nodes_to_pin(paths, budget_tokens=1000, min_uses=2) == ["h", "hA"]
