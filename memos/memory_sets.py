@@ -2,7 +2,8 @@
 
 In exact mode a first turn's prompt is the system head followed by its memories in canonical
 order, so every chat given the same set of notes walks the same prefix-tree path. Counting
-those sets is what lets the scheduler pin the paths that are asked for again and again. The
+those sets is what lets the scheduler pin the path nodes that are asked for again and again
+(the head, and the prefixes many sets share). The
 log lives in the process that serves the chats (the one whose KV tiers it pins) and keeps the
 most recent uses only.
 """
@@ -56,8 +57,9 @@ class MemorySetLog:
 
 
 class PinnedSets:
-    """Per cube, the memory sets whose KV paths are pinned and the node keys pinned for them,
-    kept in a small JSON file so pins and their owners survive a restart."""
+    """Per cube, the memory sets the pins were chosen for and the node keys pinned for them
+    (the most used nodes of those sets' paths), kept in a small JSON file so pins and their
+    owners survive a restart."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
