@@ -35,8 +35,10 @@ class PromoteActivationPolicy(Policy):
         # Where exact-mode chats place this cube's notes, the pinned set paths are the warm
         # KV that chats reuse; one path of every hot note together is reused by no chat and,
         # under a tight budget, evicts what they would. So hot notes are then only activated.
-        return {"item_ids": hot, "warm": sets is None, "min_uses": settings.min_retrievals,
-                **({"memory_sets": [list(s) for s in sets]} if repin else {})}
+        payload = {"item_ids": hot, **({} if sets is None else {"warm": False})}
+        if repin:
+            payload.update(memory_sets=[list(s) for s in sets], min_uses=settings.min_retrievals)
+        return payload
 
     def run(self, ctx: JobContext) -> dict:
         pinned = {}
