@@ -48,9 +48,14 @@ class Extraction:
 
 
 class EntityExtractor:
-    """Batch entity and date extraction; ``mode`` picks spaCy, the heuristics, or both."""
+    """Batch entity and date extraction; ``mode`` picks spaCy, the heuristics, or both.
 
-    def __init__(self, mode: Mode = "spacy", model: str = SPACY_MODEL, batch_size: int = 256):
+    "both" is the default: spaCy alone lost 8-10 points of single-hop recall on the tuning
+    set, where the rules know names that spaCy's small model misses; dates always come
+    from spaCy and dateparser.
+    """
+
+    def __init__(self, mode: Mode = "both", model: str = SPACY_MODEL, batch_size: int = 256):
         if mode not in ("spacy", "heuristic", "both"):
             raise ValueError(f"unknown entity mode {mode!r}")
         self.mode = mode

@@ -87,9 +87,10 @@ class HybridConfig:
         default_factory=lambda: {"dense": 1.0, "lexical": 0.5, "graph": 0.5, "session": 0.5}
     )
     method: FusionMethod = "weighted"
-    # note↔note links the walk follows, by kind: their weight times the link's own weight
-    link_weights: dict[str, float] = field(
-        default_factory=lambda: {"similar": 0.5, "keyword": 0.5})
+    # note↔note links the walk follows, by kind: their weight times the link's own weight.
+    # Shared-keyword links are left out: on the tuning set they cost 4-6 points of
+    # multi-hop recall (bench/retrieval_quality.py).
+    link_weights: dict[str, float] = field(default_factory=lambda: {"similar": 0.5})
     session_seeds: int = 10  # fused hits whose previous and next turns are considered
     question_boost: float = 1.0  # the turn after a question counts (1 + this) times
     mention_dates: bool = True  # a query's time window admits notes naming a day in it
@@ -194,13 +195,14 @@ class HybridRetriever:
                 "lexical": self._lexical_ranking(query_text, admits),
             }
             details: dict[str, dict] = {}
-            # The graph contributes notes and a bridge score; the dense score of every
-            # candidate is exact, so a bridged note is judged by its own similarity too.
-            if self.config.hops and expand_graph:
-                rankings["graph"], details["graph"] = self._graph_ranking(
-                    query_text, query_vector, rankings, admits)
+            # Session neighbours, then the graph (which may start from them) contribute notes
+            # and a score; the dense score of every candidate is exact, so a note they bring
+            # is judged by its own similarity too.
             if self.config.weights.get("session", 0) > 0 and self.config.session_seeds:
                 rankings["session"], details["session"] = self._session_ranking(
+                    query_text, query_vector, rankings, admits)
+            if self.config.hops and expand_graph:
+                rankings["graph"], details["graph"] = self._graph_ranking(
                     query_text, query_vector, rankings, admits)
             extra = [i for source in ("graph", "session") for i, _ in rankings.get(source, [])]
             rankings["dense"] = self._with_exact(query_vector, rankings["dense"], extra)
