@@ -93,6 +93,7 @@ class HybridConfig:
     link_weights: dict[str, float] = field(default_factory=lambda: {"similar": 0.5})
     session_seeds: int = 10  # fused hits whose previous and next turns are considered
     question_boost: float = 1.0  # the turn after a question counts (1 + this) times
+    plain_neighbour: float = 1.0  # ... and any other neighbouring turn this much
     mention_dates: bool = True  # a query's time window admits notes naming a day in it
 
     def __post_init__(self):
@@ -136,6 +137,10 @@ class HybridRetriever:
 
     def __contains__(self, note_id: object) -> bool:
         return note_id in self._notes
+
+    def note(self, note_id: str) -> Note:
+        """An indexed note (KeyError when unknown)."""
+        return self._notes[note_id]
 
     def add(self, notes: Sequence[Note], seqs: Sequence[int] | None = None) -> None:
         """Index notes (an id already present is replaced).
@@ -303,7 +308,9 @@ class HybridRetriever:
 
         return neighbour_ranking({hit.id: hit.score for hit in fused}, self._turns,
                                  lambda i: self._notes[i].text, admits, relevance,
-                                 NeighbourScoring(self.config.question_boost))
+                                 NeighbourScoring(self.config.question_boost,
+                                                  self.config.plain_neighbour,
+                                                  self.config.lexical_mix))
 
     def _edges(self, path: list[str]) -> list[str]:
         """The kind of each step of a walk: "entity" or the note link's kind."""
