@@ -19,6 +19,13 @@ BOATS = ["My sister borrowed my bike and returned it with a flat tyre.",
          "I lent my neighbour a ladder last month.", "Kayaks are on sale at the outdoor shop.",
          "We rented a rowing boat on the lake.", "The paddle snapped on our river trip.",
          "Who took my umbrella?"]
+# more like the question than the answer turn is, so the answer is no search hit of its own
+PETS = ["My neighbour's samoyed sheds everywhere.", "Samoyeds need a lot of brushing.",
+        "The dog park was full of huskies today.", "What do you call a fluffy white dog?",
+        "Our cat is called Pepper.", "The vet said the samoyed is healthy.",
+        "I want a dog but my flat is too small.", "Which breed sheds the least?",
+        "Her puppy is called Mochi.", "A samoyed smiles all the time.",
+        "The shelter has two samoyed puppies.", "Dog names are hard to choose."]
 CHAT = [("Ilse", "Did you settle on a name for the samoyed yet?"),
         ("Kwame", "Sprocket! It just suits the little guy."),
         ("Ilse", "Ha, I love it."),
@@ -65,10 +72,10 @@ def test_a_question_window_admits_notes_that_name_the_day(mos):
 
 def test_the_answer_in_the_next_turn_comes_with_its_neighbour_reason(mos):
     cube = mos.create_cube("chat", owner="alice")
-    cube.add_many([{"text": text} for text in FILLER])
+    cube.add_many([{"text": text} for text in FILLER + PETS])
     turns = cube.add_many([{"text": f"{speaker}: {text}", "session_id": "chat-1"}
                            for speaker, text in CHAT])
-    hits = cube.search("What is Kwame's samoyed called?", k=3)
+    hits = cube.search("What is the samoyed called?", k=5)
     answer = next(hit for hit in hits if hit.item.id == turns[1].id)
     assert answer.why["session"]["neighbour_of"] == turns[0].id
     assert answer.why["session"]["turn"] == NEXT
