@@ -2,9 +2,11 @@
 
     python bench/api_load.py --clients 8 --seconds 60
 
-Starts ``memos serve`` (api.server.serve) in a subprocess on a free loopback port, measures idle
-search latency, runs the mixed load, then checks that every acknowledged add is stored with
-the text that was sent. Prints a JSON summary and a markdown table.
+For each serving mode (the serialized path, ``MEMOS_BATCHING=false``, then continuous
+batching, the default) starts ``memos serve`` (api.server.serve) in a subprocess on a free
+loopback port, measures idle search latency, runs the mixed load, then checks that every
+acknowledged add is stored with the text that was sent. Prints a JSON summary, a markdown
+table per mode and one comparing chat latency, errors and lost writes.
 """
 
 from __future__ import annotations
@@ -183,20 +185,14 @@ def markdown(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--cubes", type=int, default=4)
-    parser.add_argument("--seed-notes", type=int, default=50)
-    parser.add_argument("--chat-tokens", type=int, default=16)
-    parser.add_argument("--mix", default="add=0.45,search=0.45,chat=0.10")
-    parser.add_argument("--home", type=Path, default=Path("/tmp/memos-bench-api"),
-                        help="reused between runs so the model is converted only once")
-    args = parser.parse_args()
-    mix = {k: float(v) for k, v in (part.split("=") for part in args.mix.split(","))}
+MODES = {"serialized": {"MEMOS_BATCHING": "false", "MEMOS_MODEL_MAX_RUNNING": "2"},
+         "batched": {"MEMOS_BATCHING": "true"}}
+
+
+def run_mode(mode: str, mix: dict[str, float], args) -> dict:
+    """The mixed load against a fresh server in ``mode``; the summary with its durability check."""
     port = free_port()
-    server = start_server(args.home, port)
+    server = start_server(args.home, port, MODES[mode])
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=300,
                           headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as http:
@@ -220,9 +216,43 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=60)
-    summary = report(rec, elapsed, idle_p99, check, args)
-    print(json.dumps(summary, indent=2))
-    print(markdown(summary))
+    return {"mode": mode, **report(rec, elapsed, idle_p99, check, args)}
+
+
+def comparison(summaries: list[dict]) -> str:
+    """Chat latency and the whole run's health, one row per serving mode."""
+    lines = ["| mode | chats | chat p50 ms | chat p99 ms | requests/s | errors | lost writes |",
+             "|---|---|---|---|---|---|---|"]
+    for s in summaries:
+        chat, lost = s["routes"]["chat"], s["durability"]
+        lines.append(f"| {s['mode']} | {chat['ok']} | {chat['p50_ms']} | {chat['p99_ms']} | "
+                     f"{s['total_per_s']} | {s['errors']} | "
+                     f"{lost['missing'] + lost['wrong_text']} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--cubes", type=int, default=4)
+    parser.add_argument("--seed-notes", type=int, default=50)
+    parser.add_argument("--chat-tokens", type=int, default=16)
+    parser.add_argument("--mix", default="add=0.45,search=0.45,chat=0.10")
+    parser.add_argument("--modes", default="serialized,batched", type=lambda s: s.split(","),
+                        help="serving modes, each against a fresh server: "
+                             "serialized (MEMOS_BATCHING=false) and batched (the default)")
+    parser.add_argument("--home", type=Path, default=Path("/tmp/memos-bench-api"),
+                        help="reused between runs so the model is converted only once")
+    args = parser.parse_args()
+    mix = {k: float(v) for k, v in (part.split("=") for part in args.mix.split(","))}
+    summaries = [run_mode(mode, mix, args) for mode in args.modes]
+    print(json.dumps(summaries, indent=2))
+    for summary in summaries:
+        print(f"\n{summary['mode']}:")
+        print(markdown(summary))
+    print()
+    print(comparison(summaries))
 
 
 if __name__ == "__main__":
