@@ -23,6 +23,7 @@ from memcube.plaintext_index import PlaintextIndex
 from memcube.search import SearchHit, check_k, check_query
 from memos.admission import AdmissionLimits, FairQueue
 from memos.cube_files import CubeFiles
+from memos.export_ledger import ExportLedger
 from memos.forgetting import ForgetReport, Forgetting
 from memos.quotas import Quotas
 from memos.scheduler import Job, Scheduler
@@ -348,7 +349,9 @@ class MemOS:
     def export_cube(self, cube_id: str, path: str | Path, user: str | None = None) -> dict:
         """Write a cube to a portable archive."""
         self.get_cube(cube_id, user).save_indexes()
-        return export_cube(self.database, cube_id, Path(path), self.home / "adapters")
+        manifest = export_cube(self.database, cube_id, Path(path), self.home / "adapters")
+        ExportLedger(self.home).record(cube_id, Path(path))
+        return manifest
 
     def import_cube(self, path: str | Path, owner: str | None = None,
                     name: str | None = None) -> MemCube:
