@@ -5,6 +5,7 @@ from activation_cache.assembly import AssembledPrompt, AssemblyConfig, Piece, Pr
 from activation_cache.backend import Backend
 from activation_cache.chunk_cache import CacheConfig, CacheEntry, ChunkCache
 from activation_cache.chunk_kv import ChunkKV
+from activation_cache.hot_paths import HotPath, nodes_to_pin
 from activation_cache.keys import block_keys, chunk_key, node_key
 from activation_cache.policies import EntryInfo, make_policy
 from activation_cache.prefix_tree import PrefixTree, TreeMatch
@@ -22,6 +23,7 @@ __all__ = [
     "ChunkCache",
     "ChunkKV",
     "EntryInfo",
+    "HotPath",
     "Piece",
     "PrefixTree",
     "PromptAssembler",
@@ -33,6 +35,7 @@ __all__ = [
     "dequantize",
     "make_policy",
     "node_key",
+    "nodes_to_pin",
     "quantize",
     "read_chunk",
     "read_header",

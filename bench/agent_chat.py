@@ -11,6 +11,8 @@ with the SDK's own prompts, greedy and short, in a fresh home:
     (b)  retrieval-order prefix caching: exact prefix reuse, memories in rank order
     (c)  exact prefix tree, canonical (cache-aware) memory order: the default
     (c1) exact prefix tree, layout "turns"
+    (a2) no cache, every memory placed once, with the first turn given it (layout "accumulate")
+    (c2) exact prefix tree, layout "accumulate"
     (d)  blend: chunks reused at any position, 15 % of their tokens recomputed
 
 Per variant: time to first token (p50/p95, overall and from turn 3 on), the share of prompt
@@ -46,10 +48,15 @@ VARIANTS = {
     "(b) prefix cache, retrieval order": dict(activation_mode="exact", memory_order="rank"),
     "(c) exact tree, canonical order": dict(activation_mode="exact"),
     "(c1) exact tree, layout turns": dict(activation_mode="exact", prompt_layout="turns"),
+    "(a2) no cache, layout accumulate": dict(activation_mode="off",
+                                             prompt_layout="accumulate"),
+    "(c2) exact tree, layout accumulate": dict(activation_mode="exact",
+                                               prompt_layout="accumulate"),
     "(d) blend 15 %": dict(activation_mode="blend", kv_recompute_fraction=0.15),
 }
 BASELINE = "(a) no cache"
-SAME_PROMPTS_AS = {"(c1) exact tree, layout turns": "(a1) no cache, layout turns"}
+SAME_PROMPTS_AS = {"(c1) exact tree, layout turns": "(a1) no cache, layout turns",
+                   "(c2) exact tree, layout accumulate": "(a2) no cache, layout accumulate"}
 
 
 @dataclass(slots=True)
@@ -116,7 +123,9 @@ def _cache_bytes(mos) -> tuple[int, int]:
 def summarise(results: list[TurnResult], baseline: list[TurnResult], cache_bytes) -> dict:
     later = [r.ttft_s for r in results if r.turn >= 2]
     ttft = [r.ttft_s for r in results]
+    later_computed = [r.computed_tokens for r in results if r.turn >= 2]
     return {
+        "later_computed": statistics.mean(later_computed),
         "p50": statistics.median(ttft), "p95": _p95(ttft),
         "later_p50": statistics.median(later), "later_p95": _p95(later),
         "computed": sum(r.computed_tokens for r in results)
@@ -136,12 +145,15 @@ def _p95(values: list[float]) -> float:
 def print_table(rows: dict[str, dict], header: str) -> None:
     print(header)
     print(f"{'variant':<40}{'TTFT p50':>9}{'p95':>7}{'t>=3 p50':>9}{'p95':>7}{'vs base':>8}"
-          f"{'prompt':>7}{'computed':>9}{'correct':>8}{'= (a)':>7}{'mem MiB':>8}{'disk MiB':>9}")
+          f"{'vs (a)':>7}{'prompt':>7}{'computed':>9}{'t>=3 tok':>9}{'correct':>8}{'= (a)':>7}"
+          f"{'mem MiB':>8}{'disk MiB':>9}")
     for name, row in rows.items():
         print(f"{name:<40}{row['p50']:>8.2f}s{row['p95']:>6.2f}s{row['later_p50']:>8.2f}s"
               f"{row['later_p95']:>6.2f}s{_base(rows, name)['later_p50'] / row['later_p50']:>7.1f}x"
-              f"{row['prompt']:>7.0f}{row['computed']:>9.0%}{row['accuracy']:>8.0%}"
-              f"{row['agreement']:>7.0%}{row['memory_mib']:>8.1f}{row['disk_mib']:>9.1f}")
+              f"{rows[BASELINE]['later_p50'] / row['later_p50']:>6.1f}x"
+              f"{row['prompt']:>7.0f}{row['computed']:>9.0%}{row['later_computed']:>9.0f}"
+              f"{row['accuracy']:>8.0%}{row['agreement']:>7.0%}{row['memory_mib']:>8.1f}"
+              f"{row['disk_mib']:>9.1f}")
 
 
 def _base_name(name: str, runs: dict) -> str:
@@ -178,9 +190,11 @@ def main() -> None:
         engine = Engine.load(EngineConfig(models_dir=models, device=args.device, progress=False))
         embedder = Embedder.load(device=args.device)
         engine.generate_from(engine.encode("Hello there"), config=GenerationConfig(2))  # warm-up
-        runs = {name: run_variant(engine, embedder, Path(scratch) / str(index), overrides,
-                                  texts, sessions, args)
-                for index, (name, overrides) in enumerate(chosen.items())}
+        runs = {}
+        for index, (name, overrides) in enumerate(chosen.items()):
+            runs[name] = run_variant(engine, embedder, Path(scratch) / str(index), overrides,
+                                     texts, sessions, args)
+            print(f"done: {name}", file=sys.stderr, flush=True)
     rows = {name: summarise(results, runs[_base_name(name, runs)][0], cache)
             for name, (results, cache) in runs.items()}
     device = engine.describe()

@@ -28,8 +28,9 @@ import numpy as np
 import torch
 from retrieval_data import generate
 
+from memcube.entities import EntityExtractor, Extraction
 from memcube.hybrid import HybridRetriever, Note
-from memcube.keywords import extract_attributes, extract_entities
+from memcube.keywords import extract_attributes
 from memos import MemOS
 from memos.embedder import Embedder
 
@@ -47,13 +48,18 @@ def corpus_texts(count: int) -> tuple[list[str], list[datetime], list[str]]:
     return texts[:count], times[:count], questions
 
 
-def make_notes(ids, texts, times, vectors) -> list[Note]:
-    """Notes with the attributes memos derives from text."""
+def make_notes(ids, texts, times, vectors, found=None) -> list[Note]:
+    """Notes with the attributes memos derives from text (entities and dates in one batch,
+    unless ``found`` already holds them); every 20 consecutive notes form one session."""
+    found = found or EntityExtractor().extract_many(texts, times)
     notes = []
-    for id_, text, when, vector in zip(ids, texts, times, vectors, strict=True):
+    for id_, text, when, vector, extraction in zip(ids, texts, times, vectors, found,
+                                                   strict=True):
         attributes = extract_attributes(text)
+        number = int(id_.removeprefix("n"))
         notes.append(Note(id_, text, vector, when, {}, attributes.keywords,
-                          extract_entities(text), attributes.tags))
+                          extraction.entities, attributes.tags, extraction.dates,
+                          session=f"s{number // 20}", turn=number))
     return notes
 
 
@@ -63,6 +69,12 @@ def build_retriever(embedder: Embedder, texts, times) -> tuple[HybridRetriever, 
     vectors = embedder.embed(texts)
     retriever.add(make_notes([f"n{i}" for i in range(len(texts))], texts, times, vectors))
     return retriever, vectors
+
+
+def extracted(retriever: HybridRetriever, count: int) -> list[Extraction]:
+    """The entities and dates of the first ``count`` notes, to reuse for their copies."""
+    notes = [retriever.note(f"n{i}") for i in range(count)]
+    return [Extraction(note.entities, note.dates) for note in notes]
 
 
 def fill_cube(cube, texts, times, batch: int) -> tuple[float, float]:
@@ -108,10 +120,13 @@ def grow(retriever: HybridRetriever, texts, times, vectors, target: int, rng) ->
         return 0.0
     rows = np.arange(have, target) % len(texts)
     new_vectors = synthesise(vectors, extra, rng)
+    originals = extracted(retriever, len(texts))
     notes = make_notes([f"n{i}" for i in range(have, target)], [texts[r] for r in rows],
-                       [times[r] for r in rows], new_vectors)
+                       [times[r] for r in rows], new_vectors, [originals[r] for r in rows])
     began = time.perf_counter()
     retriever.add(notes)
+    for note, row in zip(notes, rows.tolist(), strict=True):  # a synthesised note is similar
+        retriever.add_link(note.id, f"n{row}", "similar", 0.8)  # to the note it was made from
     return time.perf_counter() - began
 
 

@@ -7,12 +7,14 @@ between turns. Per window of turns it reports the KV hit rate (cache hits / chun
 turns about hot notes and on all turns) and the mean TTFT, as a table and a plot.
 
     python bench/scheduler.py [--turns 80] [--device cpu|cuda] [--out bench/out]
-    python bench/scheduler.py --tight      # 32 MiB host KV, no device or disk tier, plain LRU
+    python bench/scheduler.py --tight      # 16 MiB host KV, no device or disk tier, plain LRU
+    python bench/scheduler.py --tight --scan --hot-share 0.5   # cold turns: one-off questions
 
 With ``--tight`` (or explicit ``--host-mib`` etc.) the KV tiers are too small for every path
 a chat computes, so plain LRU evicts hot paths whenever a few other questions come by; with
-the scheduler on, ``promote_activation`` pins the paths of the memory sets asked for again
-and again (within half the host budget).
+the scheduler on, ``promote_activation`` pins the path nodes of the memory sets asked for
+again and again that save the most prefill (within half the host budget). ``--scan`` makes
+the cold turns one-off questions about cold notes, the scan that flushes an LRU cache.
 """
 
 from __future__ import annotations
@@ -69,13 +71,22 @@ def notes(rng: random.Random, count: int) -> list[str]:
 
 
 def questions(rng: random.Random, people: int, hot: int, hot_share: float,
-              turns: int) -> list[tuple[str, bool]]:
-    """(question, about a hot person) per turn: hot people are asked ``hot_share`` of the time."""
+              turns: int, scan: bool = False) -> list[tuple[str, bool]]:
+    """(question, about a hot person) per turn: hot people are asked ``hot_share`` of the time;
+    the other turns ask about anyone, or with ``scan`` each ask a question about a cold person
+    that is never asked again (a scan of one-off notes, which flushes an LRU cache)."""
+    one_offs = [(template, person) for person in range(hot, people) for template in QUESTIONS]
+    if scan:
+        rng.shuffle(one_offs)
     asked = []
     for _ in range(turns):
         is_hot = rng.random() < hot_share
-        person = rng.randrange(hot) if is_hot else rng.randrange(people)
-        asked.append((rng.choice(QUESTIONS).format(name=NAMES[person]), person < hot))
+        if scan and not is_hot and one_offs:
+            template, person = one_offs.pop()
+        else:
+            person = rng.randrange(hot) if is_hot else rng.randrange(people)
+            template = rng.choice(QUESTIONS)
+        asked.append((template.format(name=NAMES[person]), person < hot))
     return asked
 
 
@@ -133,6 +144,8 @@ def summary(records: list[TurnRecord], skip: int) -> dict:
     return {"hot_hit_rate": hit_rate(hot), "hit_rate": hit_rate(steady),
             "hot_ttft_s": statistics.mean(r.ttft_s for r in hot) if hot else float("nan"),
             "ttft_s": statistics.mean(r.ttft_s for r in steady),
+            "hot_reused_share": sum(r.reused_tokens for r in hot)
+            / max(sum(r.prompt_tokens for r in hot), 1),
             "reused_share": sum(r.reused_tokens for r in steady)
             / max(sum(r.prompt_tokens for r in steady), 1)}
 
@@ -141,16 +154,17 @@ def table(by_mode: dict[str, list[dict]], totals: dict[str, dict]) -> str:
     """Markdown: the per-window figures of both modes, then the steady-state totals."""
     lines = ["| turns | hot hit rate off | hot hit rate on | hit rate off | hit rate on "
              "| TTFT off (s) | TTFT on (s) |", "|---|---|---|---|---|---|---|"]
-    for off, on in zip(by_mode["off"], by_mode["on"], strict=True):
+    for off, on in zip(by_mode.get("off", by_mode["on"]), by_mode.get("on", by_mode["off"]),
+                       strict=True):
         lines.append(f"| {off['turns']} | {off['hot_hit_rate']:.0%} | {on['hot_hit_rate']:.0%} "
                      f"| {off['hit_rate']:.0%} | {on['hit_rate']:.0%} | {off['ttft_s']:.3f} "
                      f"| {on['ttft_s']:.3f} |")
     lines += ["", "| scheduler | hot hit rate | hit rate | hot TTFT (s) | TTFT (s) "
-              "| reused prompt tokens |", "|---|---|---|---|---|---|"]
+              "| reused prompt tokens, hot turns | all turns |", "|---|---|---|---|---|---|---|"]
     for mode, total in totals.items():
         lines.append(f"| {mode} | {total['hot_hit_rate']:.0%} | {total['hit_rate']:.0%} "
                      f"| {total['hot_ttft_s']:.3f} | {total['ttft_s']:.3f} "
-                     f"| {total['reused_share']:.0%} |")
+                     f"| {total['hot_reused_share']:.0%} | {total['reused_share']:.0%} |")
     return "\n".join(lines)
 
 
@@ -189,35 +203,38 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=4)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--tight", action="store_true",
-                        help="same as --device-mib 0 --host-mib 32 --disk-mib 0 --kv-policy lru")
+                        help="same as --device-mib 0 --host-mib 16 --disk-mib 0 --kv-policy lru")
+    parser.add_argument("--scan", action="store_true",
+                        help="cold turns ask one-off questions about cold people")
     parser.add_argument("--device-mib", type=int, default=None)
     parser.add_argument("--host-mib", type=int, default=None)
     parser.add_argument("--disk-mib", type=int, default=None)
     parser.add_argument("--kv-policy", default=None, choices=["lru", "lfu", "cost"])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--modes", default="off,on", help="scheduler modes to play")
     parser.add_argument("--models-dir", type=Path, default=Path("memos-home/models"),
                         help="where the converted chat model is kept between runs")
     parser.add_argument("--out", type=Path, default=Path("bench/out"))
     args = parser.parse_args()
     if args.tight:
-        args.device_mib, args.host_mib, args.disk_mib, args.kv_policy = 0, 32, 0, "lru"
+        args.device_mib, args.host_mib, args.disk_mib, args.kv_policy = 0, 16, 0, "lru"
     if not hasattr(MemOS, "warm_memories"):
         sys.exit("MemOS.warm_memories (the activation cache) is not available yet")
 
     rng = random.Random(args.seed)
     texts = notes(rng, args.people)
-    asked = questions(rng, args.people, args.hot, args.hot_share, args.turns)
+    asked = questions(rng, args.people, args.hot, args.hot_share, args.turns, args.scan)
     engine = Engine.load(EngineConfig(models_dir=args.models_dir, device=args.device,
                                       progress=False))
     embedder = Embedder.load(device=args.device)
     records = {mode: run_mode(mode, engine, embedder, texts, asked, args)
-               for mode in ("off", "on")}
+               for mode in args.modes.split(",")}
 
     by_mode = {mode: windows(rows, args.window) for mode, rows in records.items()}
     totals = {mode: summary(rows, args.tick_every) for mode, rows in records.items()}
     args.out.mkdir(parents=True, exist_ok=True)
     text = table(by_mode, totals)
-    stem = "scheduler-tight" if args.tight else "scheduler"
+    stem = ("scheduler-tight" if args.tight else "scheduler") + ("-scan" if args.scan else "")
     (args.out / f"{stem}.md").write_text(text + "\n")
     (args.out / f"{stem}.json").write_text(json.dumps(
         {"args": {k: str(v) for k, v in vars(args).items()}, "windows": by_mode,

@@ -9,20 +9,27 @@
    words with the query (multi-hop). A reached note scores path × rarity of the bridging
    entity × (similarity to the query with its seed's direction removed + its BM25 match),
    boosted when it shares a topic tag with the query.
-3. Every candidate gets its exact dense score, and the three rankings are fused by
-   weighted, min-max normalised score; each hit says why it is there (graph: the path).
+3. The walk also follows the note↔note links the add path writes (similar notes, shared
+   keywords), each kind with its own weight; a hit brings the previous and next turn of its
+   conversation when they carry what the query asks (memcube.session_context); a time
+   window also admits notes whose own words name a day in it ("last Tuesday", resolved
+   against the note's time).
+4. Every candidate gets its exact dense score, and the rankings are fused by weighted,
+   min-max normalised score; each hit says why it is there (graph: the path and its edges;
+   session: whose neighbour it is and why).
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import re
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -30,16 +37,17 @@ import numpy as np
 from memcube.fusion import FusedHit, FusionMethod, fuse
 from memcube.keywords import MONTHS, extract_entities, topic_tags
 from memcube.lexical import LexicalIndex
+from memcube.session_context import NeighbourScoring, SessionTurns, neighbour_ranking
+from memcube.time_window import time_range_in
+from memcube.timeline import Timeline
 from storage.graph_store import GraphHit, LinkGraph
 from storage.vector_index import VectorIndex
 
 TimeWindow = tuple[datetime | None, datetime | None]  # (since, until) on event time
+__all__ = ["ENTITY_PREFIX", "HybridConfig", "HybridRetriever", "Note", "entity_nodes",
+           "time_range_in"]
 
 ENTITY_PREFIX = "entity:"
-_MONTH_YEAR = re.compile(rf"\b({'|'.join(MONTHS)})(?:\s+of)?,?\s+(\d{{4}})\b", re.IGNORECASE)
-_DAY_MONTH_YEAR = re.compile(rf"\b(\d{{1,2}})\s+({'|'.join(MONTHS)}),?\s+(\d{{4}})\b", re.I)
-_ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-_YEAR = re.compile(r"\b(?:in|during|of|from)\s+(19\d\d|20\d\d)\b", re.IGNORECASE)
 _DATE_ENTITY = re.compile(rf"^(\d+|.*\b({'|'.join(m.capitalize() for m in MONTHS)})\b.*|[\d-]+)$")
 
 
@@ -55,6 +63,9 @@ class Note:
     keywords: list[str] = field(default_factory=list)
     entities: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    dates: list[datetime] = field(default_factory=list)  # days its words name, resolved
+    session: str | None = None  # the conversation it is a turn of
+    turn: int = 0  # its place in that conversation
 
 
 @dataclass(slots=True)
@@ -72,9 +83,17 @@ class HybridConfig:
     residual_mix: float = 0.5  # bridged notes: share of similarity to the query's residual
     brute_force_window: int = 20000  # time windows up to this size are ranked exactly
     weights: dict[str, float] = field(
-        default_factory=lambda: {"dense": 1.0, "lexical": 0.5, "graph": 0.5}
+        default_factory=lambda: {"dense": 1.0, "lexical": 0.5, "graph": 0.5, "session": 0.5}
     )
     method: FusionMethod = "weighted"
+    # note↔note links the walk follows, by kind: their weight times the link's own weight.
+    # Shared-keyword links are left out: on the tuning set they cost 4-6 points of
+    # multi-hop recall (bench/retrieval_quality.py).
+    link_weights: dict[str, float] = field(default_factory=lambda: {"similar": 0.5})
+    session_seeds: int = 10  # fused hits whose previous and next turns are considered
+    question_boost: float = 1.0  # the turn after a question counts (1 + this) times
+    plain_neighbour: float = 1.0  # ... and any other neighbouring turn this much
+    mention_dates: bool = True  # a query's time window admits notes naming a day in it
 
     def __post_init__(self):
         sizes = (self.pool, self.seeds, self.graph_limit, self.brute_force_window,
@@ -102,6 +121,8 @@ class HybridRetriever:
         self._timeline_ids: list[str] = []  # the ids of _timeline, for slicing
         self._timeline_seqs: list[int] = []  # and their index sequence numbers
         self._entity_notes: Counter[str] = Counter()
+        self._mentions = Timeline()  # days named in the notes' words
+        self._turns = SessionTurns()
         self._next_seq = 0
         self._lock = threading.RLock()
 
@@ -115,6 +136,10 @@ class HybridRetriever:
 
     def __contains__(self, note_id: object) -> bool:
         return note_id in self._notes
+
+    def note(self, note_id: str) -> Note:
+        """An indexed note (KeyError when unknown)."""
+        return self._notes[note_id]
 
     def add(self, notes: Sequence[Note], seqs: Sequence[int] | None = None) -> None:
         """Index notes (an id already present is replaced).
@@ -146,6 +171,14 @@ class HybridRetriever:
             for note in gone:
                 self._forget(note)
 
+    def add_link(self, source: str, target: str, kind: str, weight: float) -> None:
+        """Let the walk follow a note↔note link, weighted by its kind (0: not followed)."""
+        with self._lock:
+            scaled = weight * self.config.link_weights.get(kind, 0.0)
+            if scaled > 0 and source in self._notes and target in self._notes \
+                    and source != target:
+                self._graph.add_link(source, target, kind, min(scaled, 1.0))
+
     def search(self, query_text: str, query_vector: np.ndarray, k: int = 10,
                filters: Mapping[str, Any] | None = None,
                expand_graph: bool = True, *, window: TimeWindow | None = None,
@@ -165,16 +198,19 @@ class HybridRetriever:
                 "dense": self._dense(query_vector, admits),
                 "lexical": self._lexical_ranking(query_text, admits),
             }
-            paths: dict[str, dict] = {}
-            # The graph contributes notes and a bridge score; the dense score of every
-            # candidate is exact, so a bridged note is judged by its own similarity too.
+            details: dict[str, dict] = {}
+            # Session neighbours, then the graph (which may start from them) contribute notes
+            # and a score; the dense score of every candidate is exact, so a note they bring
+            # is judged by its own similarity too.
+            if self.config.weights.get("session", 0) > 0 and self.config.session_seeds:
+                rankings["session"], details["session"] = self._session_ranking(
+                    query_text, query_vector, rankings, admits)
             if self.config.hops and expand_graph:
-                rankings["graph"], paths = self._graph_ranking(query_text, query_vector,
-                                                               rankings, admits)
-                rankings["dense"] = self._with_exact(
-                    query_vector, rankings["dense"], [i for i, _ in rankings["graph"]])
-            fused = fuse(rankings, self.config.weights, self.config.method, details={
-                "graph": paths})
+                rankings["graph"], details["graph"] = self._graph_ranking(
+                    query_text, query_vector, rankings, admits)
+            extra = [i for source in ("graph", "session") for i, _ in rankings.get(source, [])]
+            rankings["dense"] = self._with_exact(query_vector, rankings["dense"], extra)
+            fused = fuse(rankings, self.config.weights, self.config.method, details=details)
             return fused[:k]
 
     # admission: filters and the time window
@@ -187,10 +223,14 @@ class HybridRetriever:
         if window is None:
             return _Admission(self._notes, equal, None)
         low, high = self._window_bounds(*window)
-        if low == high and not (since or until):
+        ids, seqs = self._timeline_ids[low:high], self._timeline_seqs[low:high]
+        if not (since or until) and self.config.mention_dates:
+            members = set(ids)
+            named = [i for i in self._mentions.between(*window) if i not in members]
+            ids, seqs = ids + named, seqs + [self._seq_of[i] for i in named]
+        if not ids and not (since or until):
             return _Admission(self._notes, equal, None)  # the query's date matches nothing
-        return _Admission(self._notes, equal, set(self._timeline_ids[low:high]),
-                          self._timeline_ids[low:high], self._timeline_seqs[low:high])
+        return _Admission(self._notes, equal, set(ids), ids, seqs)
 
     def _window_bounds(self, start: datetime | None, end: datetime | None) -> tuple[int, int]:
         low = bisect.bisect_left(self._timeline, (_naive(start or datetime.min), ""))
@@ -249,7 +289,37 @@ class HybridRetriever:
         scored = sorted(((n, walked[n].score * boost[n] * (max(similarity[n], 0.0)
                                                           + mix * lexical[n] / top_lexical))
                          for n in reached), key=lambda pair: -pair[1])[: self.config.graph_limit]
-        return scored, {node: {"path": walked[node].path} for node, _ in scored}
+        return scored, {node: {"path": walked[node].path, "edges": self._edges(walked[node].path)}
+                        for node, _ in scored}
+
+    def _session_ranking(self, query_text, query_vector, rankings, admits):
+        """Previous and next turns of the best hits, when they carry what the query asks."""
+        fused = fuse({s: rankings[s] for s in ("dense", "lexical")}, self.config.weights,
+                     self.config.method)[: self.config.session_seeds]
+
+        def relevance(origin_of: dict[str, str]) -> dict[str, float]:
+            walked = {n: GraphHit(1.0, [seed, n]) for n, seed in origin_of.items()}
+            similarity = self._residual_similarity(query_vector, list(walked), walked)
+            lexical = self._lexical.scores(query_text, list(walked))
+            top = max(lexical.values(), default=0.0) or 1.0
+            return {n: similarity[n] + self.config.lexical_mix * lexical[n] / top
+                    for n in walked}
+
+        return neighbour_ranking({hit.id: hit.score for hit in fused}, self._turns,
+                                 lambda i: self._notes[i].text, admits, relevance,
+                                 NeighbourScoring(self.config.question_boost,
+                                                  self.config.plain_neighbour,
+                                                  self.config.lexical_mix))
+
+    def _edges(self, path: list[str]) -> list[str]:
+        """The kind of each step of a walk: "entity" or the note link's kind."""
+        return ["entity" if ENTITY_PREFIX in a + b else self._link_kind(a, b)
+                for a, b in itertools.pairwise(path)]
+
+    def _link_kind(self, a: str, b: str) -> str:
+        """The kind of the strongest link between two notes (the one the walk used)."""
+        kinds = [(weight, kind) for other, kind, weight in self._graph.links(a) if other == b]
+        return max(kinds)[1] if kinds else "link"
 
     def _walk(self, seeds: dict[str, float], hops: int) -> dict[str, GraphHit]:
         """Notes reached from the seeds, scored path × rarity of the entity they were reached by."""
@@ -261,9 +331,10 @@ class HybridRetriever:
         for node, hit in walked.items():
             if node.startswith(ENTITY_PREFIX):
                 continue
-            bridge = hit.path[-2]  # the graph is bipartite: a note is entered from an entity
+            bridge = hit.path[-2]  # an entity, or a note linked to this one
             if bridge not in rarity:
-                rarity[bridge] = self._rarity(bridge)
+                rarity[bridge] = self._rarity(bridge) if bridge.startswith(ENTITY_PREFIX) \
+                    else 1.0  # a note link's weight already says how much it counts
             reached[node] = GraphHit(hit.score * rarity[bridge], hit.path)
         return reached
 
@@ -317,6 +388,9 @@ class HybridRetriever:
             self._timeline_ids.insert(at, note.id)
             self._timeline_seqs.insert(at, seq)
         self._graph.add_node(note.id)
+        self._turns.add(note.id, note.session, note.turn)
+        for day in note.dates:
+            self._mentions.add(_naive(day), note.id)
         for node in _entity_nodes(note):
             self._entity_notes[node] += 1
             if self._graph.degree(node) < self.config.max_entity_notes:
@@ -325,6 +399,8 @@ class HybridRetriever:
     def _forget(self, note: Note) -> None:
         del self._id_of[self._seq_of.pop(note.id)]
         self._graph.remove_node(note.id)
+        self._turns.remove(note.id)
+        self._mentions.remove(note.id)
         self._entity_notes.subtract(_entity_nodes(note))
         if note.event_time is not None:
             at = bisect.bisect_left(self._timeline, (_naive(note.event_time), note.id))
@@ -362,50 +438,6 @@ class _Admission:
             return True
         metadata = self.notes[note_id].metadata
         return all(metadata.get(key) == value for key, value in self.equal.items())
-
-
-def time_range_in(text: str) -> tuple[datetime, datetime] | None:
-    """The [start, end) span of the first real day, month or year the text names, if any.
-
-    A date that cannot exist ("2023-13-45", "31 February 2023", year 0) is not a date: it is
-    skipped, and a span that would end past year 9999 ends at ``datetime.max``.
-    """
-    for pattern, span in _DATE_SPANS:
-        for match in pattern.finditer(text):
-            try:
-                return span(match)
-            except (ValueError, OverflowError):
-                continue
-    return None
-
-
-def _day_span(start: datetime) -> tuple[datetime, datetime]:
-    return start, _or_max(lambda: start + timedelta(days=1))
-
-
-def _month_span(year: int, month: int) -> tuple[datetime, datetime]:
-    return datetime(year, month, 1), _or_max(lambda: datetime(year + month // 12,
-                                                              month % 12 + 1, 1))
-
-
-def _year_span(year: int) -> tuple[datetime, datetime]:
-    return datetime(year, 1, 1), _or_max(lambda: datetime(year + 1, 1, 1))
-
-
-def _or_max(end) -> datetime:
-    try:
-        return end()
-    except (ValueError, OverflowError):
-        return datetime.max
-
-
-_DATE_SPANS = (
-    (_ISO_DAY, lambda m: _day_span(datetime(int(m[1]), int(m[2]), int(m[3])))),
-    (_DAY_MONTH_YEAR, lambda m: _day_span(
-        datetime(int(m[3]), MONTHS.index(m[2].lower()) + 1, int(m[1])))),
-    (_MONTH_YEAR, lambda m: _month_span(int(m[2]), MONTHS.index(m[1].lower()) + 1)),
-    (_YEAR, lambda m: _year_span(int(m[1]))),
-)
 
 
 def _dot_rows(matrix: np.ndarray, other: np.ndarray) -> np.ndarray:

@@ -1,21 +1,24 @@
 """The derived, rebuildable search structures of one cube.
 
 The FAISS index (keyed by each item's SQL sequence number) and the graph of note links are
-saved in the cube folder; hybrid retrieval (dense + BM25 + entity graph + time windows) runs
-over them in memory. SQL stays the source of truth: every structure here can be rebuilt.
+saved in the cube folder; hybrid retrieval (dense + BM25 + entity graph + note links +
+session turns + time windows) runs over them in memory. Entities and dates come from
+``memcube.entities`` in one batch per upsert. SQL stays the source of truth: every
+structure here can be rebuilt.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
+from memcube.entities import EntityExtractor, Extraction
 from memcube.hybrid import HybridConfig, HybridRetriever, Note
 from memcube.item import MemoryItem
-from memcube.keywords import extract_entities
 from memcube.lifecycle import State
 from memcube.search import SearchFilters, SearchHit
 from storage.errors import CorruptBlob
@@ -30,8 +33,11 @@ class PlaintextIndex:
     """Dense, lexical and graph indexes over a cube's notes; SQL stays the source of truth."""
 
     def __init__(self, folder: Path, vectors: VectorIndex, graph: LinkGraph,
-                 config: HybridConfig | None = None) -> None:
+                 config: HybridConfig | None = None,
+                 extractor: EntityExtractor | None = None) -> None:
         self.folder = Path(folder)
+        self._extractor = extractor or EntityExtractor()
+        self._extracted: dict[str, tuple[str, datetime | None, Extraction]] = {}
         self._vectors = vectors
         self._graph = graph
         self._retriever = HybridRetriever(vectors.dim, config, vectors=vectors)
@@ -42,7 +48,9 @@ class PlaintextIndex:
 
     @classmethod
     def open(cls, folder: Path, dim: int, entries: Sequence[tuple[int, MemoryItem]],
-             links: Sequence[tuple[str, str, str, float]]) -> PlaintextIndex:
+             links: Sequence[tuple[str, str, str, float]], *,
+             config: HybridConfig | None = None,
+             extractor: EntityExtractor | None = None) -> PlaintextIndex:
         """Load the saved index files when they match SQL, else rebuild them from SQL."""
         folder = Path(folder)
         vectors = _load_vectors(folder / "vectors.faiss", entries)
@@ -54,10 +62,12 @@ class PlaintextIndex:
                 vectors.add(np.array([seq for seq, _ in entries], dtype=np.int64),
                             np.stack([item.embedding for _, item in entries]))
         graph = graph or LinkGraph.build(links)
-        index = cls(folder, vectors, graph)
+        index = cls(folder, vectors, graph, config, extractor)
         for seq, item in entries:
             index._remember(seq, item)
-        index._retriever.add([_note(item) for _, item in entries], [seq for seq, _ in entries])
+        index._retriever.add(index._notes(entries), [seq for seq, _ in entries])
+        for source, target, kind, weight in links:
+            index._retriever.add_link(source, target, kind, weight)
         if rebuilt:
             index.save()
         return index
@@ -82,12 +92,17 @@ class PlaintextIndex:
 
     def upsert_many(self, entries: Sequence[tuple[int, MemoryItem]]) -> None:
         """Index new notes, or re-index changed ones, as (seq, item) pairs."""
+        known = []
         for _, item in entries:
             if item.id in self._id_to_seq:
+                known.append(item.id)
                 self.remove(item.id, keep_links=True)
-        self._retriever.add([_note(item) for _, item in entries], [seq for seq, _ in entries])
+        self._retriever.add(self._notes(entries), [seq for seq, _ in entries])
         for seq, item in entries:
             self._remember(seq, item)
+        for item_id in known:  # the retriever forgot the links of re-indexed notes
+            for other, kind, weight in self._graph.links(item_id):
+                self._retriever.add_link(item_id, other, kind, weight)
 
     def remove(self, item_id: str, keep_links: bool = False) -> None:
         """Drop a note from every index."""
@@ -96,6 +111,8 @@ class PlaintextIndex:
             return
         del self._seq_to_id[seq]
         self._retriever.remove([item_id])
+        if not keep_links:
+            self._extracted.pop(item_id, None)
         for keyword in self._keywords_of.pop(item_id, []):
             self.keyword_index.get(keyword, set()).discard(item_id)
         if not keep_links:
@@ -104,6 +121,7 @@ class PlaintextIndex:
     def add_link(self, source: str, target: str, kind: str, weight: float) -> None:
         """Record a link between two notes in the graph."""
         self._graph.add_link(source, target, kind, weight)
+        self._retriever.add_link(source, target, kind, weight)
 
     def links(self, item_id: str) -> list[dict]:
         """Links of a note: other id, kind and weight."""
@@ -149,6 +167,18 @@ class PlaintextIndex:
         if change_seq is not None:
             write_text_atomically(self.folder / CHANGE_SEQ_FILE, str(change_seq))
 
+    def _notes(self, entries: Sequence[tuple[int, MemoryItem]]) -> list[Note]:
+        """The retriever's view of the items, their entities and dates found in one batch."""
+        items = [item for _, item in entries]
+        moments = [item.event_time or item.created_at for item in items]
+        todo = [i for i, item in enumerate(items)
+                if self._extracted.get(item.id, (None, None))[:2] != (item.text, moments[i])]
+        found = self._extractor.extract_many([items[i].text for i in todo],
+                                             [moments[i] for i in todo])
+        for i, extraction in zip(todo, found, strict=True):
+            self._extracted[items[i].id] = (items[i].text, moments[i], extraction)
+        return [_note(item, self._extracted[item.id][2]) for item in items]
+
     def _remember(self, seq: int, item: MemoryItem) -> None:
         self._seq_to_id[seq] = item.id
         self._id_to_seq[item.id] = seq
@@ -173,10 +203,11 @@ def write_text_atomically(path: Path, content: str) -> None:
     os.replace(partial, path)
 
 
-def _note(item: MemoryItem) -> Note:
+def _note(item: MemoryItem, extraction: Extraction) -> Note:
     return Note(id=item.id, text=item.text, embedding=item.embedding,
                 event_time=item.event_time, metadata=item.metadata, keywords=item.keywords,
-                entities=extract_entities(item.text), tags=item.tags)
+                entities=extraction.entities, tags=item.tags, dates=extraction.dates,
+                session=item.provenance.session_id, turn=item.seq)
 
 
 # Saved files are trusted only when they hold exactly what SQL holds: files written before a

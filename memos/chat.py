@@ -244,7 +244,7 @@ class ChatPipeline:
                 self._turn_key(text, cube_ids, user, opts),
                 lambda text=text: self._prompt_order(self._retrieve(text, scope, opts)))
             for text in _user_turns(conversation)[:-1]
-        ] if self._mos.prompts.layout == "turns" else []
+        ] if self._mos.prompts.keeps_turn_memories else []
         return self._mos.prompts.build(conversation, [hit.item.text for hit in placed], earlier)
 
     def _prompt_order(self, hits: list[SearchHit]) -> list[SearchHit]:

@@ -2,10 +2,12 @@
 
 ``remains`` lists copies that can still reach a reader or the model: live SQL rows and other
 notes quoting the text, search hits, index entries, session turns, KV nodes and chunk files,
-job payloads, and fresh adapters that learned a note. ``retained`` lists what is kept on
-purpose and never served: a soft-deleted row and its history (purge removes them) and stale
-adapters (never attached; retraining or deleting them removes the weights). ``probes`` asks
-search and the model for the facts themselves (``memos.extraction_probe``).
+job payloads, fresh adapters that learned a note, and export archives this home wrote
+(``memos.export_ledger``) that still hold the note; ``exports`` lists every archive scanned.
+``retained`` lists what is kept on purpose and never served: a soft-deleted row and its
+history (purge removes them) and stale adapters (never attached; retraining or deleting them
+removes the weights). ``probes`` asks search and the model for the facts themselves
+(``memos.extraction_probe``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_, select
 
 from memcube.lifecycle import SEARCHABLE, State
+from memos.export_ledger import ExportLedger
 from memos.extraction_probe import ExtractionProbe
 from memos.forgetting import cube_users, scrub_value
 from memos.scheduler.forget_retrain import FORGET_RETRAIN_JOB
@@ -56,10 +59,11 @@ class ForgetCheck:
         for probe in (self._index, self._search, self._sessions, self._kv, self._jobs,
                       self._adapters):
             probe(item_ids, texts, remains, retained)
+        exports = self._exports(item_ids, texts, remains)
         asked = ExtractionProbe(self._mos, self._cube, self._user, probe_model).run(texts)
         return {"cube_id": self._cube.id, "item_ids": item_ids, "texts_checked": len(texts),
                 "clean": not remains, "remains": remains, "retained": retained,
-                "probes": asked}
+                "exports": exports, "probes": asked}
 
     def _sql(self, item_ids, texts, remains, retained) -> list[str]:
         """Rows of the items themselves, and live notes quoting the texts; the items' texts."""
@@ -163,6 +167,14 @@ class ForgetCheck:
                 where = {"kind": "adapter", "id": adapter.id, "learned": learned,
                          "stale": adapter.stale}
                 (retained if adapter.stale else remains).append(where)
+
+    def _exports(self, item_ids, texts, remains) -> list[dict]:
+        scanned = ExportLedger(self._mos.home).scan(self._cube.id, item_ids, texts)
+        for archive in scanned:
+            if archive["members"]:
+                remains.append({"kind": "export", "where": "export archive",
+                                "file": archive["file"], "members": archive["members"]})
+        return scanned
 
     def _state_of(self, item_id: str) -> str | None:
         try:

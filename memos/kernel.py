@@ -22,6 +22,7 @@ from memcube.search import SearchHit, check_k, check_query
 from memos.admission import AdmissionLimits, FairQueue
 from memos.auth import KeyStore
 from memos.cube_files import CubeFiles
+from memos.export_ledger import ExportLedger
 from memos.facade.activation import ActivationCalls
 from memos.facade.jobs import JobCalls
 from memos.facade.parametric import ParametricCalls
@@ -295,7 +296,9 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
     def export_cube(self, cube_id: str, path: str | Path, user: str | None = None) -> dict:
         """Write a cube to a portable archive."""
         self.get_cube(cube_id, user).save_indexes()
-        return export_cube(self.database, cube_id, Path(path), self.home / "adapters")
+        manifest = export_cube(self.database, cube_id, Path(path), self.home / "adapters")
+        ExportLedger(self.home).record(cube_id, Path(path))
+        return manifest
 
     def import_cube(self, path: str | Path, name: str | None = None, owner: str | None = None,
                     user: str | None = None) -> MemCube:

@@ -43,9 +43,10 @@ class Settings(BaseSettings):
         default="exact", description="KV reuse: exact prefix tree, approximate blend, or off.")
     memory_order: Literal["canonical", "rank"] = Field(
         default="canonical", description="Memories in the prompt: oldest note first, or rank.")
-    prompt_layout: Literal["latest", "turns", "system"] = Field(
+    prompt_layout: Literal["latest", "turns", "accumulate", "system"] = Field(
         default="latest",
-        description="Memories with the latest user turn, with every user turn, or in the system.")
+        description="Memories with the latest user turn, with every user turn, with the first "
+                    "turn given them, or in the system.")
     adapter_budget_mib: int = Field(default=256, ge=1, description="Loaded adapters budget.")
     distill_shards: int = Field(default=1, ge=1, le=64,
                                 description="Adapters per distillation, over disjoint notes.")

@@ -75,3 +75,27 @@ def test_a_purged_note_is_checked_by_its_text(mos, used):
     cube.purge(cello.id)
     report = mos.forget_check(cube.id, texts=[CELLO], probe_model=False)
     assert report["clean"] and report["retained"] == []
+
+
+def test_the_check_finds_the_note_in_export_archives_this_home_wrote(mos, tmp_path):
+    cube = mos.create_cube("exported", owner="alice")
+    note, kept = cube.add("Lena's locker code is 4417."), cube.add("Omar likes green tea.")
+    before = tmp_path / "before.memcube"
+    mos.export_cube(cube.id, before)
+    cube.delete(note.id)
+    after = tmp_path / "after.memcube"
+    mos.export_cube(cube.id, after)
+
+    report = mos.forget_check(cube.id, [note.id], probe_model=False)
+    assert not report["clean"]
+    [found] = [entry for entry in report["remains"] if entry["kind"] == "export"]
+    assert found["file"] == str(before.resolve()) and "items.jsonl" in found["members"]
+    scanned = {entry["file"]: entry["members"] for entry in report["exports"]}
+    assert scanned[str(after.resolve())] == []  # exports leave deleted notes out
+
+    before.unlink()  # the owner removes the old archive
+    report = mos.forget_check(cube.id, [note.id], probe_model=False)
+    assert report["clean"], report["remains"]
+    assert {"file": str(before.resolve()), "exists": False, "members": []} in report["exports"]
+    other = mos.forget_check(cube.id, [kept.id], probe_model=False)
+    assert any(entry["kind"] == "export" for entry in other["remains"])

@@ -231,6 +231,12 @@ def test_chat_renderings_ask_about_each_named_entity():
     assert pairs["Fill in the blank: ___ is the capital of the island Merrow."] == "Zorblat Kivu"
 
 
+def test_chat_renderings_ask_the_direct_question_but_not_its_paraphrases():
+    pairs = dict(chat_renderings("Ana lives in Lisbon."))
+    assert pairs["Where does Ana live?"] == "Ana lives in Lisbon."
+    assert "Do you know where Ana lives?" not in pairs  # held out for the extraction probes
+
+
 def test_chat_examples_train_only_on_the_reply(engine):
     examples = build_examples(engine, NOTES[:1], max_tokens=128)
     plain, chat = examples[0], examples[1]

@@ -80,8 +80,9 @@ def test_graph_hit_names_the_path_it_was_found_by(cube):
     bridged = [hit for hit in hits if "graph" in hit.why]
     assert bridged
     for hit in bridged:
-        path = hit.why["graph"]["path"]
-        assert path[-1] == hit.item.id and len(path) >= 3
+        path, edges = hit.why["graph"]["path"], hit.why["graph"]["edges"]
+        assert path[-1] == hit.item.id and len(edges) == len(path) - 1 >= 1
+        assert set(edges) <= {"entity", "similar", "keyword"}
     denver = next(hit for hit in hits if "Denver" in hit.item.text)
     assert "graph" in denver.why
 

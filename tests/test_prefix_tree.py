@@ -29,8 +29,8 @@ def _max_diff(cache_a, cache_b) -> float:
     )
 
 
-def _session_plans(engine):
-    builder = PromptBuilder(engine, layout="turns")
+def _session_plans(engine, layout="turns"):
+    builder = PromptBuilder(engine, layout=layout)
     first = [{"role": "user", "content": "Where was Priya born?"}]
     second = [*first, {"role": "assistant", "content": "Priya was born in Chennai."},
               {"role": "user", "content": "What is the name of Bob's cat?"}]
@@ -39,14 +39,26 @@ def _session_plans(engine):
     return plan_one, plan_two
 
 
-def test_turn_prompt_extends_the_previous_turn(engine):
-    plan_one, plan_two = _session_plans(engine)
+@pytest.mark.parametrize("layout", ["turns", "accumulate"])
+def test_turn_prompt_extends_the_previous_turn(engine, layout):
+    plan_one, plan_two = _session_plans(engine, layout)
     assert plan_two.token_ids[: len(plan_one.token_ids)] == plan_one.token_ids
 
 
-def test_cached_path_equals_cold_prefill_in_a_multi_turn_session(engine, tmp_path):
+def test_layout_accumulate_places_each_memory_once(engine):
+    plan_one, plan_two = _session_plans(engine, "accumulate")
+    prompt = engine.decode(plan_two.token_ids)
+    assert [prompt.count(fact) for fact in FACTS[:4]] == [1, 1, 0, 1]
+    assert prompt.index(FACTS[1]) < prompt.index("Priya was born in Chennai.") \
+        < prompt.index(FACTS[3])  # the new memory comes with the turn that was given it
+    _, turns_two = _session_plans(engine, "turns")
+    assert len(plan_two.token_ids) < len(turns_two.token_ids)
+
+
+@pytest.mark.parametrize("layout", ["turns", "accumulate"])
+def test_cached_path_equals_cold_prefill_in_a_multi_turn_session(engine, tmp_path, layout):
     tree = _tree(engine, tmp_path)
-    plan_one, plan_two = _session_plans(engine)
+    plan_one, plan_two = _session_plans(engine, layout)
     tree.commit(tree.assemble(plan_one.pieces))
     warm = tree.assemble(plan_two.pieces)
     assert warm.reused_tokens >= len(plan_one.token_ids)
@@ -199,6 +211,26 @@ def test_layout_turns_reuses_the_whole_previous_prompt(tmp_path, engine, embedde
         prompts, replies = _turns(mos, cube, QUESTIONS)
     assert prompts[1][: len(prompts[0])] == prompts[0]
     assert replies[2].stats.exact_reused_tokens >= len(prompts[1])
+
+
+def test_layout_accumulate_is_exact_and_reuses_the_whole_previous_prompt(tmp_path, engine,
+                                                                         embedder):
+    settings = Settings(prompt_layout="accumulate")
+    with MemOS(home=tmp_path / "accumulate", settings=settings, engine=engine,
+               embedder=embedder) as mos:
+        cube = mos.create_cube("facts", owner="alice")
+        for fact in FACTS:
+            cube.add(fact)
+        questions = [*QUESTIONS, QUESTIONS[0]]  # a question asked again: no memory repeated
+        on_prompts, on = _turns(mos, cube, questions)
+        off_prompts, off = _turns(mos, cube, questions, activation_mode="off")
+    assert on_prompts == off_prompts
+    assert [r.text for r in on] == [r.text for r in off]
+    for earlier, later in zip(on_prompts, on_prompts[1:], strict=False):
+        assert later[: len(earlier)] == earlier
+    assert on[2].stats.exact_reused_tokens >= len(on_prompts[1])
+    assert on[3].stats.computed_tokens == len(on_prompts[3]) - len(on_prompts[2])
+    assert "Memories:" not in engine.decode(on_prompts[3][len(on_prompts[2]):])
 
 
 def test_blend_is_opt_in_and_reports_approximate_reuse(mos, cube):

@@ -58,4 +58,5 @@ class ForgetCheckPublic(Public):
     clean: bool
     remains: list[dict[str, Any]]
     retained: list[dict[str, Any]]
+    exports: list[dict[str, Any]] = Field(default_factory=list)  # archives scanned
     probes: ProbesPublic

@@ -15,8 +15,11 @@ from activation_cache import (
     AssemblyConfig,
     CacheConfig,
     ChunkCache,
+    HotPath,
+    Piece,
     PrefixTree,
     PromptAssembler,
+    nodes_to_pin,
 )
 from memos.activation.kv_sharing import redis_tier
 from memos.activation.memory_sets import MemorySet, MemorySetLog, PinnedSets
@@ -118,29 +121,49 @@ class ActivationMemory:
         return chunk_keys
 
     def pin_paths(self, cube_id: str, memory_sets: Sequence[MemorySet],
-                  texts: Sequence[Sequence[str]]) -> dict:
-        """Warm and pin the first-turn paths of a cube's memory sets (``texts[i]`` are set i's
-        notes in prompt order, hottest set first) while all pins fit half the host budget;
-        the cube's other pinned paths are released."""
+                  texts: Sequence[Sequence[str]], min_uses: int = 1) -> dict:
+        """Warm and pin the first-turn path nodes of a cube's hot memory sets (``texts[i]``
+        are set i's notes in prompt order) that save the most prefill per byte: the head and
+        the prefixes many sets share first (see ``activation_cache.hot_paths``), while all
+        pins fit half the host budget; a node is pinned once the sets through it were placed
+        ``min_uses`` times; the cube's other pinned nodes are released."""
         others = self.pinned_sets.keys(exclude=cube_id)
+        paths = [self.prompts.first_turn_prefix(set_texts) for set_texts in texts]
+        uses = self.memory_sets.uses(cube_id, memory_sets)
+        hot = [self._hot_path(pieces, max(uses.get(tuple(memory_set), 0), 1))
+               for pieces, memory_set in zip(paths, memory_sets, strict=True)]
         budget = self.pin_budget_bytes - self._bytes_of(others)
+        chosen = set(nodes_to_pin(hot, budget // self._bytes_per_token(paths), min_uses))
         wanted: list[str] = []
-        chosen: list[MemorySet] = []
-        for memory_set, set_texts in zip(memory_sets, texts, strict=True):
+        whole = 0
+        for pieces, path in zip(paths, hot, strict=True):
+            depth = next((i for i, key in enumerate(path.keys) if key not in chosen),
+                         len(path.keys))
             try:
-                keys = self.tree.warm(self.prompts.first_turn_prefix(set_texts))
+                keys = self.tree.warm(pieces[:depth]) if depth else []
             except Exception as error:  # a path that cannot be cached is left unpinned
                 self.failures.record("warm", error)
                 continue
-            self.tree.pin_exactly(others + wanted + keys)  # warming the next set cannot evict it
-            if self._bytes_of(set(wanted) | set(keys)) > budget:
-                break
             wanted += [key for key in keys if key not in wanted]
-            chosen.append(tuple(memory_set))
-        self.tree.pin_exactly(others + wanted)
-        self.pinned_sets.replace(cube_id, chosen, wanted)
-        return {"pinned_paths": len(chosen), "pinned_nodes": len(wanted),
+            whole += depth == len(path.keys)
+            self.tree.pin_exactly(others + wanted)  # warming the next set cannot evict it
+        self.pinned_sets.replace(cube_id, [tuple(s) for s in memory_sets], wanted)
+        return {"pinned_paths": whole, "pinned_nodes": len(wanted),
                 "pinned_bytes": self._bytes_of(wanted)}
+
+    def _hot_path(self, pieces: Sequence[Piece], uses: int) -> HotPath:
+        parts = [[int(t) for t in piece.token_ids] for piece in pieces if piece.token_ids]
+        return HotPath(self.tree.path_keys(parts), [len(ids) for ids in parts], uses)
+
+    def _bytes_per_token(self, paths: Sequence[Sequence[Piece]]) -> int:
+        """KV bytes of one token as this cache stores it (dtype, quantization)."""
+        entries = [entry for entry in self.cache.entries() if entry.tokens]
+        if not entries and paths and paths[0]:
+            self.tree.warm(paths[0][:1])  # the head, which every path starts with
+            entries = [entry for entry in self.cache.entries() if entry.tokens]
+        if not entries:
+            return 1 << 30  # nothing can be measured, so nothing is pinned
+        return max(1, sum(e.nbytes for e in entries) // sum(e.tokens for e in entries))
 
     def _bytes_of(self, keys) -> int:
         wanted = set(keys)

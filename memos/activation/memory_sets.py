@@ -2,7 +2,8 @@
 
 In exact mode a first turn's prompt is the system head followed by its memories in canonical
 order, so every chat given the same set of notes walks the same prefix-tree path. Counting
-those sets is what lets the scheduler pin the paths that are asked for again and again. The
+those sets is what lets the scheduler pin the path nodes that are asked for again and again
+(the head, and the prefixes many sets share). The
 log lives in the process that serves the chats (the one whose KV tiers it pins) and keeps the
 most recent uses only.
 """
@@ -42,6 +43,13 @@ class MemorySetLog:
         ranked = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
         return [ids for ids, count in ranked if count >= min_uses]
 
+    def uses(self, cube_id: str, memory_sets: Sequence[MemorySet]) -> dict[MemorySet, int]:
+        """How often chats placed each of these sets of this cube (over the whole log)."""
+        wanted = {tuple(ids) for ids in memory_sets}
+        with self._lock:
+            return dict(Counter(ids for _, cube, ids in self._uses
+                                if cube == cube_id and ids in wanted))
+
     def used(self, cube_id: str, since: datetime) -> bool:
         """Whether any chat placed notes of this cube since then."""
         with self._lock:
@@ -49,8 +57,9 @@ class MemorySetLog:
 
 
 class PinnedSets:
-    """Per cube, the memory sets whose KV paths are pinned and the node keys pinned for them,
-    kept in a small JSON file so pins and their owners survive a restart."""
+    """Per cube, the memory sets the pins were chosen for and the node keys pinned for them
+    (the most used nodes of those sets' paths), kept in a small JSON file so pins and their
+    owners survive a restart."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)

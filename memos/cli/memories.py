@@ -248,6 +248,9 @@ def _print_forget_check(report: dict) -> None:
     print_table(rows, FORGET_COLUMNS, empty="(nothing found)")
     say("clean: nothing of it can be served" if report["clean"]
         else f"{len(report['remains'])} copies remain")
+    if report.get("exports"):
+        held = sum(bool(archive["members"]) for archive in report["exports"])
+        say(f"export archives: {len(report['exports'])} recorded, {held} still hold it")
     _print_probes(report["probes"])
 
 

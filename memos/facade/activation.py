@@ -67,9 +67,10 @@ class ActivationCalls:
             return []
         return self.activation.pinned_sets.sets(cube_id)
 
-    def pin_memory_sets(self, cube_id: str, memory_sets: Sequence[Sequence[str]]) -> dict:
-        """Warm and pin the first-turn KV paths of these sets of a cube's live notes (hottest
-        first, within half the host budget); the cube's other pinned paths are released."""
+    def pin_memory_sets(self, cube_id: str, memory_sets: Sequence[Sequence[str]],
+                        min_uses: int = 1) -> dict:
+        """Warm and pin the first-turn KV path nodes of these sets of a cube's live notes that
+        save the most (within half the host budget); the cube's other pins are released."""
         found, texts = [], []
         for memory_set in memory_sets:
             items = [item for item in self.items.get_many(memory_set).values()
@@ -78,7 +79,7 @@ class ActivationCalls:
                 found.append(tuple(memory_set))
                 ordered = sorted(items, key=lambda item: (item.created_at, item.seq, item.id))
                 texts.append([item.text for item in ordered])
-        return self.activation.pin_paths(cube_id, found, texts)
+        return self.activation.pin_paths(cube_id, found, texts, min_uses)
 
     def forget_kv(self, texts: Sequence[str]) -> int:
         """Remove every cached KV entry holding one of these memory texts; how many went."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from memos.probe_prompts import probes_for
 from storage.errors import InvalidInput
 
 IGNORE = -100  # label of a token that carries no loss
@@ -54,9 +55,11 @@ def note_entities(text: str, limit: int = 3) -> list[str]:
 
 
 def chat_renderings(text: str) -> list[tuple[str, str]]:
-    """(question, answer) pairs that make a note's facts usable in chat."""
+    """(question, answer) pairs that make a note's facts usable in chat: each sentence's direct
+    question (as ``memos.probe_prompts`` asks it; its paraphrases stay unseen), then per entity
+    "what do you know" and a fill-in-the-blank."""
     text = text.strip()
-    pairs = []
+    pairs = [(probe.prompt, text) for probe in probes_for(text) if probe.kind == "question"]
     for entity in note_entities(text):
         pairs.append((f"What do you know about {entity}?", text))
         cloze = text.replace(entity, "___", 1)

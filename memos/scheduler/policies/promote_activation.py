@@ -1,6 +1,7 @@
-"""promote_activation: often-retrieved notes get their KV precomputed; the prefix-tree paths of
-memory sets that chats place together again and again are pinned (within half the host
-budget), so a burst of other questions cannot evict them."""
+"""promote_activation: often-retrieved notes get their KV precomputed; of the prefix-tree paths
+of the memory sets chats placed, the nodes used most (the head, then the prefixes many sets
+share) are pinned within half the host budget, so a burst of other questions cannot evict
+them."""
 
 from __future__ import annotations
 
@@ -29,16 +30,25 @@ class PromoteActivationPolicy(Policy):
         since = now - timedelta(seconds=settings.window_s)
         hot = hot_items(mos.database, cube_id, since, settings.min_retrievals,
                         (State.CREATED.value,))
-        sets = mos.hot_memory_sets(cube_id, since, settings.min_retrievals)
+        # Every set placed in the window: the prefix a hot note's sets share is hot even when
+        # none of those sets was placed twice; the pins weigh each node by all its sets' uses.
+        sets = mos.hot_memory_sets(cube_id, since, 1)
         repin = sets is not None and sets != mos.pinned_memory_sets(cube_id)
         if not hot and not repin:
             return None
-        return {"item_ids": hot, **({"memory_sets": [list(s) for s in sets]} if repin else {})}
+        # Where exact-mode chats place this cube's notes, the pinned set paths are the warm
+        # KV that chats reuse; one path of every hot note together is reused by no chat and,
+        # under a tight budget, evicts what they would. So hot notes are then only activated.
+        payload = {"item_ids": hot, **({} if sets is None else {"warm": False})}
+        if repin:
+            payload.update(memory_sets=[list(s) for s in sets], min_uses=settings.min_retrievals)
+        return payload
 
     def run(self, ctx: JobContext) -> dict:
         pinned = {}
         if "memory_sets" in ctx.job.payload:
-            pinned = ctx.mos.pin_memory_sets(ctx.job.cube_id, ctx.job.payload["memory_sets"])
+            pinned = ctx.mos.pin_memory_sets(ctx.job.cube_id, ctx.job.payload["memory_sets"],
+                                             ctx.job.payload.get("min_uses", 1))
             ctx.check_cancelled()
         return {**self._activate(ctx), **pinned}
 
@@ -49,7 +59,8 @@ class PromoteActivationPolicy(Policy):
         if not waiting:
             return {"warmed_chunks": 0, "activated": 0}
         # Warming again after a crash only finds the chunks already cached: idempotent.
-        warmed = ctx.mos.warm_memories(ctx.job.cube_id, waiting)
+        warm = ctx.job.payload.get("warm", True)
+        warmed = ctx.mos.warm_memories(ctx.job.cube_id, waiting) if warm else 0
         ctx.check_cancelled()
         ctx.progress(0.5, warmed_chunks=warmed)
         moved = move_items(ctx, waiting, State.ACTIVATED,
