@@ -25,6 +25,7 @@ from memos.parametric.checksums import (
     manifest_checksum,
     read_verified,
 )
+from storage.atomic import fsync_dir
 from storage.errors import CorruptBlob, IncompatibleModel, InvalidInput, NotFound, UnsupportedFormat
 from storage.write_failures import storage_errors
 
@@ -73,9 +74,9 @@ class AdapterStore:
             with storage_errors():
                 staging.mkdir()
                 self._write_files(staging, artifact)
-                _fsync_dir(staging)
+                fsync_dir(staging)
                 staging.rename(target)
-                _fsync_dir(self.root)
+                fsync_dir(self.root)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return target
@@ -156,10 +157,3 @@ def _fsync_file(path: Path) -> None:
     with path.open("rb") as handle:
         os.fsync(handle.fileno())
 
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
