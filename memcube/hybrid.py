@@ -126,6 +126,11 @@ class HybridRetriever:
                     and source != target:
                 self._graph.add_link(source, target, kind, min(scaled, 1.0))
 
+    def set_tags(self, note_id: str, tags: Sequence[str]) -> None:
+        """Replace an indexed note's topic tags (KeyError when unknown)."""
+        with self._lock:
+            self._notes[note_id].tags = list(tags)
+
     def search(self, query_text: str, query_vector: np.ndarray, k: int = 10,
                filters: Mapping[str, Any] | None = None,
                expand_graph: bool = True, *, window: TimeWindow | None = None,
