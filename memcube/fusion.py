@@ -44,6 +44,27 @@ def fuse(
     return sorted(hits.values(), key=lambda hit: (-hit.score, hit.id))
 
 
+def fused_scores(
+    rankings: Mapping[str, list[tuple[str, float]]],
+    weights: Mapping[str, float] | None = None,
+    method: FusionMethod = "rrf",
+    k_rrf: int = 60,
+) -> list[tuple[str, float]]:
+    """``fuse``'s (id, score) order without the reasons: for seeding, where only ids count."""
+    if method not in ("rrf", "weighted"):
+        raise ValueError(f"unknown fusion method {method!r}")
+    weights = weights or {}
+    totals: dict[str, float] = {}
+    for source, ranking in rankings.items():
+        weight = weights.get(source, 1.0)
+        seen: set[str] = set()
+        for (id_, _), part in zip(ranking, _contributions(ranking, method, k_rrf), strict=True):
+            if id_ not in seen:  # as in fuse: a source's best rank counts once
+                seen.add(id_)
+                totals[id_] = totals.get(id_, 0.0) + weight * part
+    return sorted(totals.items(), key=lambda pair: (-pair[1], pair[0]))
+
+
 def _contributions(ranking: list[tuple[str, float]], method: str, k_rrf: int) -> list[float]:
     if method == "rrf":
         return [1.0 / (k_rrf + rank) for rank in range(1, len(ranking) + 1)]
