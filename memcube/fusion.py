@@ -36,7 +36,9 @@ def fuse(
         contributions = _contributions(ranking, method, k_rrf)
         ranked = zip(ranking, contributions, strict=True)
         for rank, ((id_, score), part) in enumerate(ranked, start=1):
-            hit = hits.setdefault(id_, FusedHit(id_, 0.0))
+            hit = hits.get(id_)
+            if hit is None:
+                hit = hits[id_] = FusedHit(id_, 0.0)
             if source in hit.why:
                 continue  # a source listing an id twice counts its best rank once
             hit.score += weight * part
