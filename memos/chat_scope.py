@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from memcube.access import Access
+from storage.errors import NotFound, PermissionDenied
 
 if TYPE_CHECKING:
     from memcube.cube import MemCube
@@ -30,9 +31,10 @@ class CubeAccess:
 
     def writable(self, cube_id: str, user: str | None) -> MemCube | None:
         """The cube, opened for writing, if ``user`` may write to it; else None."""
-        if self.store.access_of(cube_id, user) < Access.WRITE:
+        try:
+            return self.open(cube_id, user, Access.WRITE)  # one access check, not two
+        except (NotFound, PermissionDenied):
             return None
-        return self.open(cube_id, user, Access.WRITE)
 
 
 class CubeScope:
