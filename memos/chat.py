@@ -6,7 +6,6 @@ adapter are taken and released in one thread while the caller consumes deltas at
 
 from __future__ import annotations
 
-import logging
 import queue
 import threading
 import time
@@ -41,7 +40,6 @@ __all__ = ["MEMORY_KINDS", "ChatOptions", "ChatPipeline", "ChatReply", "check_me
 ROLES = ("system", "user", "assistant")
 MAX_MESSAGE_CHARS = 20_000
 _DONE = object()
-logger = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
