@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memcube.access import Access, parse_access, require
+from memcube.adapter_records import AdapterRecords
 from memcube.archive import ImportTarget, export_cube, import_cube
 from memcube.archive_reader import ArchiveLimits
 from memcube.cube import MemCube
@@ -18,6 +19,7 @@ from memcube.index_sync import IndexSync
 from memcube.item_store import ItemStore
 from memcube.linker import Linker
 from memcube.plaintext_index import PlaintextIndex
+from memcube.retrieval_log import RetrievalLog
 from memcube.search import SearchHit, check_k, check_query
 from memos.admission import AdmissionLimits, FairQueue
 from memos.auth import KeyStore
@@ -30,8 +32,9 @@ from memos.facade.service import ServiceCalls
 from memos.facade.users import LOCAL_USER, UserCalls
 from memos.forgetting import ForgetReport, Forgetting
 from memos.quotas import Quotas
-from memos.scheduler import Scheduler
+from memos.scheduler import JobStore, Scheduler
 from memos.scheduler.forget_retrain import queue_forget_retrain
+from memos.scheduler.memories import Memories
 from memos.settings import Settings
 from storage.blobs import BlobStore
 from storage.clock import Clock, SystemClock
@@ -122,8 +125,16 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         """The memory scheduler: policies and jobs (the service starts its workers)."""
         with self._lock:
             if self._scheduler is None:
-                self._scheduler = Scheduler(self)
+                self._scheduler = Scheduler(self._scheduler_memories(),
+                                            JobStore(self.database, self.clock))
             return self._scheduler
+
+    def _scheduler_memories(self) -> Memories:
+        """What the scheduler's policies and jobs work with (the model loads when first used)."""
+        return Memories(self.settings, self.clock, self.cubes, self.get_cube, self.items,
+                        RetrievalLog(self.database), AdapterRecords(self.database),
+                        activation=self, parametric=lambda: self.adapters,
+                        enforce_budgets=self.enforce_budgets)
 
     def create_cube(self, name: str, description: str = "", settings: dict | None = None,
                     owner: str | None = None, user: str | None = None) -> MemCube:
@@ -270,7 +281,7 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         """Notes left search or changed: drop them from KV (and, when erased, sessions and
         jobs); adapters that learned them retrain without them."""
         self.forget_memories(cube_id, texts, item_ids, erase)
-        queue_forget_retrain(self, cube_id)
+        queue_forget_retrain(self.scheduler, cube_id)
 
     def forget_memories(self, cube_id: str, texts: Sequence[str], item_ids: Sequence[str],
                         erase: bool = True) -> ForgetReport:

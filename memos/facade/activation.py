@@ -27,8 +27,6 @@ class ActivationCalls:
             return len(self.activation.warm_texts(texts, cube_id, ids))
         return len(self.activation.warm_path(texts, cube_id, ids))
 
-    warm_memories = warm  # the name the scheduler and older callers use
-
     def kv_stats(self, user: str | None = None) -> dict:
         """KV cache figures: the whole cache's for admins, else only ``user``'s cubes' chunks."""
         if self.is_admin(user):
