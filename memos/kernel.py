@@ -21,6 +21,7 @@ from memcube.linker import Linker
 from memcube.plaintext_index import PlaintextIndex
 from memcube.retrieval_log import RetrievalLog
 from memcube.search import SearchHit, check_k, check_query
+from memos.activation.promotion import ActivationPromotion
 from memos.admission import AdmissionLimits, FairQueue
 from memos.auth import KeyStore
 from memos.cube_files import CubeFiles
@@ -32,9 +33,8 @@ from memos.facade.service import ServiceCalls
 from memos.facade.users import LOCAL_USER, UserCalls
 from memos.forgetting import ForgetReport, Forgetting
 from memos.quotas import Quotas
-from memos.scheduler import JobStore, Scheduler
+from memos.scheduler import JobStore, Memories, Scheduler
 from memos.scheduler.forget_retrain import queue_forget_retrain
-from memos.scheduler.memories import Memories
 from memos.settings import Settings
 from storage.blobs import BlobStore
 from storage.clock import Clock, SystemClock
@@ -76,6 +76,9 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         self._scheduler: Scheduler | None = None
         self._prompts = None
         self._activation: ActivationMemory | None = None
+        self._activation_promotion = ActivationPromotion(
+            lambda: self.activation, lambda: self._activation, self.items,
+            self.settings.activation_mode, self.home / "kv")
         self._adapters: ParametricMemory | None = None
         self._decoder = None
         self._chat_pipeline: ChatPipeline | None = None
@@ -133,7 +136,7 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         """What the scheduler's policies and jobs work with (the model loads when first used)."""
         return Memories(self.settings, self.clock, self.cubes, self.get_cube, self.items,
                         RetrievalLog(self.database), AdapterRecords(self.database),
-                        activation=self, parametric=lambda: self.adapters,
+                        activation=self._activation_promotion, parametric=lambda: self.adapters,
                         enforce_budgets=self.enforce_budgets)
 
     def create_cube(self, name: str, description: str = "", settings: dict | None = None,

@@ -6,39 +6,20 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from memcube.adapter_records import AdapterRecords
 from memcube.cube import MemCube
 from memcube.cube_store import CubeStore
 from memcube.item_store import ItemStore
 from memcube.retrieval_log import RetrievalLog
+from memos.activation.promotion import ActivationPromotion
 from memos.settings import Settings
 from storage.clock import Clock
 
 if TYPE_CHECKING:  # torch and peft: only named here
     from memos.parametric import DistillConfig
     from memos.parametric.memory import AdapterInfo, ParametricMemory
-
-
-class ActivationPort(Protocol):
-    """Activation memory (the KV cache) as the scheduler uses it."""
-
-    def warm(self, cube_id: str, item_ids: Sequence[str]) -> int:
-        """Precompute the KV of these notes' prompt chunks; how many were warmed."""
-
-    def hot_memory_sets(self, cube_id: str, since: datetime,
-                        min_uses: int) -> list[tuple[str, ...]] | None:
-        """Sets of notes chats placed together ``min_uses`` times since then (None: no chat
-        placed the cube's notes)."""
-
-    def pinned_memory_sets(self, cube_id: str) -> list[tuple[str, ...]]:
-        """The memory sets of a cube whose KV paths are pinned."""
-
-    def pin_memory_sets(self, cube_id: str, memory_sets: Sequence[Sequence[str]],
-                        min_uses: int = 1) -> dict:
-        """Warm and pin these sets' KV paths; the cube's other pins are released."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +33,7 @@ class Memories:
     items: ItemStore
     retrievals: RetrievalLog
     adapter_records: AdapterRecords
-    activation: ActivationPort | None = None
+    activation: ActivationPromotion | None = None
     parametric: Callable[[], ParametricMemory] | None = None  # loads the model when first called
     enforce_budgets: Callable[[], dict] | None = None  # KV and adapter byte budgets
 

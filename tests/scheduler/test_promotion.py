@@ -37,6 +37,10 @@ def jobs_of(mos, kind: str) -> list:
     return [job for job in mos.scheduler.jobs.list(kind=kind)[0]]
 
 
+def pinned_sets(mos, cube_id: str) -> list[tuple[str, ...]]:
+    return mos.scheduler.memories.activation.pinned_memory_sets(cube_id)
+
+
 def tick_and_run(mos) -> None:
     mos.scheduler.tick()
     mos.scheduler.run_pending()
@@ -80,13 +84,13 @@ def test_memory_sets_chats_place_again_and_again_get_their_paths_pinned(tmp_path
         [job] = jobs_of(kernel, "promote_activation")
         assert job.state == JobState.SUCCEEDED, job.error
         assert job.result["pinned_paths"] == 1 and job.result["pinned_nodes"] >= 3
-        assert kernel.pinned_memory_sets(cube.id) == [tuple(sorted([alice.id, bob.id]))]
+        assert pinned_sets(kernel, cube.id) == [tuple(sorted([alice.id, bob.id]))]
         pinned = kernel.activation.tree.pinned
         assert {e.key for e in kernel.activation.cache.entries() if e.pinned} == pinned
         tick_and_run(kernel)  # the same hot set: nothing to re-pin
         assert len(jobs_of(kernel, "promote_activation")) == 1
     with MemOS(tmp_path / "home", embedder=embedder, engine=engine, clock=clock) as restarted:
-        assert restarted.pinned_memory_sets(cube.id) == [tuple(sorted([alice.id, bob.id]))]
+        assert pinned_sets(restarted, cube.id) == [tuple(sorted([alice.id, bob.id]))]
         assert restarted.activation.tree.pinned == pinned
         reply = restarted.chat(QUESTION, cube_ids=[cube.id], k=2, max_new_tokens=1)
         assert reply.stats.cache_hits >= 3  # head and both notes from the pinned path
@@ -97,7 +101,7 @@ def test_memory_sets_chats_place_again_and_again_get_their_paths_pinned(tmp_path
                            cube_ids=[cube.id], k=1, max_new_tokens=1)
         clock.advance(minutes=1)
         tick_and_run(restarted)
-        assert restarted.pinned_memory_sets(cube.id) == [(alice.id,)]
+        assert pinned_sets(restarted, cube.id) == [(alice.id,)]
         now_pinned = restarted.activation.tree.pinned
         assert now_pinned & pinned and pinned - now_pinned  # the head stays; Bob's path goes
 

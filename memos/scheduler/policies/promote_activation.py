@@ -56,7 +56,8 @@ class PromoteActivationPolicy(Policy):
             return {"warmed_chunks": 0, "activated": 0}
         # Warming again after a crash only finds the chunks already cached: idempotent.
         warm = ctx.job.payload.get("warm", True)
-        warmed = ctx.memories.activation.warm(ctx.job.cube_id, waiting) if warm else 0
+        cube = ctx.memories.open_cube(ctx.job.cube_id)
+        warmed = ctx.memories.activation.warm(cube, waiting) if warm else 0
         ctx.check_cancelled()
         ctx.progress(0.5, warmed_chunks=warmed)
         moved = move_items(ctx, waiting, State.ACTIVATED,
