@@ -11,8 +11,9 @@ from storage.schema import AdapterRow
 
 
 @dataclass(frozen=True, slots=True)
-class AdapterRecord:
-    """One adapter's row: the note versions it learned and whether it is marked unusable."""
+class LearnedAdapter:
+    """One adapter as the scheduler judges it: the note versions it learned, and whether its
+    row marks it stale or damaged."""
 
     id: str
     items: dict[str, int]
@@ -20,24 +21,24 @@ class AdapterRecord:
     damaged: str | None
 
     @classmethod
-    def from_row(cls, row: AdapterRow) -> AdapterRecord:
+    def from_row(cls, row: AdapterRow) -> LearnedAdapter:
         """Build a record from its SQL row."""
         return cls(row.id, dict(row.items), bool(row.stale), row.damaged)
 
 
 class AdapterRecords:
-    """The adapters table, read for what each adapter learned."""
+    """The adapters table, read for what each adapter learned (the scheduler's reads)."""
 
     def __init__(self, database: Database) -> None:
         self._database = database
 
-    def of_cube(self, cube_id: str) -> list[AdapterRecord]:
+    def of_cube(self, cube_id: str) -> list[LearnedAdapter]:
         """Every adapter of the cube."""
         with self._database.session() as session:
-            return [AdapterRecord.from_row(row) for row in session.scalars(
+            return [LearnedAdapter.from_row(row) for row in session.scalars(
                 select(AdapterRow).where(AdapterRow.cube_id == cube_id))]
 
-    def newest_group(self, cube_id: str) -> list[AdapterRecord]:
+    def newest_group(self, cube_id: str) -> list[LearnedAdapter]:
         """The cube's newest adapter, or every adapter of its shard group when it is a shard
         (empty: the cube has none)."""
         with self._database.session() as session:
@@ -48,4 +49,4 @@ class AdapterRecords:
             else:
                 rows = session.scalars(select(AdapterRow).where(
                     AdapterRow.shard_group == newest.shard_group))
-            return [AdapterRecord.from_row(row) for row in rows]
+            return [LearnedAdapter.from_row(row) for row in rows]
