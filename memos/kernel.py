@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memcube.access import Access, parse_access, require
+from memcube.adapter_records import AdapterRecords
 from memcube.archive import ImportTarget, export_cube, import_cube
 from memcube.archive_reader import ArchiveLimits
 from memcube.cube import MemCube
@@ -19,7 +20,9 @@ from memcube.index_sync import IndexSync
 from memcube.item_store import ItemStore
 from memcube.linker import Linker
 from memcube.plaintext_index import PlaintextIndex
+from memcube.retrieval_log import RetrievalLog
 from memcube.search import SearchHit, check_k, check_query
+from memos.activation.promotion import ActivationPromotion
 from memos.admission import AdmissionLimits, FairQueue
 from memos.auth import KeyStore
 from memos.chat_options import ChatOptions, chat_options
@@ -34,7 +37,7 @@ from memos.facade.service import ServiceCalls
 from memos.facade.users import LOCAL_USER, UserCalls
 from memos.forgetting import ForgetReport, Forgetting
 from memos.quotas import Quotas
-from memos.scheduler import Scheduler
+from memos.scheduler import JobStore, Memories, Scheduler
 from memos.scheduler.forget_retrain import queue_forget_retrain
 from memos.sessions import SessionStore
 from memos.settings import Settings
@@ -78,6 +81,9 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         self._scheduler: Scheduler | None = None
         self._prompts = None
         self._activation: ActivationMemory | None = None
+        self._activation_promotion = ActivationPromotion(
+            lambda: self.activation, lambda: self._activation, self.items,
+            self.settings.activation_mode, self.home / "kv")
         self._adapters: ParametricMemory | None = None
         self._decoder = None
         self._chat_pipeline: ChatPipeline | None = None
@@ -130,8 +136,16 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         """The memory scheduler: policies and jobs (the service starts its workers)."""
         with self._lock:
             if self._scheduler is None:
-                self._scheduler = Scheduler(self)
+                self._scheduler = Scheduler(self._scheduler_memories(),
+                                            JobStore(self.database, self.clock))
             return self._scheduler
+
+    def _scheduler_memories(self) -> Memories:
+        """What the scheduler's policies and jobs work with (the model loads when first used)."""
+        return Memories(self.settings, self.clock, self.cubes, self.get_cube, self.items,
+                        RetrievalLog(self.database), AdapterRecords(self.database),
+                        activation=self._activation_promotion, parametric=lambda: self.adapters,
+                        enforce_budgets=self.enforce_budgets)
 
     def create_cube(self, name: str, description: str = "", settings: dict | None = None,
                     owner: str | None = None, user: str | None = None) -> MemCube:
@@ -267,7 +281,7 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         """Notes left search or changed: drop them from KV (and, when erased, sessions and
         jobs); adapters that learned them retrain without them."""
         self.forget_memories(cube_id, texts, item_ids, erase)
-        queue_forget_retrain(self, cube_id)
+        queue_forget_retrain(self.scheduler, cube_id)
 
     def forget_memories(self, cube_id: str, texts: Sequence[str], item_ids: Sequence[str],
                         erase: bool = True) -> ForgetReport:
