@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import threading
 from collections.abc import Iterator, Sequence
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memcube.access import Access, parse_access, require
+from memcube.adapter_records import AdapterRecords
 from memcube.archive import ImportTarget, export_cube, import_cube
 from memcube.archive_reader import ArchiveLimits
 from memcube.cube import MemCube
@@ -18,10 +20,15 @@ from memcube.index_sync import IndexSync
 from memcube.item_store import ItemStore
 from memcube.linker import Linker
 from memcube.plaintext_index import PlaintextIndex
+from memcube.retrieval_log import RetrievalLog
 from memcube.search import SearchHit, check_k, check_query
+from memos.activation.promotion import ActivationPromotion
 from memos.admission import AdmissionLimits, FairQueue
 from memos.auth import KeyStore
+from memos.chat_options import ChatOptions, chat_options
+from memos.chat_scope import CubeAccess
 from memos.cube_files import CubeFiles
+from memos.cube_search import CubeSearch
 from memos.export_ledger import ExportLedger
 from memos.facade.activation import ActivationCalls
 from memos.facade.jobs import JobCalls
@@ -30,10 +37,12 @@ from memos.facade.service import ServiceCalls
 from memos.facade.users import LOCAL_USER, UserCalls
 from memos.forgetting import ForgetReport, Forgetting
 from memos.quotas import Quotas
-from memos.scheduler import Scheduler
+from memos.scheduler import JobStore, Memories, Scheduler
 from memos.scheduler.forget_retrain import queue_forget_retrain
+from memos.sessions import SessionStore
 from memos.settings import Settings
 from storage.blobs import BlobStore
+from storage.cache_failures import CacheFailures
 from storage.clock import Clock, SystemClock
 from storage.database import Database, sqlite_url
 
@@ -41,7 +50,6 @@ if TYPE_CHECKING:  # these pull in torch, transformers and peft: imported when f
     from memos.activation.memory import ActivationMemory
     from memos.chat import ChatPipeline, ChatReply
     from memos.parametric.memory import ParametricMemory
-    from memos.sessions import SessionStore
 
 
 class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls):
@@ -73,9 +81,15 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         self._scheduler: Scheduler | None = None
         self._prompts = None
         self._activation: ActivationMemory | None = None
+        self._activation_promotion = ActivationPromotion(
+            lambda: self.activation, lambda: self._activation, self.items,
+            self.settings.activation_mode, self.home / "kv")
         self._adapters: ParametricMemory | None = None
         self._decoder = None
         self._chat_pipeline: ChatPipeline | None = None
+        self.sessions = SessionStore(self.database, self.clock, self.settings.session_window)
+        self.chat_failures = CacheFailures(logging.getLogger("memos.chat"))  # skipped write-backs
+        self._search = CubeSearch(lambda: self.embedder)
         self.quotas = Quotas(self.settings.max_memories_per_cube,
                              self.settings.max_bytes_per_user)
         self.model_queue = FairQueue(AdmissionLimits(
@@ -122,8 +136,16 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         """The memory scheduler: policies and jobs (the service starts its workers)."""
         with self._lock:
             if self._scheduler is None:
-                self._scheduler = Scheduler(self)
+                self._scheduler = Scheduler(self._scheduler_memories(),
+                                            JobStore(self.database, self.clock))
             return self._scheduler
+
+    def _scheduler_memories(self) -> Memories:
+        """What the scheduler's policies and jobs work with (the model loads when first used)."""
+        return Memories(self.settings, self.clock, self.cubes, self.get_cube, self.items,
+                        RetrievalLog(self.database), AdapterRecords(self.database),
+                        activation=self._activation_promotion, parametric=lambda: self.adapters,
+                        enforce_budgets=self.enforce_budgets)
 
     def create_cube(self, name: str, description: str = "", settings: dict | None = None,
                     owner: str | None = None, user: str | None = None) -> MemCube:
@@ -188,20 +210,13 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
                        user: str | None = None) -> list[MemCube]:
         """These cubes (each once, in order), or every cube ``user`` may read when None;
         NotFound for one ``user`` may not see."""
-        ids = cube_ids if cube_ids else [c.id for c in self.list_cubes(user)]
-        return [self.get_cube(cube_id, user) for cube_id in dict.fromkeys(ids)]
+        return CubeAccess(self.cubes, self.get_cube).readable(cube_ids, user)
 
     def search_cubes(self, query: str, cubes: Sequence[MemCube], k: int = 10,
                      **filters) -> list[SearchHit]:
         """Search cubes opened for the caller (their access was checked when they were
         opened); hits merged by score."""
-        check_k(k)
-        check_query(query)
-        vector = self.embedder.embed_one(query) if cubes and query and query.strip() else None
-        hits = []
-        for cube in cubes:  # the query is embedded once, not once per cube
-            hits.extend(cube.search(query, k, vector=vector, **filters))
-        return sorted(hits, key=lambda hit: (hit.item.superseded_by is not None, -hit.score))[:k]
+        return self._search(query, cubes, k, **filters)
 
     @property
     def prompts(self):
@@ -239,38 +254,34 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
             return self._adapters
 
     def chat(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None, *,
-             user: str | None = None, **options) -> ChatReply:
-        """Answer a conversation with memories retrieved from ``cube_ids``; a ChatReply."""
-        options.setdefault("max_seconds", self.settings.chat_max_seconds)
-        return self._chat().chat(messages, cube_ids, user=user, **options)
+             options: ChatOptions | None = None, user: str | None = None,
+             cancel: threading.Event | None = None, **fields) -> ChatReply:
+        """Answer a conversation with memories retrieved from ``cube_ids``; a ChatReply.
+        ``options``, or ChatOptions' fields as keywords (``k=3, max_new_tokens=64``)."""
+        opts = chat_options(options, fields, self.settings.chat_max_seconds)
+        return self._chat().chat(messages, cube_ids, opts, user=user, cancel=cancel)
 
     def chat_stream(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None, *,
-                    user: str | None = None, **options) -> Iterator[str | ChatReply]:
+                    options: ChatOptions | None = None, user: str | None = None,
+                    cancel: threading.Event | None = None,
+                    **fields) -> Iterator[str | ChatReply]:
         """Like ``chat``, yielding text deltas and then the ChatReply."""
-        options.setdefault("max_seconds", self.settings.chat_max_seconds)
-        return self._chat().stream(messages, cube_ids, user=user, **options)
+        opts = chat_options(options, fields, self.settings.chat_max_seconds)
+        return self._chat().stream(messages, cube_ids, opts, user=user, cancel=cancel)
 
     def chat_prompt_ids(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None,
-                        *, user: str | None = None, **options) -> list[int]:
+                        *, options: ChatOptions | None = None, user: str | None = None,
+                        **fields) -> list[int]:
         """The prompt token ids ``chat`` would use for this conversation."""
-        return self._chat().prompt_ids(messages, cube_ids, user=user, **options)
-
-    @property
-    def chat_failures(self):
-        """Chat side work (write-back of turns) skipped on failure: counts per operation."""
-        return self._chat().failures
-
-    @property
-    def sessions(self) -> SessionStore:
-        """Recent turns of conversations kept by ``session_id``."""
-        return self._chat().sessions
+        opts = chat_options(options, fields)
+        return self._chat().prompt_ids(messages, cube_ids, opts, user=user)
 
     def _forgotten(self, cube_id: str, texts: Sequence[str], item_ids: Sequence[str],
                    erase: bool = True) -> None:
         """Notes left search or changed: drop them from KV (and, when erased, sessions and
         jobs); adapters that learned them retrain without them."""
         self.forget_memories(cube_id, texts, item_ids, erase)
-        queue_forget_retrain(self, cube_id)
+        queue_forget_retrain(self.scheduler, cube_id)
 
     def forget_memories(self, cube_id: str, texts: Sequence[str], item_ids: Sequence[str],
                         erase: bool = True) -> ForgetReport:
@@ -343,10 +354,16 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         with self._lock:
             if self._chat_pipeline is None:
                 from memos.chat import ChatPipeline
-                from memos.sessions import SessionStore
+                from memos.parametric.adapter_sets import AdapterSets
+                from memos.turn_memories import TurnMemories
 
-                sessions = SessionStore(self.database, self.clock, self.settings.session_window)
-                self._chat_pipeline = ChatPipeline(self, sessions)
+                self._chat_pipeline = ChatPipeline(
+                    cubes=CubeAccess(self.cubes, self.get_cube), search=self._search,
+                    prompts=self.prompts, engine=self.engine, decoder=self.decoder,
+                    activation=lambda: self.activation, parametric=self.adapters,
+                    adapter_sets=AdapterSets(self.adapters, self.engine.fingerprint),
+                    sessions=self.sessions, turn_memories=TurnMemories(self.items),
+                    failures=self.chat_failures, clock=self.clock, settings=self.settings)
             return self._chat_pipeline
 
     def _open(self, info: CubeInfo) -> MemCube:

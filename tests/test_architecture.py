@@ -73,15 +73,13 @@ def test_the_service_and_the_cache_default_to_one_eviction_policy():
 
 # Classes whose job is a table's queries (besides storage/ itself).
 STORES = {"memcube.cube_store", "memcube.item_store", "memcube.linker", "memcube.archive",
-          "memcube.archive_writer", "memos.scheduler.jobs", "memos.sessions", "memos.auth"}
+          "memcube.archive_writer", "memcube.retrieval_log", "memcube.adapter_records",
+          "memos.scheduler.jobs", "memos.sessions", "memos.auth"}
 # Edges that name SQLAlchemy's exceptions to translate them, and issue no SQL.
 TRANSLATE_ONLY = {"api.errors", "api.console.route"}
 # SQL that still runs outside a store; to move into the stores (the list only shrinks).
 SQL_TO_MOVE = {"memos.activation.memory", "memos.parametric.memory", "memos.cube_files",
-               "memos.forget_check", "memos.forgetting", "memos.scheduler.forget_retrain",
-               "memos.scheduler.leases",
-               "memos.scheduler.policies.promote_parametric", "memos.scheduler.retrievals",
-               "memos.scheduler.scheduler"}
+               "memos.forget_check", "memos.forgetting"}
 
 
 def modules_importing_sqlalchemy() -> set[str]:
@@ -115,3 +113,15 @@ def test_no_function_takes_an_untyped_kernel():
                for arg in node.args.args + node.args.kwonlyargs
                if arg.arg == "mos" and arg.annotation is None]
     assert untyped == []
+
+
+def test_chat_pipeline_takes_collaborators_and_one_options_object():
+    """Built from narrow parts, never the kernel; options travel typed, never as **kwargs."""
+    tree = ast.parse((ROOT / "memos" / "chat.py").read_text())
+    pipeline = next(node for node in tree.body
+                    if isinstance(node, ast.ClassDef) and node.name == "ChatPipeline")
+    methods = [node for node in pipeline.body if isinstance(node, ast.FunctionDef)]
+    init = next(method for method in methods if method.name == "__init__")
+    assert {arg.arg for arg in init.args.kwonlyargs} >= {"cubes", "search", "decoder"}
+    assert not {"mos", "kernel"} & {arg.arg for arg in init.args.args + init.args.kwonlyargs}
+    assert [method.name for method in methods if method.args.kwarg] == []
