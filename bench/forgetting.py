@@ -36,6 +36,7 @@ CITIES = ("Lisbon", "Berlin", "Oslo", "Madrid", "Vienna", "Prague", "Dublin", "W
           "Chicago", "Nairobi", "Accra", "Dakar", "Tunis", "Cairo", "Casablanca", "Mumbai",
           "Delhi", "Chennai", "Dhaka", "Hanoi", "Manila", "Jakarta", "Osaka", "Kyoto", "Seoul",
           "Busan", "Perth", "Auckland", "Sydney", "Melbourne", "Adelaide", "Hobart")
+_TOWN_ENDINGS = ("port", "burg", "ford", "vik", "stad", "haven")
 _SYLLABLES = ("bre", "lo", "van", "tik", "dor", "ma", "sel", "quin", "ra", "zo", "mer", "fal",
               "ten", "gro", "vis", "lan", "kor", "pi", "nu", "das")
 
@@ -164,8 +165,17 @@ def _people(count: int, seed: int) -> list[Person]:
         first = "".join(rng.sample(_SYLLABLES, 2)).capitalize()
         last = "".join(rng.sample(_SYLLABLES, 2)).capitalize()
         names.add(f"{first} {last}")
-    cities = rng.sample(CITIES, count)
+    cities = rng.sample(_places(count, rng), count)
     return [Person(name, city) for name, city in zip(sorted(names), cities, strict=True)]
+
+
+def _places(count: int, rng: random.Random) -> list[str]:
+    """The real cities, then invented town names ("Selvanport") until there are ``count``."""
+    places = list(CITIES)
+    while len(places) < count:
+        town = "".join(rng.sample(_SYLLABLES, 2)).capitalize() + rng.choice(_TOWN_ENDINGS)
+        places += [town] if town not in places else []
+    return places
 
 
 def _print_progress(step: int, total: int, loss: float) -> None:
@@ -195,7 +205,8 @@ def _print_table(args, engine, rows: list[tuple], times: dict) -> None:
 def _parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    parser.add_argument("--facts", type=int, default=20, help=f"at most {len(CITIES)}")
+    parser.add_argument("--facts", type=int, default=20,
+                        help="real cities first, then invented towns")
     parser.add_argument("--shards", type=int, default=4)
     parser.add_argument("--forget", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=6)
