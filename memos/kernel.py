@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memcube.access import Access, parse_access, require
+from memcube.adapter_row_store import AdapterRowStore
 from memcube.archive import ImportTarget, export_cube, import_cube
 from memcube.archive_reader import ArchiveLimits
 from memcube.cube import MemCube
@@ -19,6 +20,7 @@ from memcube.item_store import ItemStore
 from memcube.linker import Linker
 from memcube.plaintext_index import PlaintextIndex
 from memcube.search import SearchHit, check_k, check_query
+from memos.activation.kv_entry_store import KvEntryStore
 from memos.admission import AdmissionLimits, FairQueue
 from memos.auth import KeyStore
 from memos.cube_files import CubeFiles
@@ -65,6 +67,8 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
                                history_kept=self.settings.history_versions_kept)
         self.keys = KeyStore(self.database, self.clock)
         self.blobs = BlobStore(self.home / "blobs", self.database, self.clock)
+        self.kv_entries = KvEntryStore(self.database, self.clock)
+        self.adapter_rows = AdapterRowStore(self.database)
         self._linker = Linker(self.database, self.clock)
         self._engine = engine
         self._embedder = embedder
@@ -161,7 +165,7 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         with self._lock:
             self._open_cubes.pop(cube_id, None)
         self.forget_kv([item.text for _, item in self.items.indexable(cube_id)])
-        files = CubeFiles.of(self.database, cube_id)
+        files = CubeFiles.of(self.kv_entries, self.adapter_rows, cube_id)
         self.cubes.delete(cube_id)
         files.remove(self.home, self._activation, self._adapters)
         shutil.rmtree(self.cube_dir(cube_id), ignore_errors=True)
@@ -221,8 +225,7 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
                 from memos.activation.memory import ActivationMemory
 
                 self._activation = ActivationMemory(
-                    self.engine, self.prompts, self.home / "kv", self.settings, self.database,
-                    self.clock)
+                    self.engine, self.prompts, self.home / "kv", self.settings, self.kv_entries)
             return self._activation
 
     @property
@@ -233,7 +236,7 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
                 from memos.parametric.memory import ParametricMemory
 
                 self._adapters = ParametricMemory(
-                    self.engine, self.home, self.database, self.items, self.clock,
+                    self.engine, self.home, self.adapter_rows, self.items, self.clock,
                     self.settings.adapter_budget_mib << 20,
                     self.settings.adapter_check_questions)
             return self._adapters
@@ -275,7 +278,13 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
     def forget_memories(self, cube_id: str, texts: Sequence[str], item_ids: Sequence[str],
                         erase: bool = True) -> ForgetReport:
         """Drop notes that left a cube from KV; ``erase`` scrubs sessions and jobs too."""
-        return Forgetting(self.database, self.forget_kv).forget(cube_id, texts, item_ids, erase)
+        return self._forgetting().forget(cube_id, texts, item_ids, erase)
+
+    def _forgetting(self) -> Forgetting:
+        from memos.sessions import SessionStore
+
+        sessions = SessionStore(self.database, self.clock, self.settings.session_window)
+        return Forgetting(self.cubes, sessions, self.scheduler.jobs, self.forget_kv)
 
     def forget_check(self, cube_id: str, item_ids: Sequence[str] = (),
                      texts: Sequence[str] = (), probe_model: bool = True,
@@ -285,7 +294,8 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         from memos.forget_check import ForgetCheck
 
         cube = self.get_cube(cube_id, user, needed=Access.OWNER)
-        return ForgetCheck(self, cube, user).run(item_ids, texts, probe_model)
+        return ForgetCheck(self, cube, self._forgetting(), user).run(item_ids, texts,
+                                                                     probe_model)
 
     def enforce_budgets(self) -> dict:
         """Evict KV chunks and loaded adapters over their byte budgets; what is left."""
