@@ -78,9 +78,9 @@ class ForgetCheck:
         return found_texts
 
     def _index(self, item_ids, texts, remains, retained) -> None:
-        indexed = self._cube._index._id_to_seq  # the derived index, not SQL
+        indexed = self._cube._index  # the derived index, not SQL
         for item_id in item_ids:
-            if item_id in indexed:
+            if indexed.contains(item_id):
                 state = self._state_of(item_id)
                 if state in (None, State.DELETED):
                     remains.append({"kind": "index", "where": "faiss/bm25/graph",
