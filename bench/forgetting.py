@@ -25,12 +25,17 @@ import torch
 from memos import MemOS
 from memos.engine import Engine, EngineConfig
 from memos.parametric import DistillConfig
+from memos.probe_prompts import probes_for, reproduces
 from memos.settings import Settings
 
 CITIES = ("Lisbon", "Berlin", "Oslo", "Madrid", "Vienna", "Prague", "Dublin", "Warsaw",
           "Athens", "Helsinki", "Budapest", "Brussels", "Zurich", "Munich", "Milan", "Naples",
           "Porto", "Seville", "Krakow", "Geneva", "Lyon", "Hamburg", "Venice", "Florence",
-          "Bergen", "Riga", "Tallinn", "Vilnius", "Sofia", "Valencia")
+          "Bergen", "Riga", "Tallinn", "Vilnius", "Sofia", "Valencia", "Lima", "Quito", "Bogota",
+          "Santiago", "Montevideo", "Havana", "Toronto", "Denver", "Boston", "Seattle", "Austin",
+          "Chicago", "Nairobi", "Accra", "Dakar", "Tunis", "Cairo", "Casablanca", "Mumbai",
+          "Delhi", "Chennai", "Dhaka", "Hanoi", "Manila", "Jakarta", "Osaka", "Kyoto", "Seoul",
+          "Busan", "Perth", "Auckland", "Sydney", "Melbourne", "Adelaide", "Hobart")
 _SYLLABLES = ("bre", "lo", "van", "tik", "dor", "ma", "sel", "quin", "ra", "zo", "mer", "fal",
               "ten", "gro", "vis", "lan", "kor", "pi", "nu", "das")
 
@@ -43,6 +48,7 @@ class Person:
     city: str
     item_id: str = ""
     forgotten_city: str | None = None
+    forget: bool = False
 
 
 def main() -> None:
@@ -50,6 +56,8 @@ def main() -> None:
     args = _parse_args()
     engine = Engine.load(EngineConfig(device=args.device, models_dir=Path(args.models_dir)))
     people = _people(args.facts, args.seed)
+    for person in people[: args.forget]:
+        person.forget = True
     with tempfile.TemporaryDirectory() as home:
         settings = Settings(distill_shards=args.shards, forget_retrain_delay_s=0)
         with MemOS(home, settings=settings, engine=engine) as mos:
@@ -69,7 +77,7 @@ def _run(mos: MemOS, people: list[Person], args) -> tuple[list[tuple], dict]:
     mos.adapters.distill_shards(cube, args.shards, config, progress=_print_progress)
     times = {"all_shards_s": time.perf_counter() - started}
     rows.append(_measure(mos, cube.id, people, "after distillation"))
-    _forget(cube, people[: args.forget], args.seed)
+    _forget(cube, [p for p in people if p.forget], args.seed)
     rows.append(_measure(mos, cube.id, people, "after forget, stale"))
     started = time.perf_counter()
     job = mos.scheduler.jobs.list(cube_id=cube.id)[0][0]
@@ -103,6 +111,7 @@ def _measure(mos: MemOS, cube_id: str, people: list[Person], phase: str) -> tupl
     text_only = {p.name: _ask(mos, cube_id, p, ("plaintext", "activation")) for p in people}
     kept = [p for p in people if p.forgotten_city is None]
     gone = [p for p in people if p.forgotten_city is not None]
+    drawn = _drawn(mos, cube_id, [p for p in people if p.forget])
     attached = sum(bool(r.adapters) for r in default.values())
     print(f"  {phase}: {attached}/{len(people)} default replies attached an adapter "
           f"({time.perf_counter() - started:.0f} s)", flush=True)
@@ -110,9 +119,24 @@ def _measure(mos: MemOS, cube_id: str, people: list[Person], phase: str) -> tupl
         phase,
         _count(kept, para, lambda p, r: p.city.lower() in r.text.lower()),
         _count(gone, para, lambda p, r: p.forgotten_city.lower() in r.text.lower()),
+        drawn,
         sum(bool(stale & set(r.adapters)) for r in default.values()),
         _count(people, default, _right), _count(people, text_only, _right),
     )
+
+
+def _drawn(mos: MemOS, cube_id: str, people: list[Person]) -> str:
+    """Of these people, how many facts any extraction probe (the direct question, paraphrases,
+    completions) draws from parametric-only chat."""
+    drawn = 0
+    for person in people:
+        city = person.forgotten_city or person.city
+        prompts = [probe.prompt for probe in probes_for(f"{person.name} lives in {city}.")]
+        drawn += any(reproduces(mos.chat([{"role": "user", "content": prompt}],
+                                         cube_ids=[cube_id], memory_kinds=("parametric",),
+                                         max_new_tokens=12).text, (city,))
+                     for prompt in prompts)
+    return f"{drawn}/{len(people)}"
 
 
 def _right(person: Person, reply) -> bool:
@@ -154,6 +178,7 @@ def _print_table(args, engine, rows: list[tuple], times: dict) -> None:
           f"shards, {args.forget} forgotten (deleted or corrected); {args.epochs} epochs, "
           f"batch {args.batch_size}, lr {args.learning_rate}, replay {args.replay}")
     header = ("phase", "param-only names city (kept)", "param-only names forgotten city",
+              "probes draw the to-be/forgotten fact",
               "default replies with stale adapter", "default chat right",
               "text-only chat right")
     print("| " + " | ".join(header) + " |")
@@ -170,7 +195,7 @@ def _print_table(args, engine, rows: list[tuple], times: dict) -> None:
 def _parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    parser.add_argument("--facts", type=int, default=20)
+    parser.add_argument("--facts", type=int, default=20, help=f"at most {len(CITIES)}")
     parser.add_argument("--shards", type=int, default=4)
     parser.add_argument("--forget", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=6)

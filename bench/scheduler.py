@@ -218,8 +218,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.tight:
         args.device_mib, args.host_mib, args.disk_mib, args.kv_policy = 0, 16, 0, "lru"
-    if not hasattr(MemOS, "warm_memories"):
-        sys.exit("MemOS.warm_memories (the activation cache) is not available yet")
+    if not hasattr(MemOS, "warm"):
+        sys.exit("MemOS.warm (the activation cache) is not available yet")
 
     rng = random.Random(args.seed)
     texts = notes(rng, args.people)

@@ -271,6 +271,21 @@ class ItemStore:
                 .order_by(frozen_first, ItemRow.retrieval_count.desc(), ItemRow.seq)
                 .limit(limit))]
 
+    def live_versions(self, item_ids: Iterable[str], states: Iterable[State]) -> dict[str, int]:
+        """The version of each of these items that is in ``states`` (the others are left out)."""
+        wanted = list(item_ids)
+        if not wanted:
+            return {}
+        with self._database.session() as session:
+            return dict(session.execute(select(ItemRow.id, ItemRow.version).where(
+                ItemRow.id.in_(wanted), ItemRow.state.in_([s.value for s in states]))).all())
+
+    def last_event_at(self, cube_id: str, events: Iterable[str]) -> datetime | None:
+        """When the cube's history last recorded one of ``events`` (None: never)."""
+        with self._database.session() as session:
+            return as_utc(session.scalar(select(func.max(ItemHistoryRow.at)).where(
+                ItemHistoryRow.cube_id == cube_id, ItemHistoryRow.event.in_(list(events)))))
+
     def count_kept(self, cube_id: str) -> int:
         """How many of the cube's items are not deleted."""
         with self._database.session() as session:

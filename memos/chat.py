@@ -149,7 +149,8 @@ class ChatPipeline:
         hits = self._retrieve(_last_user_turn(conversation), scope, opts)
         plan = self._prompt(conversation, hits, cube_ids, scope, user, opts)
         self._check_context(len(plan.token_ids), opts.max_new_tokens)
-        adapter_ids, adapter_notes = self._adapters(scope, opts, hits)
+        adapter_ids, adapter_notes = self._adapters(scope, opts, hits,
+                                                    _last_user_turn(conversation))
         mode = self._activation_mode(scope, opts)
         if mode == "exact" and hits:
             self._record_memory_set(hits)
@@ -265,14 +266,24 @@ class ChatPipeline:
         hits = self._mos.search_cubes(query, scope.cubes(), k=opts.k, current_only=True)
         return _within_budget(hits, self._mos.prompts, opts.memory_token_budget)
 
-    def _adapters(self, scope: CubeScope, opts: ChatOptions,
-                  hits: list[SearchHit]) -> tuple[list[str], list[str]]:
+    def _adapters(self, scope: CubeScope, opts: ChatOptions, hits: list[SearchHit],
+                  question: str) -> tuple[list[str], list[str]]:
         if "parametric" not in opts.memory_kinds:
             return [], []
         readable = scope.ids()
+        if "plaintext" not in opts.memory_kinds and self._mos.settings.adapter_routing == "nearest":
+            nearest = self._nearest_notes(question, scope)  # routes; never enters the prompt
+            return self._adapter_sets().attachable(readable, None, routed_to=nearest)
         on_evidence = {hit.item.id for hit in hits} if "plaintext" in opts.memory_kinds \
             and self._mos.settings.adapter_attach == "evidence" else None
         return self._adapter_sets().attachable(readable, on_evidence)  # ids checked by ``stream``
+
+    def _nearest_notes(self, question: str, scope: CubeScope) -> set[str]:
+        """The id of each cube's note nearest the question (what parametric-only chat routes by)."""
+        if not question.strip():
+            return set()
+        return {hit.item.id for cube in scope.cubes()
+                for hit in self._mos.search_cubes(question, [cube], k=1, current_only=True)}
 
     def _adapter_sets(self):
         from memos.parametric.adapter_sets import AdapterSets

@@ -10,7 +10,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from memcube.adapter_row_store import AdapterRowStore
+from memcube.adapter_records import AdapterRecords
 from memos.activation.kv_entry_store import KvEntryStore
 
 KV_SUFFIX = ".safetensors"  # one file per chunk: <home>/kv/<key>.safetensors
@@ -24,7 +24,7 @@ class CubeFiles:
     adapter_ids: tuple[str, ...]
 
     @classmethod
-    def of(cls, kv_entries: KvEntryStore, adapters: AdapterRowStore, cube_id: str) -> CubeFiles:
+    def of(cls, kv_entries: KvEntryStore, adapters: AdapterRecords, cube_id: str) -> CubeFiles:
         """What SQL records for the cube (read before its rows are deleted)."""
         return cls(tuple(kv_entries.keys_of_cube(cube_id)),
                    tuple(adapters.ids_of_cube(cube_id)))

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memcube.access import Access, parse_access, require
-from memcube.adapter_row_store import AdapterRowStore
+from memcube.adapter_records import AdapterRecords
 from memcube.archive import ImportTarget, export_cube, import_cube
 from memcube.archive_reader import ArchiveLimits
 from memcube.cube import MemCube
@@ -19,8 +19,10 @@ from memcube.index_sync import IndexSync
 from memcube.item_store import ItemStore
 from memcube.linker import Linker
 from memcube.plaintext_index import PlaintextIndex
+from memcube.retrieval_log import RetrievalLog
 from memcube.search import SearchHit, check_k, check_query
 from memos.activation.kv_entry_store import KvEntryStore
+from memos.activation.promotion import ActivationPromotion
 from memos.admission import AdmissionLimits, FairQueue
 from memos.auth import KeyStore
 from memos.cube_files import CubeFiles
@@ -32,7 +34,7 @@ from memos.facade.service import ServiceCalls
 from memos.facade.users import LOCAL_USER, UserCalls
 from memos.forgetting import ForgetReport, Forgetting
 from memos.quotas import Quotas
-from memos.scheduler import Scheduler
+from memos.scheduler import JobStore, Memories, Scheduler
 from memos.scheduler.forget_retrain import queue_forget_retrain
 from memos.settings import Settings
 from storage.blobs import BlobStore
@@ -68,7 +70,7 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         self.keys = KeyStore(self.database, self.clock)
         self.blobs = BlobStore(self.home / "blobs", self.database, self.clock)
         self.kv_entries = KvEntryStore(self.database, self.clock)
-        self.adapter_rows = AdapterRowStore(self.database)
+        self.adapter_records = AdapterRecords(self.database)
         self._linker = Linker(self.database, self.clock)
         self._engine = engine
         self._embedder = embedder
@@ -77,6 +79,9 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         self._scheduler: Scheduler | None = None
         self._prompts = None
         self._activation: ActivationMemory | None = None
+        self._activation_promotion = ActivationPromotion(
+            lambda: self.activation, lambda: self._activation, self.items,
+            self.settings.activation_mode, self.home / "kv")
         self._adapters: ParametricMemory | None = None
         self._decoder = None
         self._chat_pipeline: ChatPipeline | None = None
@@ -126,8 +131,16 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         """The memory scheduler: policies and jobs (the service starts its workers)."""
         with self._lock:
             if self._scheduler is None:
-                self._scheduler = Scheduler(self)
+                self._scheduler = Scheduler(self._scheduler_memories(),
+                                            JobStore(self.database, self.clock))
             return self._scheduler
+
+    def _scheduler_memories(self) -> Memories:
+        """What the scheduler's policies and jobs work with (the model loads when first used)."""
+        return Memories(self.settings, self.clock, self.cubes, self.get_cube, self.items,
+                        RetrievalLog(self.database), self.adapter_records,
+                        activation=self._activation_promotion, parametric=lambda: self.adapters,
+                        enforce_budgets=self.enforce_budgets)
 
     def create_cube(self, name: str, description: str = "", settings: dict | None = None,
                     owner: str | None = None, user: str | None = None) -> MemCube:
@@ -165,7 +178,7 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         with self._lock:
             self._open_cubes.pop(cube_id, None)
         self.forget_kv([item.text for _, item in self.items.indexable(cube_id)])
-        files = CubeFiles.of(self.kv_entries, self.adapter_rows, cube_id)
+        files = CubeFiles.of(self.kv_entries, self.adapter_records, cube_id)
         self.cubes.delete(cube_id)
         files.remove(self.home, self._activation, self._adapters)
         shutil.rmtree(self.cube_dir(cube_id), ignore_errors=True)
@@ -236,7 +249,7 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
                 from memos.parametric.memory import ParametricMemory
 
                 self._adapters = ParametricMemory(
-                    self.engine, self.home, self.adapter_rows, self.items, self.clock,
+                    self.engine, self.home, self.adapter_records, self.items, self.clock,
                     self.settings.adapter_budget_mib << 20,
                     self.settings.adapter_check_questions)
             return self._adapters
@@ -273,7 +286,7 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         """Notes left search or changed: drop them from KV (and, when erased, sessions and
         jobs); adapters that learned them retrain without them."""
         self.forget_memories(cube_id, texts, item_ids, erase)
-        queue_forget_retrain(self, cube_id)
+        queue_forget_retrain(self.scheduler, cube_id)
 
     def forget_memories(self, cube_id: str, texts: Sequence[str], item_ids: Sequence[str],
                         erase: bool = True) -> ForgetReport:

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
                                          description="Questions asked of a new adapter.")
     adapter_attach: Literal["evidence", "fresh"] = Field(
         default="evidence", description="Default chat attaches fresh adapters on evidence only.")
+    adapter_routing: Literal["nearest", "all"] = Field(
+        default="nearest",
+        description="Parametric-only chat: the shard that learned the note nearest the question, "
+                    "or every shard summed.")
     forget_retrain_delay_s: float = Field(
         default=30.0, ge=0.0, description="Wait after a forget before retraining (debounce).")
     archive_max_mib: int = Field(default=1024, ge=1,

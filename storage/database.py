@@ -11,6 +11,7 @@ from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.errors import StorageFull
@@ -18,6 +19,8 @@ from storage.network_fs import guard_home
 from storage.write_failures import storage_errors
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# What a failed query or transaction raises: callers that retry later catch these.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError,)
 
 
 def sqlite_url(home: Path) -> str:

@@ -78,12 +78,16 @@ def test_an_adapter_that_answered_no_check_question_is_attached_only_when_asked_
     _reset_evidence(mos, adapters)
 
 
-def test_parametric_only_chat_reports_the_attached_adapters_in_its_stats(sharded):
+def test_parametric_only_chat_attaches_the_shard_of_the_nearest_note_and_says_why(sharded):
     mos, cube, _, adapters = sharded
-    reply = mos.chat([{"role": "user", "content": "Where does Brelo Vantik live?"}],
+    question = "Where does Brelo Vantik live?"
+    reply = mos.chat([{"role": "user", "content": question}],
                      cube_ids=[cube.id], memory_kinds=("parametric",), max_new_tokens=2)
-    assert reply.adapters == [adapter.id for adapter in adapters]
-    assert sum("attached: shard" in note for note in reply.stats.notes) == len(adapters)
+    nearest = cube.search(question, k=1)[0].item.id
+    assert reply.adapters == [adapter.id for adapter in adapters if nearest in adapter.items]
+    assert sum("attached: shard" in note for note in reply.stats.notes) == 1
+    assert sum("routed to another shard" in note for note in reply.stats.notes) == \
+        len(adapters) - 1
 
 
 def test_kv_key_names_each_adapter_with_its_weights_checksum(sharded):

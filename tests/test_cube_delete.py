@@ -29,8 +29,8 @@ def two_cubes(tmp_path, engine, embedder):
     doomed_notes = doomed.add_many([{"text": "Alice moved to Lisbon in May 2023."},
                                     {"text": "Alice's sister Maria is a nurse in Porto."}])
     kept_note = kept.add("Bob adopted a grey cat named Miso.")
-    mos.warm_memories(doomed.id, [n.id for n in doomed_notes])
-    mos.warm_memories(kept.id, [kept_note.id])
+    mos.warm(doomed.id, [n.id for n in doomed_notes])
+    mos.warm(kept.id, [kept_note.id])
     adapter = mos.distill(doomed.id, config=TINY)
     yield mos, doomed.id, kept.id, adapter.id
     mos.close()

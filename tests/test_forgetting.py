@@ -26,7 +26,7 @@ def used(mos):
     """A cube whose notes a chat used (with a session), a warmed path and a queued job."""
     cube = mos.create_cube("people", owner="alice")
     lisbon, cat, cello = (cube.add(text) for text in (LISBON, CAT, CELLO))
-    mos.warm_memories(cube.id, [cat.id])  # a path that never went through Lisbon
+    mos.warm(cube.id, [cat.id])  # a path that never went through Lisbon
     mos.chat([{"role": "user", "content": QUESTION}], cube_ids=[cube.id], session_id="s1",
              max_new_tokens=2)
     job = mos.start_distill(cube.id, [lisbon.id, cat.id])

@@ -29,7 +29,8 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def mos(tmp_path, engine, embedder, clock):
-    settings = Settings(adapter_check_questions=0, forget_retrain_delay_s=DELAY_S)
+    settings = Settings(adapter_check_questions=0, forget_retrain_delay_s=DELAY_S,
+                        adapter_routing="all")  # every fresh shard attached: staleness shows
     with MemOS(home=tmp_path / "home", settings=settings, engine=engine, embedder=embedder,
                clock=clock) as mos:
         yield mos

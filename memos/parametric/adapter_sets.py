@@ -3,7 +3,10 @@
 An adapter is attached only while it is fresh: never one that learned a note since deleted or
 changed (stale), never a damaged one or one made for another model. Default chat also asks
 for evidence: the adapter answered some of its check questions and learned at least one of
-the notes retrieved for this turn. Every decision is a line in the reply's stats notes.
+the notes retrieved for this turn. Parametric-only chat routes among a cube's shards: only the
+shard that learned the note nearest the question is attached (shards trained apart interfere
+when summed: a small shard's facts drown the others'). Every decision is a line in the reply's
+stats notes.
 """
 
 from __future__ import annotations
@@ -35,23 +38,25 @@ class AdapterSets:
         self._parametric = parametric
         self._fingerprint = fingerprint
 
-    def attachable(self, cube_ids: Sequence[str],
-                   on_evidence: Collection[str] | None) -> tuple[list[str], list[str]]:
+    def attachable(self, cube_ids: Sequence[str], on_evidence: Collection[str] | None,
+                   routed_to: Collection[str] | None = None) -> tuple[list[str], list[str]]:
         """Adapter ids to attach and a note per adapter saying why or why not.
 
         ``on_evidence``: ids of the notes retrieved for the turn (an adapter must have learned
-        one, and answered some check question); None attaches every fresh adapter."""
+        one, and answered some check question); None attaches every fresh adapter.
+        ``routed_to``: ids of the notes nearest the question; a shard must have learned one."""
         ids, notes = [], []
         for cube_id in cube_ids:
             for adapter in current_adapters(self._parametric.list(cube_id)):
-                reason = self._refusal(adapter, on_evidence)
+                reason = self._refusal(adapter, on_evidence) or _off_route(adapter, routed_to)
                 if reason is None:
                     reason = self._parametric.try_load(adapter.id)
                 if reason is not None:
                     notes.append(f"adapter {adapter.id} not attached: {reason}")
                     continue
                 ids.append(adapter.id)
-                notes.append(f"adapter {adapter.id} attached: {_grounds(adapter, on_evidence)}")
+                notes.append(f"adapter {adapter.id} attached: "
+                             f"{_grounds(adapter, on_evidence, routed_to)}")
         return ids, notes
 
     def kv_key(self, adapter_ids: Sequence[str]) -> str | None:
@@ -79,8 +84,17 @@ class AdapterSets:
         return None
 
 
-def _grounds(adapter: AdapterInfo, on_evidence: Collection[str] | None) -> str:
+def _off_route(adapter: AdapterInfo, routed_to: Collection[str] | None) -> str | None:
+    if routed_to is None or adapter.shard is None or set(adapter.items) & set(routed_to):
+        return None
+    return "routed to another shard: it did not learn the note nearest the question"
+
+
+def _grounds(adapter: AdapterInfo, on_evidence: Collection[str] | None,
+             routed_to: Collection[str] | None = None) -> str:
     shard = f"shard {adapter.shard.index + 1} of {adapter.shard.count}, " if adapter.shard else ""
+    if routed_to is not None and adapter.shard is not None:
+        return f"{shard}fresh, routed: it learned the note nearest the question"
     if on_evidence is None:
         return f"{shard}fresh (parametric memory asked for without evidence)"
     learned = len(set(adapter.items) & set(on_evidence))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from memcube.adapter_row_store import AdapterRecord, AdapterRowStore
+from memcube.adapter_records import AdapterRecord, AdapterRecords
 from memcube.cube import MemCube
 from memcube.item_store import ItemStore
 from memcube.lifecycle import SEARCHABLE, State
@@ -72,7 +72,7 @@ class ShardPlace:
 class ParametricMemory:
     """LoRA adapters distilled from cubes, stored under the home folder, attached per request."""
 
-    def __init__(self, engine, home: Path, records: AdapterRowStore, items: ItemStore,
+    def __init__(self, engine, home: Path, records: AdapterRecords, items: ItemStore,
                  clock: Clock, budget_bytes: int, check_questions: int = 0) -> None:
         self._engine = engine
         self._home = Path(home)
@@ -140,7 +140,7 @@ class ParametricMemory:
 
     def list(self, cube_id: str) -> list[AdapterInfo]:
         """A cube's adapters, newest first, each saying whether it is stale."""
-        rows = self._records.of_cube(cube_id)
+        rows = self._records.newest_first(cube_id)
         current = self._current_versions(cube_id) if rows else {}  # reads every note
         return [self._info(row, current) for row in rows]
 

@@ -42,7 +42,7 @@ def run_distill_job(ctx: JobContext) -> dict:
     from memos.parametric import DistillConfig
 
     payload = ctx.job.payload
-    adapter = ctx.mos.distill(ctx.job.cube_id, payload.get("item_ids"),
-                              DistillConfig(**payload.get("options", {})),
-                              progress=ctx.step_progress, cancel=ctx.cancel)
+    adapter = ctx.memories.distill(ctx.job.cube_id, payload.get("item_ids"),
+                                   DistillConfig(**payload.get("options", {})),
+                                   progress=ctx.step_progress, cancel=ctx.cancel)
     return {"adapter_id": adapter.id}

@@ -12,80 +12,77 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
-
+from memcube.adapter_records import AdapterRecords
+from memcube.item_store import ItemStore
 from memcube.lifecycle import SEARCHABLE
-from memos.scheduler.jobs import Job, JobState
+from memos.scheduler.jobs import Job
 from memos.scheduler.workers import JobContext
 from storage.errors import InvalidInput
-from storage.schema import AdapterRow, ItemRow, JobRow
 
 if TYPE_CHECKING:
-    from memos.scheduler.kernel_port import SchedulerKernel
+    from memcube.cube import MemCube
+    from memos.parametric.memory import AdapterInfo, ParametricMemory
+    from memos.scheduler.scheduler import Scheduler
 
 FORGET_RETRAIN_JOB = "forget_retrain"
 
 
-def forgotten_items(database, cube_id: str) -> dict[str, list[str]]:
+def forgotten_items(adapters: AdapterRecords, items: ItemStore,
+                    cube_id: str) -> dict[str, list[str]]:
     """Per adapter of the cube, the notes it learned that were since deleted or changed."""
-    live = [state.value for state in SEARCHABLE]
-    with database.session() as session:
-        learned = {row.id: dict(row.items) for row in session.scalars(
-            select(AdapterRow).where(AdapterRow.cube_id == cube_id))}
-        wanted = sorted({item_id for items in learned.values() for item_id in items})
-        current = dict(session.execute(select(ItemRow.id, ItemRow.version).where(
-            ItemRow.id.in_(wanted), ItemRow.state.in_(live))).all()) if wanted else {}
-    gone = {adapter_id: sorted(i for i, v in items.items() if current.get(i) != v)
-            for adapter_id, items in learned.items()}
+    learned = {record.id: record.items for record in adapters.of_cube(cube_id)}
+    wanted = sorted({item_id for versions in learned.values() for item_id in versions})
+    current = items.live_versions(wanted, SEARCHABLE)
+    gone = {adapter_id: sorted(i for i, v in versions.items() if current.get(i) != v)
+            for adapter_id, versions in learned.items()}
     return {adapter_id: ids for adapter_id, ids in gone.items() if ids}
 
 
-def queue_forget_retrain(mos: SchedulerKernel, cube_id: str) -> Job | None:
+def queue_forget_retrain(scheduler: Scheduler, cube_id: str) -> Job | None:
     """Queue (or push back) the cube's retrain job when an adapter learned a forgotten note."""
-    stale = forgotten_items(mos.database, cube_id)
+    memories = scheduler.memories
+    stale = forgotten_items(memories.adapter_records, memories.items, cube_id)
     if not stale:
         return None
     payload = {"forgotten": sorted({i for ids in stale.values() for i in ids}),
                "adapters": sorted(stale)}
-    run_after = mos.clock.now() + timedelta(seconds=mos.settings.forget_retrain_delay_s)
-    with mos.database.session() as session:
-        pending = session.scalars(select(JobRow.id).where(
-            JobRow.kind == FORGET_RETRAIN_JOB, JobRow.cube_id == cube_id,
-            JobRow.state == JobState.PENDING.value)).first()
-        if pending is not None:  # debounce: one retrain, after the last forget of a burst
-            session.execute(update(JobRow).where(JobRow.id == pending).values(
-                payload=payload, run_after=run_after, updated_at=mos.clock.now()))
+    run_after = memories.clock.now() + timedelta(
+        seconds=memories.settings.forget_retrain_delay_s)
+    # Debounce: one retrain, after the last forget of a burst.
+    pending = scheduler.jobs.postpone_pending(FORGET_RETRAIN_JOB, cube_id, payload, run_after)
     if pending is not None:
-        return mos.scheduler.jobs.get(pending)
-    return mos.scheduler.enqueue(FORGET_RETRAIN_JOB, cube_id, payload, max_attempts=2,
-                                 run_after=run_after)
+        return pending
+    return scheduler.enqueue(FORGET_RETRAIN_JOB, cube_id, payload, max_attempts=2,
+                             run_after=run_after)
 
 
 def run_forget_retrain(ctx: JobContext) -> dict:
     """Retrain each stale adapter in use without the forgotten notes; remove every stale one."""
     from memos.parametric.adapter_sets import current_adapters
 
-    mos, cube_id = ctx.mos, ctx.job.cube_id
-    cube = mos.get_cube(cube_id)
-    adapters = mos.adapters.list(cube_id)
+    memories, cube_id = ctx.memories, ctx.job.cube_id
+    cube = memories.open_cube(cube_id)
+    parametric = memories.parametric()
+    adapters = parametric.list(cube_id)
     in_use = {adapter.id for adapter in current_adapters(adapters)}
     retrained, removed = [], []
     for adapter in (a for a in adapters if a.stale):
         if adapter.id in in_use:
-            replacement = _retrain(mos, cube, adapter, ctx)
+            replacement = _retrain(parametric, cube, adapter, ctx)
             retrained += [replacement.id] if replacement is not None else []
-        mos.adapters.delete(adapter.id)
+        parametric.delete(adapter.id)
         removed.append(adapter.id)
     return {"retrained": retrained, "removed": removed,
             "forgotten": len(ctx.job.payload.get("forgotten", []))}
 
 
-def _retrain(mos: SchedulerKernel, cube, adapter, ctx: JobContext):
+def _retrain(parametric: ParametricMemory, cube: MemCube, adapter: AdapterInfo,
+             ctx: JobContext) -> AdapterInfo | None:
     """The adapter trained again, with its settings, on its shard's live notes (None: none)."""
     from memos.parametric.shards import shard_of
 
     try:
-        notes = mos.adapters.notes_to_distill(cube, None)
+        notes = parametric.notes_to_distill(cube, None)
     except InvalidInput:  # the cube has no live notes left
         return None
     if adapter.shard is not None:
@@ -93,6 +90,6 @@ def _retrain(mos: SchedulerKernel, cube, adapter, ctx: JobContext):
         notes = [n for n in notes if shard_of(n.item_id, place.count) == place.index]
     if not notes:
         return None
-    return mos.adapters.distill(cube, [note.item_id for note in notes],
-                                mos.adapters.distill_config(adapter.id), ctx.step_progress,
-                                ctx.cancel, adapter.shard)
+    return parametric.distill(cube, [note.item_id for note in notes],
+                              parametric.distill_config(adapter.id), ctx.step_progress,
+                              ctx.cancel, adapter.shard)

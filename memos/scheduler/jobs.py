@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, delete, func, select, update
 
 from memos.scheduler.leases import LeaseConfig, owner_is_gone
 from storage.clock import Clock
@@ -285,6 +285,25 @@ class JobStore:
                 JobRow.lease_owner == self.lease.owner,
                 JobRow.state.in_([JobState.RUNNING.value, JobState.CANCELLING.value])).values(
                 lease_until=self._lease_end(now))).rowcount
+
+    def postpone_pending(self, kind: str, cube_id: str | None, payload: dict,
+                         run_after: datetime) -> Job | None:
+        """Give the cube's pending job of ``kind`` this payload and due time (None: none)."""
+        with self._database.session() as session:
+            pending = session.scalars(select(JobRow.id).where(
+                JobRow.kind == kind, JobRow.cube_id == cube_id,
+                JobRow.state == JobState.PENDING.value)).first()
+            if pending is not None:
+                session.execute(update(JobRow).where(JobRow.id == pending).values(
+                    payload=payload, run_after=run_after, updated_at=self._clock.now()))
+        return self.get(pending) if pending is not None else None
+
+    def forget_finished(self, before: datetime) -> int:
+        """Delete jobs that finished before ``before``; returns how many went."""
+        with self._database.session() as session:
+            return session.execute(delete(JobRow).where(
+                JobRow.state.in_([s.value for s in FINISHED]),
+                JobRow.updated_at < before)).rowcount
 
     def _lease_end(self, now: datetime) -> datetime:
         return now + timedelta(seconds=self.lease.lease_s)

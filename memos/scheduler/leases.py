@@ -15,11 +15,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy.exc import SQLAlchemyError
-
+from storage.database import DATABASE_ERRORS
 from storage.errors import MemosError
 
 logger = logging.getLogger(__name__)
+RETRIED = (*DATABASE_ERRORS, MemosError)  # the heartbeat tries again at its next beat
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,5 +84,5 @@ class LeaseKeeper:
                 self._renew()
                 if self._reclaim():
                     logger.info("took back jobs whose worker stopped renewing its lease")
-            except (SQLAlchemyError, MemosError):  # retried at the next beat
+            except RETRIED:
                 logger.exception("job lease heartbeat failed")

@@ -6,23 +6,15 @@ import logging
 import threading
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
-from sqlalchemy import delete
-
-from memos.scheduler import retrievals
 from memos.scheduler.distill_job import DISTILL_JOB, run_distill_job
 from memos.scheduler.forget_retrain import FORGET_RETRAIN_JOB, run_forget_retrain
-from memos.scheduler.jobs import FINISHED, Job, JobStore
+from memos.scheduler.jobs import Job, JobStore
 from memos.scheduler.leases import LeaseKeeper
+from memos.scheduler.memories import Memories
 from memos.scheduler.policies import Policy, default_policies
 from memos.scheduler.settings import PolicySettings, SchedulerConfig
 from memos.scheduler.workers import Handler, JobRunner, WorkerPool
-from storage.clock import Clock
-from storage.schema import JobRow
-
-if TYPE_CHECKING:
-    from memos.scheduler.kernel_port import SchedulerKernel
 
 logger = logging.getLogger(__name__)
 # Jobs users ask for that can run for hours; upkeep (expire, archive, merge, eviction) has a
@@ -33,19 +25,19 @@ TRAINING_KINDS = frozenset({DISTILL_JOB, "promote_parametric", FORGET_RETRAIN_JO
 class Scheduler:
     """Plans policy jobs at each tick and runs due jobs: on threads, or on call in tests."""
 
-    def __init__(self, mos: SchedulerKernel, *,
-                       clock: Clock | None = None, config: SchedulerConfig | None = None,
+    def __init__(self, memories: Memories, jobs: JobStore, *,
+                 config: SchedulerConfig | None = None,
                  policies: Sequence[Policy] | None = None) -> None:
-        self.mos = mos
-        self.clock = clock or mos.clock
+        self.memories = memories
+        self.clock = memories.clock
         self.config = config or SchedulerConfig()
-        self.jobs = JobStore(mos.database, self.clock)
+        self.jobs = jobs
         chosen = default_policies() if policies is None else policies
         self.policies: dict[str, Policy] = {policy.name: policy for policy in chosen}
         self._handlers: dict[str, Handler] = {name: p.run for name, p in self.policies.items()}
         self._handlers[DISTILL_JOB] = run_distill_job  # asked for by users, not by a policy
         self._handlers[FORGET_RETRAIN_JOB] = run_forget_retrain  # queued when notes are forgotten
-        self._runner = JobRunner(self.jobs, self._handlers, mos, self.clock,
+        self._runner = JobRunner(self.jobs, self._handlers, memories,
                                  self.config.backoff_base_s, TRAINING_KINDS)
         self._workers: WorkerPool | None = None
         self._recovered = False
@@ -76,7 +68,7 @@ class Scheduler:
         """Run every policy once over every cube; returns the jobs it queued (or found queued)."""
         now = self.clock.now()
         queued, longest_window = [], self.config.retrieval_log_keep_s
-        for cube in self.mos.list_cubes():
+        for cube in self.memories.cubes.visible_to(None):
             settings = self._settings_of(cube.id, cube.settings)
             if settings is None:
                 continue
@@ -84,8 +76,8 @@ class Scheduler:
                                  settings.promote_parametric.window_s)
             queued += self._plan(cube.id, settings, now)
         queued += self._plan(None, None, now)
-        retrievals.prune(self.mos.database, now - timedelta(seconds=longest_window))
-        self._forget_finished_jobs(now)
+        self.memories.retrievals.prune(now - timedelta(seconds=longest_window))
+        self.jobs.forget_finished(now - timedelta(seconds=self.config.finished_job_keep_s))
         return queued
 
     def run_pending(self) -> int:
@@ -141,7 +133,7 @@ class Scheduler:
             section = settings.of(policy.name) if settings is not None else None
             if section is not None and not section.enabled:
                 continue
-            payload = policy.plan(self.mos, cube_id, section, now)
+            payload = policy.plan(self.memories, cube_id, section, now)
             if payload is not None:
                 queued.append(self.enqueue(policy.name, cube_id, payload,
                                            dedupe_key=f"{policy.name}:{cube_id or '*'}"))
@@ -149,7 +141,8 @@ class Scheduler:
 
     def _active_policies(self, per_cube: bool) -> list[Policy]:
         return [policy for policy in self.policies.values() if policy.per_cube == per_cube
-                and (policy.requires is None or hasattr(self.mos, policy.requires))]
+                and (policy.requires is None
+                     or getattr(self.memories, policy.requires) is not None)]
 
     def _settings_of(self, cube_id: str, cube_settings: dict) -> PolicySettings | None:
         try:
@@ -157,9 +150,3 @@ class Scheduler:
         except ValueError as error:  # one cube's bad settings must not stop the others
             logger.warning("cube %s: policies skipped, bad settings: %s", cube_id, error)
             return None
-
-    def _forget_finished_jobs(self, now: datetime) -> None:
-        before = now - timedelta(seconds=self.config.finished_job_keep_s)
-        with self.mos.database.session() as session:
-            session.execute(delete(JobRow).where(
-                JobRow.state.in_([s.value for s in FINISHED]), JobRow.updated_at < before))

@@ -6,14 +6,10 @@ import logging
 import threading
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from memos.scheduler.jobs import Job, JobStore
-from storage.clock import Clock
+from memos.scheduler.memories import Memories
 from storage.errors import Cancelled, StorageFull
-
-if TYPE_CHECKING:
-    from memos.scheduler.kernel_port import SchedulerKernel
 
 logger = logging.getLogger(__name__)
 
@@ -21,19 +17,19 @@ ACTOR = "scheduler"
 
 
 class JobContext:
-    """What a handler gets: its job, the kernel, progress commits and the cancel flag."""
+    """What a handler gets: its job, the memories it works on, progress commits and the
+    cancel flag."""
 
-    def __init__(self, job: Job, jobs: JobStore, cancel: threading.Event, mos: SchedulerKernel,
-                 clock: Clock) -> None:
+    def __init__(self, job: Job, jobs: JobStore, cancel: threading.Event,
+                 memories: Memories) -> None:
         self.job = job
-        self.mos = mos
+        self.memories = memories
         self.cancel = cancel
         self._jobs = jobs
-        self._clock = clock
 
     def now(self) -> datetime:
         """The scheduler's clock (a manual one in tests)."""
-        return self._clock.now()
+        return self.memories.clock.now()
 
     @property
     def actor(self) -> str:
@@ -70,13 +66,12 @@ Handler = Callable[[JobContext], dict | None]
 class JobRunner:
     """Runs claimed jobs through their handlers and records how each attempt ended."""
 
-    def __init__(self, jobs: JobStore, handlers: Mapping[str, Handler], mos: SchedulerKernel,
-                 clock: Clock, backoff_base_s: float, training_kinds: Collection[str] = ()) -> None:
+    def __init__(self, jobs: JobStore, handlers: Mapping[str, Handler], memories: Memories,
+                 backoff_base_s: float, training_kinds: Collection[str] = ()) -> None:
         self._jobs = jobs
         self._training_kinds = tuple(training_kinds)
         self._handlers = handlers
-        self._mos = mos
-        self._clock = clock
+        self._memories = memories
         self._backoff_base_s = backoff_base_s
         self._held: list[Callable[[], Job]] = []  # outcomes a full disk refused to record
         self._held_lock = threading.Lock()
@@ -102,7 +97,7 @@ class JobRunner:
             return self._jobs.fail(job.id, f"no handler for job kind {job.kind!r}",
                                    self._backoff_base_s, retry=False)
         try:
-            result = handler(JobContext(job, self._jobs, cancel, self._mos, self._clock))
+            result = handler(JobContext(job, self._jobs, cancel, self._memories))
         except Cancelled as error:
             if cancel.is_set():  # asked to stop: by a cancel, or by the service shutting down
                 return self._jobs.stopped(job.id)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from memos.embedder import Embedder
 from memos.kernel import MemOS
-from memos.scheduler import JobContext, Scheduler
+from memos.scheduler import JobContext, JobStore, Scheduler
 from memos.scheduler.policies import MergePolicy
 
 SECONDS_PER_GROUP = 0.5
@@ -29,7 +29,8 @@ class SlowMergePolicy(MergePolicy):
 
 def main(home: str) -> None:
     mos = MemOS(home, embedder=Embedder.load(device="cpu"))
-    scheduler = Scheduler(mos, policies=[SlowMergePolicy()])
+    scheduler = Scheduler(mos.scheduler.memories, JobStore(mos.database, mos.clock),
+                          policies=[SlowMergePolicy()])
     scheduler.tick()
     scheduler.run_pending()
 

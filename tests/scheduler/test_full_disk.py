@@ -7,14 +7,14 @@ import uuid
 from small_disk import fill_to_the_last_byte, mounted_tmpfs
 
 from memos.kernel import MemOS
-from memos.scheduler import JobState, Scheduler, SchedulerConfig
+from memos.scheduler import JobState, JobStore, Scheduler, SchedulerConfig
 
 
 def test_job_hitting_a_full_disk_fails_with_its_reason_and_retries_once_there_is_room(
         tmp_path, embedder, clock):
     with mounted_tmpfs(tmp_path / "small-disk", "8m") as disk:
         mos = MemOS(disk / "home", embedder=embedder, clock=clock)
-        scheduler = Scheduler(mos, clock=clock, policies=[],
+        scheduler = Scheduler(mos.scheduler.memories, JobStore(mos.database, clock), policies=[],
                               config=SchedulerConfig(backoff_base_s=10.0, max_attempts=3))
         filler = []
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from memos.scheduler import JobState, Scheduler, SchedulerConfig
+from memos.scheduler import JobState, JobStore, Scheduler, SchedulerConfig
 from memos.scheduler.workers import JobContext
 from storage.errors import Cancelled, Conflict, InvalidInput, NotFound
 
@@ -15,7 +15,7 @@ from storage.errors import Cancelled, Conflict, InvalidInput, NotFound
 @pytest.fixture
 def scheduler(mos, clock) -> Scheduler:
     """A scheduler with no policies: the tests register their own job kinds."""
-    return Scheduler(mos, clock=clock, policies=[],
+    return Scheduler(mos.scheduler.memories, JobStore(mos.database, clock), policies=[],
                      config=SchedulerConfig(backoff_base_s=10.0, max_attempts=3))
 
 
@@ -153,7 +153,7 @@ def test_stopping_the_service_puts_a_running_job_back_without_using_an_attempt(s
 def test_job_left_running_by_a_dead_process_resumes(mos, clock, scheduler):
     scheduler.enqueue("work")
     job, _ = scheduler.jobs.claim_next()  # claimed, then the process "dies"
-    restarted = Scheduler(mos, clock=clock, policies=[])
+    restarted = Scheduler(mos.scheduler.memories, JobStore(mos.database, clock), policies=[])
     restarted.register("work", lambda ctx: {"resumed": True})
     assert restarted.jobs.recover() == 0  # its lease still runs: the worker may be alive
     clock.advance(seconds=scheduler.jobs.lease.lease_s + 1)  # no heartbeat came

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from memcube.lifecycle import State
+from memcube.retrieval_log import RetrievalLog
 from memos.scheduler import JobState, PolicySettings
-from memos.scheduler.retrievals import hot_items
 from memos.scheduler.settings import ArchiveSettings
 
 
@@ -134,8 +134,9 @@ def test_search_retrievals_are_counted_within_a_window(mos, cube, clock):
         cube.search("Where does Alice live?", k=1)
         clock.advance(hours=1)
     since = clock.now() - timedelta(hours=2, minutes=30)
-    assert hot_items(mos.database, cube.id, since, 2, ("created",)) == [hot.id]
-    assert hot_items(mos.database, cube.id, since, 3, ("created",)) == []
+    log = RetrievalLog(mos.database)
+    assert log.hot_items(cube.id, since, 2, ("created",)) == [hot.id]
+    assert log.hot_items(cube.id, since, 3, ("created",)) == []
 
 
 def test_policy_settings_read_from_cube_settings_over_defaults():

@@ -1,5 +1,5 @@
 """Promotion between memory kinds, and eviction: these need the kernel's activation cache and
-distillation (``MemOS.warm_memories``, ``distill``, ``enforce_budgets``) and the chat model."""
+distillation (``MemOS.warm``, ``distill``, ``enforce_budgets``) and the chat model."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from memos.scheduler.policies import PromoteActivationPolicy, PromoteParametricP
 from memos.scheduler.settings import PromoteActivationSettings, PromoteParametricSettings
 from storage.schema import AdapterRow
 
-needs_warm = pytest.mark.skipif(not hasattr(MemOS, "warm_memories"),
-                                reason="MemOS.warm_memories (activation cache) not available")
+needs_warm = pytest.mark.skipif(not hasattr(MemOS, "warm"),
+                                reason="MemOS.warm (activation cache) not available")
 needs_distill = pytest.mark.skipif(not hasattr(MemOS, "distill"),
                                    reason="MemOS.distill not available")
 needs_budgets = pytest.mark.skipif(not hasattr(MemOS, "enforce_budgets"),
@@ -35,6 +35,10 @@ def chat_mos(tmp_path, embedder, engine, clock):
 
 def jobs_of(mos, kind: str) -> list:
     return [job for job in mos.scheduler.jobs.list(kind=kind)[0]]
+
+
+def pinned_sets(mos, cube_id: str) -> list[tuple[str, ...]]:
+    return mos.scheduler.memories.activation.pinned_memory_sets(cube_id)
 
 
 def tick_and_run(mos) -> None:
@@ -80,13 +84,13 @@ def test_memory_sets_chats_place_again_and_again_get_their_paths_pinned(tmp_path
         [job] = jobs_of(kernel, "promote_activation")
         assert job.state == JobState.SUCCEEDED, job.error
         assert job.result["pinned_paths"] == 1 and job.result["pinned_nodes"] >= 3
-        assert kernel.pinned_memory_sets(cube.id) == [tuple(sorted([alice.id, bob.id]))]
+        assert pinned_sets(kernel, cube.id) == [tuple(sorted([alice.id, bob.id]))]
         pinned = kernel.activation.tree.pinned
         assert {e.key for e in kernel.activation.cache.entries() if e.pinned} == pinned
         tick_and_run(kernel)  # the same hot set: nothing to re-pin
         assert len(jobs_of(kernel, "promote_activation")) == 1
     with MemOS(tmp_path / "home", embedder=embedder, engine=engine, clock=clock) as restarted:
-        assert restarted.pinned_memory_sets(cube.id) == [tuple(sorted([alice.id, bob.id]))]
+        assert pinned_sets(restarted, cube.id) == [tuple(sorted([alice.id, bob.id]))]
         assert restarted.activation.tree.pinned == pinned
         reply = restarted.chat(QUESTION, cube_ids=[cube.id], k=2, max_new_tokens=1)
         assert reply.stats.cache_hits >= 3  # head and both notes from the pinned path
@@ -97,7 +101,7 @@ def test_memory_sets_chats_place_again_and_again_get_their_paths_pinned(tmp_path
                            cube_ids=[cube.id], k=1, max_new_tokens=1)
         clock.advance(minutes=1)
         tick_and_run(restarted)
-        assert restarted.pinned_memory_sets(cube.id) == [(alice.id,)]
+        assert pinned_sets(restarted, cube.id) == [(alice.id,)]
         now_pinned = restarted.activation.tree.pinned
         assert now_pinned & pinned and pinned - now_pinned  # the head stays; Bob's path goes
 
@@ -135,7 +139,7 @@ def test_evict_policy_keeps_budgets_and_never_touches_frozen_notes(chat_mos):
     cube = chat_mos.create_cube("pins")
     pinned = cube.add("Alice moved to Lisbon in May 2023.")
     cube.freeze(pinned.id)
-    chat_mos.warm_memories(cube.id, [pinned.id])
+    chat_mos.warm(cube.id, [pinned.id])
     tick_and_run(chat_mos)
     [job] = jobs_of(chat_mos, "evict")
     assert job.state == JobState.SUCCEEDED, job.error
@@ -145,36 +149,38 @@ def test_evict_policy_keeps_budgets_and_never_touches_frozen_notes(chat_mos):
 def test_promote_activation_plans_only_notes_hot_within_the_window(mos, cube, clock):
     hot = cube.add("Alice moved to Lisbon in May 2023.")
     cube.add("Bob adopted a grey cat named Pixel.")
+    memories = mos.scheduler.memories
     settings = PromoteActivationSettings(min_retrievals=3, window_s=3600)
     for _ in range(2):
         cube.search("Where does Alice live?", k=1)
     clock.advance(hours=2)
     cube.search("Where does Alice live?", k=1)
-    assert PromoteActivationPolicy().plan(mos, cube.id, settings, clock.now()) is None
+    assert PromoteActivationPolicy().plan(memories, cube.id, settings, clock.now()) is None
     cube.search("Where does Alice live?", k=1)
     cube.search("Where does Alice live?", k=1)
-    assert PromoteActivationPolicy().plan(mos, cube.id, settings, clock.now()) == \
+    assert PromoteActivationPolicy().plan(memories, cube.id, settings, clock.now()) == \
         {"item_ids": [hot.id]}
 
 
 def test_promote_parametric_plans_for_stable_used_cubes_and_stale_adapters(mos, cube, clock):
     policy = PromoteParametricPolicy()
+    memories = mos.scheduler.memories
     settings = PromoteParametricSettings(min_notes=2, stable_s=3600, min_retrievals=2)
     alice = cube.add("Alice moved to Lisbon in May 2023.")
     bob = cube.add("Bob adopted a grey cat named Pixel.")
     clock.advance(hours=2)
-    assert policy.plan(mos, cube.id, settings, clock.now()) is None  # never used
+    assert policy.plan(memories, cube.id, settings, clock.now()) is None  # never used
     cube.search("Where does Alice live?", k=2)
-    assert policy.plan(mos, cube.id, settings, clock.now()) == {"redistill": False}
+    assert policy.plan(memories, cube.id, settings, clock.now()) == {"redistill": False}
     add_adapter(mos, cube.id, clock.now(), {alice.id: alice.version, bob.id: bob.version})
-    assert policy.plan(mos, cube.id, settings, clock.now()) is None  # up to date
+    assert policy.plan(memories, cube.id, settings, clock.now()) is None  # up to date
     cube.add("Carol plays the cello.")
     clock.advance(hours=2)
-    assert policy.plan(mos, cube.id, settings, clock.now()) is None  # new notes: not stale
+    assert policy.plan(memories, cube.id, settings, clock.now()) is None  # new notes: not stale
     cube.update(alice.id, text="Alice moved to Porto in June 2024.")
-    assert policy.plan(mos, cube.id, settings, clock.now()) is None  # not stable yet
+    assert policy.plan(memories, cube.id, settings, clock.now()) is None  # not stable yet
     clock.advance(hours=2)
-    assert policy.plan(mos, cube.id, settings, clock.now()) == {"redistill": True}
+    assert policy.plan(memories, cube.id, settings, clock.now()) == {"redistill": True}
 
 
 def add_adapter(mos, cube_id: str, at, items: dict[str, int]) -> None:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from memcube.item import MemoryItem
 from memcube.lifecycle import EXPIRABLE, State
+from memos.scheduler.memories import Memories
 from memos.scheduler.policies.base import Policy, move_items
 from memos.scheduler.settings import ArchiveSettings
 from memos.scheduler.workers import JobContext
-
-if TYPE_CHECKING:
-    from memos.scheduler.kernel_port import SchedulerKernel
 
 ARCHIVABLE = EXPIRABLE  # live and not frozen
 
@@ -22,10 +19,10 @@ class ArchivePolicy(Policy):
 
     name = "archive"
 
-    def plan(self, mos: SchedulerKernel, cube_id: str,
-                   settings: ArchiveSettings, now: datetime) -> dict | None:
+    def plan(self, memories: Memories, cube_id: str,
+             settings: ArchiveSettings, now: datetime) -> dict | None:
         cutoff = now - timedelta(seconds=settings.idle_s)
-        due = mos.items.idle_ids(cube_id, ARCHIVABLE, cutoff)
+        due = memories.items.idle_ids(cube_id, ARCHIVABLE, cutoff)
         return {"item_ids": due, "cutoff": cutoff.isoformat()} if due else None
 
     def run(self, ctx: JobContext) -> dict:

@@ -5,15 +5,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from memcube.item import MemoryItem
 from memcube.lifecycle import State, can_transition
+from memos.scheduler.memories import Memories
 from memos.scheduler.workers import JobContext
 from storage.errors import IllegalTransition, NotFound
-
-if TYPE_CHECKING:
-    from memos.scheduler.kernel_port import SchedulerKernel
 
 
 class Policy(ABC):
@@ -21,12 +19,12 @@ class Policy(ABC):
 
     name: ClassVar[str]
     per_cube: ClassVar[bool] = True
-    # A kernel method the policy needs (activation cache, distillation); skipped without it.
+    # The memory kind the policy needs (a field of Memories); skipped where it is absent.
     requires: ClassVar[str | None] = None
 
     @abstractmethod
-    def plan(self, mos: SchedulerKernel, cube_id: str | None,
-                   settings, now: datetime) -> dict | None:
+    def plan(self, memories: Memories, cube_id: str | None,
+             settings, now: datetime) -> dict | None:
         """The payload of a job to enqueue now, or None when there is nothing to do."""
 
     @abstractmethod
@@ -37,11 +35,11 @@ class Policy(ABC):
 def move_items(ctx: JobContext, item_ids: Sequence[str], target: State,
                still_due: Callable[[MemoryItem], bool] = lambda item: True) -> list[str]:
     """Move each item that is still due to ``target``; returns the ids actually moved."""
-    cube = ctx.mos.get_cube(ctx.job.cube_id)
+    cube = ctx.memories.open_cube(ctx.job.cube_id)
     moved = []
     for done, item_id in enumerate(item_ids, start=1):
         ctx.check_cancelled()
-        item = ctx.mos.items.get_many([item_id]).get(item_id)
+        item = ctx.memories.items.get_many([item_id]).get(item_id)
         if item is not None and can_transition(item.state, target) and still_due(item):
             try:
                 cube.set_state(item_id, target, actor=ctx.actor, reason=ctx.reason)

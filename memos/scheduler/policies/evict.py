@@ -3,27 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
+from memos.scheduler.memories import Memories
 from memos.scheduler.policies.base import Policy
 from memos.scheduler.workers import JobContext
 
-if TYPE_CHECKING:
-    from memos.scheduler.kernel_port import SchedulerKernel
-
 
 class EvictPolicy(Policy):
-    """Ask the kernel to bring every budgeted store back under its budget (each tick)."""
+    """Bring every budgeted store back under its budget (each tick)."""
 
     name = "evict"
     per_cube = False
     requires = "enforce_budgets"
 
-    def plan(self, mos: SchedulerKernel, cube_id: None,
-                   settings: None, now: datetime) -> dict | None:
+    def plan(self, memories: Memories, cube_id: None,
+             settings: None, now: datetime) -> dict | None:
         return {}
 
     def run(self, ctx: JobContext) -> dict:
         # Each store's own eviction policy picks victims; pinned (frozen) entries stay.
-        report = ctx.mos.enforce_budgets()
+        report = ctx.memories.enforce_budgets()
         return {"report": report if isinstance(report, dict | int | float) else str(report)}

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from memcube.item import MemoryItem
 from memcube.lifecycle import EXPIRABLE as LIVE
 from memcube.lifecycle import State
+from memos.scheduler.memories import Memories
 from memos.scheduler.policies.base import Policy, move_items
 from memos.scheduler.settings import ExpireSettings
 from memos.scheduler.workers import JobContext
-
-if TYPE_CHECKING:
-    from memos.scheduler.kernel_port import SchedulerKernel
 
 EXPIRABLE = tuple(state.value for state in LIVE)
 
@@ -23,9 +20,9 @@ class ExpirePolicy(Policy):
 
     name = "expire"
 
-    def plan(self, mos: SchedulerKernel, cube_id: str,
-                   settings: ExpireSettings, now: datetime) -> dict | None:
-        due = mos.items.expired_ids(cube_id, now)
+    def plan(self, memories: Memories, cube_id: str,
+             settings: ExpireSettings, now: datetime) -> dict | None:
+        due = memories.items.expired_ids(cube_id, now)
         return {"item_ids": due} if due else None
 
     def run(self, ctx: JobContext) -> dict:

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from memcube.item import MemoryItem, decode_embedding
 from memcube.lifecycle import SEARCHABLE, State, can_transition
+from memos.scheduler.memories import Memories
 from memos.scheduler.policies.base import Policy
 from memos.scheduler.settings import MergeSettings
 from memos.scheduler.workers import JobContext
-
-if TYPE_CHECKING:
-    from memos.scheduler.kernel_port import SchedulerKernel
 
 LIVE = tuple(state.value for state in SEARCHABLE)
 BLOCK_ROWS = 512
@@ -26,9 +23,9 @@ class MergePolicy(Policy):
 
     name = "merge"
 
-    def plan(self, mos: SchedulerKernel, cube_id: str,
-                   settings: MergeSettings, now: datetime) -> dict | None:
-        ids, frozen, vectors = _live_notes(mos, cube_id, settings.max_notes)
+    def plan(self, memories: Memories, cube_id: str,
+             settings: MergeSettings, now: datetime) -> dict | None:
+        ids, frozen, vectors = _live_notes(memories, cube_id, settings.max_notes)
         groups = duplicate_groups(ids, frozen, vectors, settings.threshold)
         return {"groups": groups, "threshold": settings.threshold} if groups else None
 
@@ -44,15 +41,15 @@ class MergePolicy(Policy):
     def merge_group(self, ctx: JobContext, survivor_id: str, other_ids: Sequence[str],
                     threshold: float) -> int:
         """Merge the others that are still live duplicates of a still-live survivor."""
-        items = ctx.mos.items.get_many([survivor_id, *other_ids])
+        items = ctx.memories.items.get_many([survivor_id, *other_ids])
         survivor = items.get(survivor_id)
         if survivor is None or survivor.state.value not in LIVE or survivor.embedding is None:
             return 0
         others = [item.id for item in (items.get(i) for i in other_ids)
                   if item is not None and _still_duplicate(survivor, item, threshold)]
         if others:
-            ctx.mos.get_cube(ctx.job.cube_id).merge(survivor_id, others, actor=ctx.actor,
-                                                    reason=ctx.reason)
+            ctx.memories.open_cube(ctx.job.cube_id).merge(survivor_id, others,
+                                                          actor=ctx.actor, reason=ctx.reason)
         return len(others)
 
 
@@ -82,10 +79,10 @@ def _neighbours(vectors: np.ndarray, threshold: float):
             yield hits[hits != row]
 
 
-def _live_notes(mos: SchedulerKernel, cube_id: str,
+def _live_notes(memories: Memories, cube_id: str,
                 limit: int) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Live notes with embeddings, survivors-first: frozen, most retrieved, oldest."""
-    rows = mos.items.embedded_survivors_first(cube_id, SEARCHABLE, limit)
+    rows = memories.items.embedded_survivors_first(cube_id, SEARCHABLE, limit)
     if not rows:
         return [], np.zeros(0, dtype=bool), np.zeros((0, 0), dtype=np.float32)
     vectors = _unit_rows(np.stack([decode_embedding(blob) for _, _, blob in rows]))

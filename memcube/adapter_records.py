@@ -1,8 +1,8 @@
-"""SQL records of a cube's distilled adapters (their weights are files, see
-``memos.parametric.adapter_store``).
+"""SQL records of a cube's distilled adapters: what each learned, its files' health and its
+shard (the weights are files, see ``memos.parametric.adapter_store``).
 
-It sits in memcube, beside the other stores of the rows a cube owns, so that the kernel can
-read a cube's adapters (to delete their files) without importing the trainer and torch.
+It sits in memcube, beside the other stores of the rows a cube owns, so that the kernel and
+the scheduler read adapters without importing the trainer and torch.
 """
 
 from __future__ import annotations
@@ -18,8 +18,24 @@ from storage.schema import AdapterRow
 
 
 @dataclass(frozen=True, slots=True)
+class LearnedAdapter:
+    """One adapter as the scheduler judges it: the note versions it learned, and whether its
+    row marks it stale or damaged."""
+
+    id: str
+    items: dict[str, int]
+    stale: bool
+    damaged: str | None
+
+    @classmethod
+    def from_row(cls, row: AdapterRow) -> LearnedAdapter:
+        """Build a record from its SQL row."""
+        return cls(row.id, dict(row.items), bool(row.stale), row.damaged)
+
+
+@dataclass(frozen=True, slots=True)
 class AdapterRecord:
-    """What SQL records of one adapter."""
+    """Everything SQL records of one adapter."""
 
     id: str
     cube_id: str
@@ -38,13 +54,13 @@ class AdapterRecord:
 
     @classmethod
     def from_row(cls, row: AdapterRow) -> AdapterRecord:
-        """The record of an SQL row."""
+        """Build a record from its SQL row."""
         return cls(row.id, row.cube_id, row.fingerprint, row.path, dict(row.items), row.steps,
                    row.final_loss, row.size, row.created_at, row.damaged, row.evidence,
                    row.shard_group, row.shard, row.shards)
 
 
-class AdapterRowStore:
+class AdapterRecords:
     """The adapters table."""
 
     def __init__(self, database: Database) -> None:
@@ -68,7 +84,7 @@ class AdapterRowStore:
                 raise NotFound(f"no adapter {adapter_id!r}")
             return AdapterRecord.from_row(row)
 
-    def of_cube(self, cube_id: str) -> list[AdapterRecord]:
+    def newest_first(self, cube_id: str) -> list[AdapterRecord]:
         """A cube's adapters, newest first."""
         with self._database.session() as session:
             rows = session.scalars(select(AdapterRow).where(AdapterRow.cube_id == cube_id)
@@ -91,3 +107,22 @@ class AdapterRowStore:
         """Forget an adapter's record."""
         with self._database.session() as session:
             session.execute(delete(AdapterRow).where(AdapterRow.id == adapter_id))
+
+    def of_cube(self, cube_id: str) -> list[LearnedAdapter]:
+        """What every adapter of the cube learned."""
+        with self._database.session() as session:
+            return [LearnedAdapter.from_row(row) for row in session.scalars(
+                select(AdapterRow).where(AdapterRow.cube_id == cube_id))]
+
+    def newest_group(self, cube_id: str) -> list[LearnedAdapter]:
+        """The cube's newest adapter, or every adapter of its shard group when it is a shard
+        (empty: the cube has none)."""
+        with self._database.session() as session:
+            newest = session.scalars(select(AdapterRow).where(AdapterRow.cube_id == cube_id)
+                                     .order_by(AdapterRow.created_at.desc()).limit(1)).first()
+            if newest is None or newest.shard_group is None:
+                rows = [newest] if newest is not None else []
+            else:
+                rows = session.scalars(select(AdapterRow).where(
+                    AdapterRow.shard_group == newest.shard_group))
+            return [LearnedAdapter.from_row(row) for row in rows]
