@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from memcube.adapter_records import AdapterRecords
-from memos.activation.kv_entry_store import KvEntryStore
+from memos.activation.kv_records import KvRecords
 
 KV_SUFFIX = ".safetensors"  # one file per chunk: <home>/kv/<key>.safetensors
 
@@ -24,9 +24,9 @@ class CubeFiles:
     adapter_ids: tuple[str, ...]
 
     @classmethod
-    def of(cls, kv_entries: KvEntryStore, adapters: AdapterRecords, cube_id: str) -> CubeFiles:
+    def of(cls, kv_records: KvRecords, adapters: AdapterRecords, cube_id: str) -> CubeFiles:
         """What SQL records for the cube (read before its rows are deleted)."""
-        return cls(tuple(kv_entries.keys_of_cube(cube_id)),
+        return cls(tuple(kv_records.keys_of_cube(cube_id)),
                    tuple(adapters.ids_of_cube(cube_id)))
 
     def remove(self, home: Path, activation=None, adapters=None) -> None:

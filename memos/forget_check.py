@@ -102,7 +102,7 @@ class ForgetCheck:
                             "session_id": key, "owner": owner})
 
     def _kv(self, item_ids, texts, remains, retained) -> None:
-        for key in self._mos.kv_entries.keys_of_items(item_ids):
+        for key in self._mos.kv_records.keys_of_items(item_ids):
             remains.append({"kind": "kv", "where": "kv_entries row", "key": key})
         if not texts or not self._kv_present():
             return

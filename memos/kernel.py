@@ -21,7 +21,7 @@ from memcube.linker import Linker
 from memcube.plaintext_index import PlaintextIndex
 from memcube.retrieval_log import RetrievalLog
 from memcube.search import SearchHit, check_k, check_query
-from memos.activation.kv_entry_store import KvEntryStore
+from memos.activation.kv_records import KvRecords
 from memos.activation.promotion import ActivationPromotion
 from memos.admission import AdmissionLimits, FairQueue
 from memos.auth import KeyStore
@@ -69,7 +69,7 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
                                history_kept=self.settings.history_versions_kept)
         self.keys = KeyStore(self.database, self.clock)
         self.blobs = BlobStore(self.home / "blobs", self.database, self.clock)
-        self.kv_entries = KvEntryStore(self.database, self.clock)
+        self.kv_records = KvRecords(self.database, self.clock)
         self.adapter_records = AdapterRecords(self.database)
         self._linker = Linker(self.database, self.clock)
         self._engine = engine
@@ -178,7 +178,7 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         with self._lock:
             self._open_cubes.pop(cube_id, None)
         self.forget_kv([item.text for _, item in self.items.indexable(cube_id)])
-        files = CubeFiles.of(self.kv_entries, self.adapter_records, cube_id)
+        files = CubeFiles.of(self.kv_records, self.adapter_records, cube_id)
         self.cubes.delete(cube_id)
         files.remove(self.home, self._activation, self._adapters)
         shutil.rmtree(self.cube_dir(cube_id), ignore_errors=True)
@@ -238,7 +238,7 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
                 from memos.activation.memory import ActivationMemory
 
                 self._activation = ActivationMemory(
-                    self.engine, self.prompts, self.home / "kv", self.settings, self.kv_entries)
+                    self.engine, self.prompts, self.home / "kv", self.settings, self.kv_records)
             return self._activation
 
     @property

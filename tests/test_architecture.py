@@ -74,7 +74,7 @@ def test_the_service_and_the_cache_default_to_one_eviction_policy():
 # Classes whose job is a table's queries (besides storage/ itself).
 STORES = {"memcube.cube_store", "memcube.item_store", "memcube.linker", "memcube.archive",
           "memcube.archive_writer", "memcube.retrieval_log", "memcube.adapter_records",
-          "memos.activation.kv_entry_store", "memos.scheduler.jobs", "memos.sessions",
+          "memos.activation.kv_records", "memos.scheduler.jobs", "memos.sessions",
           "memos.auth"}
 # Edges that name SQLAlchemy's exceptions to translate them, and issue no SQL.
 TRANSLATE_ONLY = {"api.errors", "api.console.route"}

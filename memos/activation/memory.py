@@ -19,7 +19,7 @@ from activation_cache import (
     PromptAssembler,
     nodes_to_pin,
 )
-from memos.activation.kv_entry_store import KvEntryStore
+from memos.activation.kv_records import KvRecords
 from memos.activation.kv_sharing import redis_tier
 from memos.activation.memory_sets import MemorySet, MemorySetLog, PinnedSets
 from memos.prompt import PromptBuilder, PromptPlan
@@ -37,9 +37,9 @@ class ActivationMemory:
     at any position with selective recompute (``blend``, approximate); both share one store."""
 
     def __init__(self, engine, prompts: PromptBuilder, folder: Path, settings: Settings,
-                 entries: KvEntryStore) -> None:
+                 records: KvRecords) -> None:
         self._engine = engine
-        self._entries = entries  # whose chunk each key is
+        self._records = records  # whose chunk each key is
         self.cache = ChunkCache(engine, Path(folder), CacheConfig(
             device_bytes=settings.kv_device_mib * _MIB, host_bytes=settings.kv_host_mib * _MIB,
             disk_bytes=settings.kv_disk_mib * _MIB, policy=settings.kv_policy,
@@ -176,12 +176,12 @@ class ActivationMemory:
                 self.cache.evict(key)
                 removed.append(key)
         if removed:
-            self._entries.delete(removed)
+            self._records.delete(removed)
         return len(removed)
 
     def entries(self, cube_id: str | None = None) -> list[dict]:
         """Cached chunks (optionally only those of one cube's notes), most recent first."""
-        owners = self._entries.owners()
+        owners = self._records.owners()
         rows = []
         for entry in self.cache.entries():
             cube, item = owners.get(entry.key, (None, None))
@@ -211,7 +211,7 @@ class ActivationMemory:
     def evict(self, key: str) -> None:
         """Drop one cached chunk from every tier."""
         self.cache.evict(key)
-        self._entries.delete([key])
+        self._records.delete([key])
 
     def forget(self, keys: Sequence[str]) -> None:
         """Drop these chunks from every tier (a key no longer cached is skipped)."""
@@ -229,7 +229,7 @@ class ActivationMemory:
             self.cache.unpin(key)
 
     def _record(self, key: str, cube_id: str | None, item_id: str | None, tokens: int) -> None:
-        self._entries.record(key, cube_id, item_id, self._engine.fingerprint, tokens)
+        self._records.record(key, cube_id, item_id, self._engine.fingerprint, tokens)
 
 
 def quoted_runs(engine, text: str) -> list[list[int]]:

@@ -11,7 +11,7 @@ from storage.database import Database
 from storage.schema import KvEntryRow
 
 
-class KvEntryStore:
+class KvRecords:
     """The kv_entries table: one row per cached chunk that belongs to a cube's note."""
 
     def __init__(self, database: Database, clock: Clock) -> None:
