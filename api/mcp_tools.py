@@ -30,6 +30,7 @@ from api.schemas.memories import (
     Text,
 )
 from memcube.access import Access
+from memos.chat_options import ChatOptions
 from memos.kernel import MemOS
 from storage.errors import MemosError, NotFound
 
@@ -160,15 +161,14 @@ class MemoryTools:
                          write_back: bool = False) -> dict[str, Any]:
         """Ask memos' own model, which answers with memories retrieved from your cubes; returns
         the answer, the memories it was given and its stats."""
-        options = {"k": k, "session_id": session_id, "max_new_tokens": max_new_tokens,
-                   "write_back": write_back}
-        if memory_kinds is not None:
-            options["memory_kinds"] = tuple(memory_kinds)
+        kinds = {} if memory_kinds is None else {"memory_kinds": tuple(memory_kinds)}
+        options = ChatOptions(k=k, session_id=session_id, max_new_tokens=max_new_tokens,
+                              write_back=write_back, **kinds)
         user = self._user_of(ctx)
         slot = self._mos.model_queue.request(user or "local").result()  # fair, as /v1/chat
         try:
             reply = self._mos.chat([{"role": "user", "content": question}], cube_ids,
-                                   user=user, **options)
+                                   options=options, user=user)
         finally:
             self._mos.model_queue.release(slot)
         return {"text": reply.text, "finish_reason": reply.finish_reason,

@@ -1,7 +1,7 @@
 """Bulk-add throughput and search latency of plaintext retrieval at 10k and 100k notes.
 
     python bench/retrieval_speed.py [--embed 2000] [--sizes 10000 100000] [--queries 200]
-                                    [--torch-threads N]
+                                    [--torch-threads N] [--against TREE] [--json PATH]
 
 Texts are turns from bench/retrieval_data.py (several seeds). Throughput is measured on
 `--embed` unique texts, end to end through `MemCube.add_many` in batches of `--batch`
@@ -12,12 +12,19 @@ synthesised vectors (the embedded ones plus small Gaussian noise, renormalised);
 says how many of each. Latency is per query: VectorIndex.search alone, HybridRetriever.search
 with a precomputed query vector (wall, and CPU time of the searching thread, which other
 processes on a shared machine disturb less), and the same including embedding the query.
+
+``--against TREE`` first runs the same measurements with the memos code of another checkout
+(this script, with TREE first on PYTHONPATH; for example a worktree of main) and prints its
+numbers next to this tree's, one run after the other.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -159,9 +166,9 @@ def timings(call, count: int) -> tuple[list[float], list[float]]:
     return wall, cpu
 
 
-def print_cube_measures(embedder: Embedder, texts, times, batch: int, questions,
-                        query_vectors) -> None:
-    """Tables: MemCube.add_many against embedding alone, and MemCube.search at that size."""
+def cube_measures(embedder: Embedder, texts, times, batch: int, questions,
+                  query_vectors) -> dict:
+    """MemCube.add_many against embedding alone, and MemCube.search at that size."""
     embed_wall, embed_cpu = embedding_rate(embedder, texts, batch)
     with tempfile.TemporaryDirectory() as home:
         mos = MemOS(home=Path(home), embedder=embedder)
@@ -169,19 +176,103 @@ def print_cube_measures(embedder: Embedder, texts, times, batch: int, questions,
         cube_wall, cube_cpu = fill_cube(cube, texts, times, batch)
         given, embedded = cube_search_latency(cube, questions, query_vectors)
         mos.close()
-    print(f"\nbulk add of {len(texts):,} notes in batches of {batch}:\n")
+    return {"notes": len(texts), "batch": batch, "embed_wall": embed_wall,
+            "embed_cpu": embed_cpu, "add_wall": cube_wall, "add_cpu": cube_cpu,
+            "search_given": given, "search_embedded": embedded}
+
+
+def print_cube_measures(cube: dict) -> None:
+    """The bulk-add table and the MemCube.search line."""
+    print(f"\nbulk add of {cube['notes']:,} notes in batches of {cube['batch']}:\n")
     print("| path | notes/s (wall) | notes per CPU-second | share of embedding-only rate |")
     print("|---|---|---|---|")
-    print(f"| embedding only (baseline) | {embed_wall:.0f} | {embed_cpu:.0f} | 100% |")
-    print(f"| MemCube.add_many | {cube_wall:.0f} | {cube_cpu:.0f} | "
-          f"{cube_wall / embed_wall:.0%} |\n")
-    print(f"MemCube.search over those {len(texts):,} notes (SQLite rows of the hits and the "
-          f"retrieval counters included): p50/p99 {given} ms with the query vector given, "
-          f"{embedded} ms embedding the query\n")
+    print(f"| embedding only (baseline) | {cube['embed_wall']:.0f} | {cube['embed_cpu']:.0f} "
+          "| 100% |")
+    print(f"| MemCube.add_many | {cube['add_wall']:.0f} | {cube['add_cpu']:.0f} | "
+          f"{cube['add_wall'] / cube['embed_wall']:.0%} |\n")
+    print(f"MemCube.search over those {cube['notes']:,} notes (SQLite rows of the hits and the "
+          f"retrieval counters included): p50/p99 {cube['search_given']} ms with the query "
+          f"vector given, {cube['search_embedded']} ms embedding the query\n")
+
+
+LATENCY_HEADER = ("| notes | embedded / synthesised | index | build s | VectorIndex p50/p99 ms "
+                  "| hybrid p50/p99 ms | hybrid CPU p50/p99 ms "
+                  "| hybrid + query embedding p50/p99 ms |\n|---|---|---|---|---|---|---|---|")
+
+
+def latency_row(row: dict) -> str:
+    return (f"| {row['size']:,} | {row['real']:,} / {row['size'] - row['real']:,} | "
+            f"{row['mode']} | {row['build']:.1f} | {row['dense']} | {row['hybrid']} | "
+            f"{row['hybrid_cpu']} | {row['embedded']} |")
+
+
+def measure(args) -> dict:
+    """Every measurement of one run, printed as it comes and returned."""
+    rng = np.random.default_rng(0)
+    texts, times, questions = corpus_texts(args.embed)
+    questions = questions[: args.queries]
+    faiss.omp_set_num_threads(1)  # one query at a time: OpenMP only adds wake-up latency
+    embedder = Embedder.load(device="cpu")
+    found = {"load": os.getloadavg()[0], "threads": torch.get_num_threads()}
+    print(f"torch threads: {found['threads']}; embedder: {embedder.name}; "
+          f"load average at start: {found['load']:.1f} on {os.cpu_count()} CPUs")
+    embedder.embed(texts[:64])  # warm-up
+    query_vectors = embedder.embed(questions)
+    found["cube"] = cube_measures(embedder, texts, times, args.batch, questions, query_vectors)
+    print_cube_measures(found["cube"])
+    retriever, vectors = build_retriever(embedder, texts, times)
+    print(LATENCY_HEADER)
+    found["sizes"] = []
+    for size in sorted(args.sizes):
+        build = grow(retriever, texts, times, vectors, size, rng)
+        row = latency(retriever, embedder, questions, query_vectors)
+        row.update(size=size, real=min(size, len(texts)), build=build,
+                   mode="HNSW" if retriever.vector_index.is_hnsw else "flat")
+        found["sizes"].append(row)
+        print(latency_row(row), flush=True)
+    return found
+
+
+def measure_elsewhere(tree: Path, args) -> dict:
+    """The same measurements with another checkout's memos code (its output shown too)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "found.json"
+        command = [sys.executable, __file__, "--json", str(out), "--embed", str(args.embed),
+                   "--batch", str(args.batch), "--queries", str(args.queries),
+                   "--torch-threads", str(args.torch_threads),
+                   "--sizes", *map(str, args.sizes)]
+        path = os.pathsep.join([str(tree), str(tree / "tests")])
+        env = {**os.environ, "PYTHONPATH": path}
+        subprocess.run(command, env=env, check=True)
+        return json.loads(out.read_text())
+
+
+def print_comparison(tree: Path, before: dict, after: dict) -> None:
+    """One table: the other checkout's numbers, then this tree's."""
+    b, a = before["cube"], after["cube"]
+    print(f"\n{tree} (run first, load {before['load']:.1f}) against this tree "
+          f"(load {after['load']:.1f}):\n")
+    print("| measure | " + str(tree) + " | this tree |\n|---|---|---|")
+    rows = [("embedding only, notes/s (per CPU-second)",
+             *(f"{c['embed_wall']:.0f} ({c['embed_cpu']:.0f})" for c in (b, a))),
+            ("MemCube.add_many, notes/s (per CPU-second)",
+             *(f"{c['add_wall']:.0f} ({c['add_cpu']:.0f})" for c in (b, a))),
+            ("add_many share of embedding rate, wall (CPU)",
+             *(f"{c['add_wall'] / c['embed_wall']:.0%} ({c['add_cpu'] / c['embed_cpu']:.0%})"
+               for c in (b, a))),
+            (f"MemCube.search {b['notes']:,} notes, p50/p99 ms (vector given)",
+             b["search_given"], a["search_given"])]
+    for old, new in zip(before["sizes"], after["sizes"], strict=True):
+        rows.append((f"hybrid at {old['size']:,}, p50/p99 ms wall", old["hybrid"],
+                     new["hybrid"]))
+        rows.append((f"hybrid at {old['size']:,}, p50/p99 ms CPU", old["hybrid_cpu"],
+                     new["hybrid_cpu"]))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
 
 
 def main() -> None:
-    """Run the throughput and latency measurements and print one table."""
+    """Run the throughput and latency measurements and print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--embed", type=int, default=2000, help="unique texts to embed")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10000, 100000])
@@ -189,30 +280,19 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=200, help="notes per MemCube.add_many")
     parser.add_argument("--torch-threads", type=int, default=0,
                         help="torch intra-op threads for embedding (0: torch's default)")
+    parser.add_argument("--against", type=Path, help="another checkout to measure first")
+    parser.add_argument("--json", type=Path, help="also write the measurements here")
     args = parser.parse_args()
     if args.torch_threads:
         torch.set_num_threads(args.torch_threads)
-    rng = np.random.default_rng(0)
-    texts, times, questions = corpus_texts(args.embed)
-    questions = questions[: args.queries]
-    faiss.omp_set_num_threads(1)  # one query at a time: OpenMP only adds wake-up latency
-    embedder = Embedder.load(device="cpu")
-    print(f"torch threads: {torch.get_num_threads()}; embedder: {embedder.name}; "
-          f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    embedder.embed(texts[:64])  # warm-up
-    query_vectors = embedder.embed(questions)
-    print_cube_measures(embedder, texts, times, args.batch, questions, query_vectors)
-    retriever, vectors = build_retriever(embedder, texts, times)
-    print("| notes | embedded / synthesised | index | build s | VectorIndex p50/p99 ms "
-          "| hybrid p50/p99 ms | hybrid CPU p50/p99 ms | hybrid + query embedding p50/p99 ms |")
-    print("|---|---|---|---|---|---|---|---|")
-    for size in sorted(args.sizes):
-        build = grow(retriever, texts, times, vectors, size, rng)
-        row = latency(retriever, embedder, questions, query_vectors)
-        mode = "HNSW" if retriever.vector_index.is_hnsw else "flat"
-        real = min(size, len(texts))
-        print(f"| {size:,} | {real:,} / {size - real:,} | {mode} | {build:.1f} | {row['dense']} "
-              f"| {row['hybrid']} | {row['hybrid_cpu']} | {row['embedded']} |", flush=True)
+    before = measure_elsewhere(args.against, args) if args.against else None
+    if before:
+        print(f"\n--- this tree ({Path(__file__).resolve().parent.parent}) ---")
+    after = measure(args)
+    if args.json:
+        args.json.write_text(json.dumps(after))
+    if before:
+        print_comparison(args.against, before, after)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 
@@ -335,10 +336,11 @@ class MemCube:
         if self._quota is not None:
             self._quota(self.id, self.owner, [entry["text"] for entry, _ in fresh])
         rows = [self._row(entry, vector) for entry, vector in fresh]
-        items = self._items.insert(rows)  # each row keeps its own actor
-        seqs = self._items.seq_of([item.id for item in items])
-        self._index.upsert_many([(seqs[item.id], item) for item in items])
-        self._linker.link_new(self.id, self.settings, items, self._index, self._items)
+        with self._sync.applying_own() if self._sync is not None else nullcontext():
+            items = self._items.insert(rows)  # each row keeps its own actor
+            seqs = self._items.seq_of([item.id for item in items])
+            self._index.upsert_many([(seqs[item.id], item) for item in items])
+            self._linker.link_new(self.id, self.settings, items, self._index, self._items)
         current = self._items.get_many(item.id for item in items)
         return [current[item.id] for item in items]
 

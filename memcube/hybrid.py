@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from memcube.fusion import FusedHit, fuse
+from memcube.fusion import FusedHit, fuse, fused_scores
 from memcube.hybrid_inputs import HybridConfig, Note
 from memcube.keywords import MONTHS, extract_entities, topic_tags
 from memcube.lexical import LexicalIndex
@@ -130,6 +130,11 @@ class HybridRetriever:
                     and source != target:
                 self._graph.add_link(source, target, kind, min(scaled, 1.0))
 
+    def set_tags(self, note_id: str, tags: Sequence[str]) -> None:
+        """Replace an indexed note's topic tags (KeyError when unknown)."""
+        with self._lock:
+            self._notes[note_id].tags = list(tags)
+
     def search(self, query_text: str, query_vector: np.ndarray, k: int = 10,
                filters: Mapping[str, Any] | None = None,
                expand_graph: bool = True, *, window: TimeWindow | None = None,
@@ -221,8 +226,8 @@ class HybridRetriever:
 
     def _graph_ranking(self, query_text, query_vector, rankings, admits):
         """Notes bridged to the best hits or to the query's entities by a shared entity."""
-        fused = fuse(rankings, self.config.weights, self.config.method)[: self.config.seeds]
-        seeds = {hit.id: hit.score for hit in fused}
+        seeds = dict(fused_scores(rankings, self.config.weights,
+                                  self.config.method)[: self.config.seeds])
         top = max(seeds.values(), default=1.0)
         walked = self._walk({i: s / top for i, s in seeds.items()}, self.config.hops)
         entities = {ENTITY_PREFIX + e.lower(): 1.0 for e in extract_entities(query_text)}
@@ -232,7 +237,7 @@ class HybridRetriever:
         reached = [node for node in walked if admits(node)]
         similarity = self._residual_similarity(query_vector, reached, walked)
         topics = set(topic_tags(query_text))
-        boost = {n: 1.0 + self.config.topic_boost * bool(topics & set(self._notes[n].tags))
+        boost = {n: 1.0 + self.config.topic_boost * (not topics.isdisjoint(self._notes[n].tags))
                  for n in reached}
         lexical = self._lexical.scores(query_text, reached)
         top_lexical = max(lexical.values(), default=0.0) or 1.0
@@ -245,8 +250,8 @@ class HybridRetriever:
 
     def _session_ranking(self, query_text, query_vector, rankings, admits):
         """Previous and next turns of the best hits, when they carry what the query asks."""
-        fused = fuse({s: rankings[s] for s in ("dense", "lexical")}, self.config.weights,
-                     self.config.method)[: self.config.session_seeds]
+        fused = fused_scores({s: rankings[s] for s in ("dense", "lexical")},
+                             self.config.weights, self.config.method)[: self.config.session_seeds]
 
         def relevance(origin_of: dict[str, str]) -> dict[str, float]:
             walked = {n: GraphHit(1.0, [seed, n]) for n, seed in origin_of.items()}
@@ -256,7 +261,7 @@ class HybridRetriever:
             return {n: similarity[n] + self.config.lexical_mix * lexical[n] / top
                     for n in walked}
 
-        return neighbour_ranking({hit.id: hit.score for hit in fused}, self._turns,
+        return neighbour_ranking(dict(fused), self._turns,
                                  lambda i: self._notes[i].text, admits, relevance,
                                  NeighbourScoring(self.config.question_boost,
                                                   self.config.plain_neighbour,
@@ -269,7 +274,7 @@ class HybridRetriever:
 
     def _link_kind(self, a: str, b: str) -> str:
         """The kind of the strongest link between two notes (the one the walk used)."""
-        kinds = [(weight, kind) for other, kind, weight in self._graph.links(a) if other == b]
+        kinds = [(weight, kind) for kind, weight in self._graph.kinds(a, b).items()]
         return max(kinds)[1] if kinds else "link"
 
     def _walk(self, seeds: dict[str, float], hops: int) -> dict[str, GraphHit]:

@@ -4,12 +4,16 @@ Another process (a second server worker, the embedded API beside a server) may h
 the cube's notes since this one last looked. Before it searches, a cube asks the log for its
 newest sequence (one indexed query); only when that moved does it read the new changes and
 re-index the notes they name from their SQL rows. Replaying a change is idempotent, so
-replaying this process's own writes is harmless.
+replaying this process's own writes is harmless, but it costs as much as the write's own
+indexing: the add path marks the changes it has already applied (``applying_own``) and
+catching up skips them.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from memcube.item_store import ItemStore
 from memcube.lifecycle import State
@@ -27,6 +31,7 @@ class IndexSync:
         self.cube_id = cube_id
         self.applied = applied  # every change up to this sequence is in the index
         self.replayed = 0  # changes replayed from the log (counted for stats and tests)
+        self._own: set[int] = set()  # logged by this index's own writes, already applied
         self._database = database
         self._items = items
         self._linker = linker
@@ -44,11 +49,26 @@ class IndexSync:
             if newest <= self.applied:
                 return 0
             with self._database.session() as session:
-                changes = change_log.since(session, self.cube_id, self.applied, newest)
-            self._apply(index, {change.item_id for change in changes})
+                changes = [change for change in
+                           change_log.since(session, self.cube_id, self.applied, newest)
+                           if change.seq not in self._own]
+            if changes:
+                self._apply(index, {change.item_id for change in changes})
             self.applied = newest
+            self._own = {seq for seq in self._own if seq > newest}
             self.replayed += len(changes)
             return len(changes)
+
+    @contextmanager
+    def applying_own(self) -> Iterator[None]:
+        """A block whose logged changes it applies to the index itself: catch-ups skip them.
+
+        Only a block that completes counts; after an error its changes are replayed.
+        """
+        with change_log.recorded() as seqs:
+            yield
+        with self._lock:
+            self._own.update(seq for seq in seqs if seq > self.applied)
 
     def _apply(self, index: PlaintextIndex, item_ids: set[str | None]) -> None:
         if None in item_ids:  # a whole-cube change (an import): re-read every note

@@ -83,12 +83,13 @@ class ItemStore:
             return MemoryItem.from_row(row)
 
     def update_many(self, cube_id: str, changes: dict[str, tuple[dict, str | None]],
-                    actor: str | None = None, event: str = "updated") -> None:
-        """Apply ``{item_id: (fields, reason)}`` in one transaction, as ``update`` would."""
+                    actor: str | None = None, event: str = "updated") -> list[str]:
+        """Apply ``{item_id: (fields, reason)}`` in one transaction, as ``update`` would;
+        the ids of the items that changed."""
         for fields, _ in changes.values():
             _check_fields(fields)
         if not changes:
-            return
+            return []
         with self._database.session() as session:
             rows = {row.id: row for row in session.scalars(
                 select(ItemRow).where(ItemRow.id.in_(list(changes))))}
@@ -100,6 +101,7 @@ class ItemStore:
                 if self._change(session, row, fields, actor, reason, event):
                     changed.append(item_id)
             change_log.append(session, cube_id, changed, change_log.UPDATED, self._clock.now())
+            return changed
 
     def _change(self, session: Session, row: ItemRow, fields: dict, actor: str | None,
                 reason: str | None, event: str) -> bool:

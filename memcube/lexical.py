@@ -179,9 +179,18 @@ class LexicalIndex:
         self._bm25.index(documents, show_progress=False)
 
     def _top(self, scores: np.ndarray, k: int) -> list[tuple[str, float]]:
-        k = min(k, int(np.count_nonzero(scores > 0)))
+        """The k best positive scores, best first; equal scores in row order, so the notes
+        kept at the cut are always the same. Only the matching rows are ranked."""
+        rows = np.flatnonzero(scores > 0)
+        k = min(k, len(rows))
         if k == 0:
             return []
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self._row_ids[i], float(scores[i])) for i in top]
+        values = scores[rows]
+        if k < len(values):
+            cut = np.partition(values, len(values) - k)[len(values) - k]  # k-th best
+            above = np.flatnonzero(values > cut)
+            at_cut = np.flatnonzero(values == cut)[: k - len(above)]
+            kept = np.concatenate([above, at_cut])
+            rows, values = rows[kept], values[kept]
+        order = np.lexsort((rows, -values))
+        return [(self._row_ids[i], float(scores[i])) for i in rows[order].tolist()]

@@ -82,7 +82,7 @@ class Linker:
             for other_id, weight in _keyword_neighbours(index.keyword_index, item, settings):
                 _keep(chosen, item.id, other_id, "keyword", weight)
         self._store(cube_id, chosen, index)
-        _evolve(store, cube_id, evolve)
+        _evolve(store, cube_id, evolve, index)
 
     def _store(self, cube_id: str, chosen: dict, index: PlaintextIndex) -> None:
         if not chosen:
@@ -117,8 +117,10 @@ def _keyword_neighbours(keyword_index: dict[str, set[str]], item: MemoryItem,
     return [(other, min(1.0, 0.3 + 0.2 * count)) for other, count in shared.items()]
 
 
-def _evolve(store: ItemStore, cube_id: str, pairs: list[tuple[MemoryItem, MemoryItem]]) -> None:
-    """Older notes learn the tags of the new notes they were linked to (recorded in history)."""
+def _evolve(store: ItemStore, cube_id: str, pairs: list[tuple[MemoryItem, MemoryItem]],
+            index: PlaintextIndex) -> None:
+    """Older notes learn the tags of the new notes they were linked to (recorded in history,
+    and in the index)."""
     learned = _learned_tags(pairs)
     current = store.get_many(learned)
     changes = {}
@@ -128,7 +130,8 @@ def _evolve(store: ItemStore, cube_id: str, pairs: list[tuple[MemoryItem, Memory
             continue
         changes[old_id] = ({"tags": sorted(set(item.tags) | tags)},
                            "linked to " + ", ".join(sources))
-    store.update_many(cube_id, changes, actor="memos", event="evolved")
+    for item_id in store.update_many(cube_id, changes, actor="memos", event="evolved"):
+        index.set_tags(item_id, changes[item_id][0]["tags"])
 
 
 def _learned_tags(pairs: list[tuple[MemoryItem, MemoryItem]]) -> dict[str, tuple[set, list]]:

@@ -119,6 +119,11 @@ class PlaintextIndex:
         self._graph.add_link(source, target, kind, weight)
         self._retriever.add_link(source, target, kind, weight)
 
+    def set_tags(self, item_id: str, tags: list[str]) -> None:
+        """Give an indexed note the tags its SQL row now has (unknown ids are ignored)."""
+        if item_id in self._id_to_seq:
+            self._retriever.set_tags(item_id, tags)
+
     def links(self, item_id: str) -> list[dict]:
         """Links of a note: other id, kind and weight."""
         return [{"id": other, "kind": kind, "weight": weight}

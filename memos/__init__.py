@@ -8,9 +8,11 @@ from memos.errors import MemosError, NotFound
 
 __version__ = "0.1.0"
 
-__all__ = ["AsyncClient", "Client", "MemOS", "MemosError", "NotFound", "__version__"]
+__all__ = ["AsyncClient", "ChatOptions", "Client", "MemOS", "MemosError", "NotFound",
+           "__version__"]
 
-_LAZY = {"MemOS": "memos.kernel", "Client": "memos.client", "AsyncClient": "memos.client"}
+_LAZY = {"MemOS": "memos.kernel", "Client": "memos.client", "AsyncClient": "memos.client",
+         "ChatOptions": "memos.chat_options"}
 
 
 def __getattr__(name: str):

@@ -6,32 +6,40 @@ adapter are taken and released in one thread while the caller consumes deltas at
 
 from __future__ import annotations
 
-import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from memcube.access import Access
 from memcube.search import SearchHit
-from memcube.validation import check_optional_text, check_text, check_texts
-from memos.activation.memory import ACTIVATION_MODES
-from memos.chat_port import ChatKernel
-from memos.chat_scope import CubeScope
+from memcube.validation import check_text
+from memos.chat_options import MEMORY_KINDS, ChatOptions, check_activation_mode
+from memos.chat_port import Decoder
+from memos.chat_scope import CubeAccess, CubeScope
+from memos.cube_search import CubeSearch
 from memos.engine import DecodeControl, DecodeTiming, GenerationConfig, GenerationStats
 from memos.prompt import PromptBuilder, PromptPlan
 from memos.sessions import SessionStore
+from memos.settings import Settings
 from memos.turn_memories import TurnMemories
 from storage.cache_failures import CacheFailures
+from storage.clock import Clock
 from storage.errors import InvalidInput, StorageFull
 
-MEMORY_KINDS = ("plaintext", "activation", "parametric")
+if TYPE_CHECKING:  # torch, transformers and peft: only named here
+    from memos.activation.memory import ActivationMemory
+    from memos.engine import Engine
+    from memos.parametric.adapter_sets import AdapterSets
+    from memos.parametric.memory import ParametricMemory
+
+__all__ = ["MEMORY_KINDS", "ChatOptions", "ChatPipeline", "ChatReply", "check_messages"]
 ROLES = ("system", "user", "assistant")
 MAX_MESSAGE_CHARS = 20_000
 _DONE = object()
-logger = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -45,61 +53,31 @@ class ChatReply:
     adapters: list[str] = field(default_factory=list)
 
 
-@dataclass(slots=True)
-class ChatOptions:
-    """How to retrieve, assemble and decode one chat turn."""
-
-    k: int = 5
-    memory_kinds: tuple[str, ...] = MEMORY_KINDS
-    memory_token_budget: int = 1024
-    max_new_tokens: int = 128
-    temperature: float = 0.0
-    top_p: float = 1.0
-    seed: int | None = None
-    stop: tuple[str, ...] = ()
-    session_id: str | None = None
-    write_back: bool = False
-    write_back_reply: bool = False
-    max_seconds: float | None = None
-    activation_mode: str | None = None  # None: the cube's setting, else the server's
-
-    def __post_init__(self) -> None:
-        self.memory_kinds = tuple(self.memory_kinds)
-        _check_mode(self.activation_mode)
-        if not 0 <= self.k <= 50:
-            raise InvalidInput("k must be between 0 and 50")
-        unknown = set(self.memory_kinds) - set(MEMORY_KINDS)
-        if unknown:
-            raise InvalidInput(f"unknown memory kinds {sorted(unknown)}; one of {MEMORY_KINDS}")
-        if not 0 <= self.memory_token_budget <= 6000:
-            raise InvalidInput("memory_token_budget must be between 0 and 6000")
-        self.session_id = check_optional_text(self.session_id, "session_id", 128)
-        self.stop = tuple(check_texts(self.stop, "stop", 32, 4))
-
-    def generation(self) -> GenerationConfig:
-        """Decoding settings."""
-        return GenerationConfig(max_new_tokens=self.max_new_tokens, temperature=self.temperature,
-                                top_p=self.top_p, seed=self.seed, stop=tuple(self.stop))
-
-
 class ChatPipeline:
     """One chat turn: retrieval → prompt pieces → cached KV assembly → adapters → decoding."""
 
-    def __init__(self, mos: ChatKernel, sessions: SessionStore) -> None:
-        self._mos = mos
-        self.sessions = sessions
-        self.failures = CacheFailures(logger)
-        self.turn_memories = TurnMemories(mos.items)
+    def __init__(self, *, cubes: CubeAccess, search: CubeSearch, prompts: PromptBuilder,
+                 engine: Engine, decoder: Decoder, activation: Callable[[], ActivationMemory],
+                 parametric: ParametricMemory, adapter_sets: AdapterSets,
+                 sessions: SessionStore, turn_memories: TurnMemories, failures: CacheFailures,
+                 clock: Clock, settings: Settings) -> None:
+        self._cubes, self._search, self._prompts = cubes, search, prompts
+        self._engine, self._decoder = engine, decoder
+        self._activation = activation  # built on first use: a chat may never need the KV cache
+        self._parametric, self._adapter_sets = parametric, adapter_sets
+        self.sessions, self.turn_memories, self.failures = sessions, turn_memories, failures
+        self._clock, self._settings = clock, settings
 
-    def chat(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None, *,
-             user: str | None = None, **options) -> ChatReply:
+    def chat(self, messages: Sequence[dict], cube_ids: Sequence[str] | None,
+             options: ChatOptions, *, user: str | None = None,
+             cancel: threading.Event | None = None) -> ChatReply:
         """Answer the conversation using memories from ``cube_ids`` (all readable if None)."""
-        *_, reply = self.stream(messages, cube_ids, user=user, **options)
+        *_, reply = self.stream(messages, cube_ids, options, user=user, cancel=cancel)
         return reply
 
-    def stream(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None, *,
-               user: str | None = None, cancel: threading.Event | None = None,
-               **options) -> Iterator[str | ChatReply]:
+    def stream(self, messages: Sequence[dict], cube_ids: Sequence[str] | None,
+               options: ChatOptions, *, user: str | None = None,
+               cancel: threading.Event | None = None) -> Iterator[str | ChatReply]:
         """Like ``chat`` but yields text deltas as they are produced, then the ChatReply.
 
         Setting ``cancel``, or closing the iterator early, stops the decoding within a token.
@@ -107,7 +85,7 @@ class ChatPipeline:
         messages = check_messages(messages)
         # The request's one access check, whatever kinds are asked for: NotFound, as for a
         # random id, unless every cube named is readable; later steps use the cubes opened here.
-        scope = CubeScope(self._mos, cube_ids, user)
+        scope = CubeScope(self._cubes, cube_ids, user)
         cancel = cancel or threading.Event()
         parts: queue.Queue = queue.Queue()
         worker = threading.Thread(target=self._produce, daemon=True, name="memos-chat",
@@ -121,20 +99,18 @@ class ChatPipeline:
         finally:
             cancel.set()  # a consumer that stopped early no longer wants the reply
 
-    def prompt_ids(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None, *,
-                   user: str | None = None, **options) -> list[int]:
+    def prompt_ids(self, messages: Sequence[dict], cube_ids: Sequence[str] | None,
+                   options: ChatOptions, *, user: str | None = None) -> list[int]:
         """The token ids ``chat`` would prompt the model with (they never depend on the cache)."""
-        opts = ChatOptions(**options)
-        conversation = self._with_session(check_messages(messages), opts.session_id, user)
-        scope = CubeScope(self._mos, cube_ids, user)
-        hits = self._retrieve(_last_user_turn(conversation), scope, opts)
-        return self._prompt(conversation, hits, cube_ids, scope, user, opts).token_ids
+        conversation = self._with_session(check_messages(messages), options.session_id, user)
+        scope = CubeScope(self._cubes, cube_ids, user)
+        hits = self._retrieve(_last_user_turn(conversation), scope, options)
+        return self._prompt(conversation, hits, cube_ids, scope, user, options).token_ids
 
-    def _produce(self, parts: queue.Queue, messages, cube_ids, scope: CubeScope, user, options,
-                 cancel) -> None:
+    def _produce(self, parts: queue.Queue, messages, cube_ids, scope: CubeScope, user,
+                 options: ChatOptions, cancel) -> None:
         try:
-            for part in self._run(messages, cube_ids, scope, user, ChatOptions(**options),
-                                  cancel):
+            for part in self._run(messages, cube_ids, scope, user, options, cancel):
                 parts.put(part)
         except BaseException as error:  # handed to the consumer, who raises it
             parts.put(error)
@@ -156,7 +132,7 @@ class ChatPipeline:
             self._record_memory_set(hits)
         stats = GenerationStats()
         stats.notes.extend(adapter_notes)
-        adapter_ids = self._mos.adapters.loadable(adapter_ids)
+        adapter_ids = self._parametric.loadable(adapter_ids)
         control = self._control(opts, cancel, adapter_ids)
         deltas: list[str] = []
         for delta in self._decode(plan, mode, stats, opts, started, control, adapter_ids):
@@ -181,33 +157,33 @@ class ChatPipeline:
     def _control(self, opts: ChatOptions, cancel, adapter_ids: list[str]) -> DecodeControl:
         """Cancel flag and time limit; an adapter is attached per forward pass, under the
         engine lock, so no other request sees it and none waits for a whole reply."""
-        guard = (lambda: self._mos.adapters.attached(adapter_ids)) if adapter_ids else None
+        guard = (lambda: self._parametric.attached(adapter_ids)) if adapter_ids else None
         return DecodeControl(cancel=cancel, max_seconds=opts.max_seconds, step_guard=guard,
                              group=",".join(sorted(adapter_ids)))
 
     def _decode(self, plan: PromptPlan, mode: str, stats: GenerationStats, opts: ChatOptions,
                 started: float, control: DecodeControl,
                 adapter_ids: list[str]) -> Iterator[str]:
-        decoder = self._mos.decoder  # the continuous batcher, or the engine alone
+        decoder = self._decoder  # the continuous batcher, or the engine alone
         if mode == "blend" and adapter_ids:  # blend's chunks are cached without adapters
             stats.notes.append("activation mode exact: blended chunks have no adapter's KV")
             mode = "exact"
         stats.activation_mode = mode
         if mode == "off":
-            yield from decoder.stream_from(plan.token_ids, None, opts.generation(), stats,
+            yield from decoder.stream_from(plan.token_ids, None, _generation(opts), stats,
                                           DecodeTiming(started_at=started), control=control)
             return
-        activation = self._mos.activation
+        activation = self._activation()
         with control.step_guard() if control.step_guard else nullcontext():  # KV of the adapter
-            assembled = activation.assemble(plan, mode, self._adapter_sets().kv_key(adapter_ids),
-                                            defer_prefill=decoder is not self._mos.engine)
+            assembled = activation.assemble(plan, mode, self._adapter_sets.kv_key(adapter_ids),
+                                            defer_prefill=decoder is not self._engine)
         stats.cache_hits, stats.cache_misses = assembled.hits, assembled.misses
         if mode == "exact":
             stats.exact_reused_tokens = assembled.reused_tokens
         else:
             stats.approx_reused_tokens = assembled.reused_tokens
         stats.notes.extend(assembled.notes)
-        yield from decoder.stream_from(assembled.token_ids, assembled.cache, opts.generation(),
+        yield from decoder.stream_from(assembled.token_ids, assembled.cache, _generation(opts),
                                       stats, DecodeTiming(started, assembled.reused_tokens),
                                       assembled.logits, control=control)
         if control.stopped != "cancelled":
@@ -217,8 +193,8 @@ class ChatPipeline:
         """Count the set of one cube's notes a prompt placed (the scheduler pins hot ones)."""
         cubes = {hit.item.cube_id for hit in hits}
         if len(cubes) == 1:
-            self._mos.activation.memory_sets.record(
-                self._mos.clock.now(), cubes.pop(), sorted(hit.item.id for hit in hits))
+            self._activation().memory_sets.record(
+                self._clock.now(), cubes.pop(), sorted(hit.item.id for hit in hits))
 
     def _activation_mode(self, scope: CubeScope, opts: ChatOptions) -> str:
         """The request's mode, else the first cube's setting, else the server's; ``off``
@@ -230,9 +206,9 @@ class ChatPipeline:
         for cube in scope.cubes() if scope.asked else ():  # asked for, not all readable
             chosen = cube.settings.get("activation_mode")
             if chosen is not None:
-                _check_mode(chosen)
+                check_activation_mode(chosen)
                 return chosen
-        return self._mos.settings.activation_mode
+        return self._settings.activation_mode
 
     def _prompt(self, conversation: list[dict], hits, cube_ids, scope: CubeScope, user,
                 opts: ChatOptions) -> PromptPlan:
@@ -245,13 +221,13 @@ class ChatPipeline:
                 self._turn_key(text, cube_ids, user, opts),
                 lambda text=text: self._prompt_order(self._retrieve(text, scope, opts)))
             for text in _user_turns(conversation)[:-1]
-        ] if self._mos.prompts.keeps_turn_memories else []
-        return self._mos.prompts.build(conversation, [hit.item.text for hit in placed], earlier)
+        ] if self._prompts.keeps_turn_memories else []
+        return self._prompts.build(conversation, [hit.item.text for hit in placed], earlier)
 
     def _prompt_order(self, hits: list[SearchHit]) -> list[SearchHit]:
         """Canonical order (oldest note first), so a set of notes always reads the same and
         prompts share prefixes whatever the ranking; or plain rank order (a setting)."""
-        if self._mos.settings.memory_order == "rank":
+        if self._settings.memory_order == "rank":
             return list(hits)
         return sorted(hits, key=canonical_order)
 
@@ -263,35 +239,30 @@ class ChatPipeline:
         """Hits for one user turn within the token budget, best first."""
         if opts.k == 0 or "plaintext" not in opts.memory_kinds or not query.strip():
             return []
-        hits = self._mos.search_cubes(query, scope.cubes(), k=opts.k, current_only=True)
-        return _within_budget(hits, self._mos.prompts, opts.memory_token_budget)
+        hits = self._search(query, scope.cubes(), k=opts.k, current_only=True)
+        return _within_budget(hits, self._prompts, opts.memory_token_budget)
 
     def _adapters(self, scope: CubeScope, opts: ChatOptions, hits: list[SearchHit],
                   question: str) -> tuple[list[str], list[str]]:
         if "parametric" not in opts.memory_kinds:
             return [], []
         readable = scope.ids()
-        if "plaintext" not in opts.memory_kinds and self._mos.settings.adapter_routing == "nearest":
+        if "plaintext" not in opts.memory_kinds and self._settings.adapter_routing == "nearest":
             nearest = self._nearest_notes(question, scope)  # routes; never enters the prompt
-            return self._adapter_sets().attachable(readable, None, routed_to=nearest)
+            return self._adapter_sets.attachable(readable, None, routed_to=nearest)
         on_evidence = {hit.item.id for hit in hits} if "plaintext" in opts.memory_kinds \
-            and self._mos.settings.adapter_attach == "evidence" else None
-        return self._adapter_sets().attachable(readable, on_evidence)  # ids checked by ``stream``
+            and self._settings.adapter_attach == "evidence" else None
+        return self._adapter_sets.attachable(readable, on_evidence)  # ids checked by ``stream``
 
     def _nearest_notes(self, question: str, scope: CubeScope) -> set[str]:
         """The id of each cube's note nearest the question (what parametric-only chat routes by)."""
         if not question.strip():
             return set()
         return {hit.item.id for cube in scope.cubes()
-                for hit in self._mos.search_cubes(question, [cube], k=1, current_only=True)}
-
-    def _adapter_sets(self):
-        from memos.parametric.adapter_sets import AdapterSets
-
-        return AdapterSets(self._mos.adapters, self._mos.engine.fingerprint)
+                for hit in self._search(question, [cube], k=1, current_only=True)}
 
     def _check_context(self, prompt_tokens: int, max_new_tokens: int) -> None:
-        limit = getattr(self._mos.engine.model.config, "max_position_embeddings", None)
+        limit = getattr(self._engine.model.config, "max_position_embeddings", None)
         if limit and prompt_tokens + max_new_tokens > limit:
             raise InvalidInput(f"prompt ({prompt_tokens} tokens) plus max_new_tokens "
                                f"({max_new_tokens}) exceeds the model's context of {limit}")
@@ -307,15 +278,13 @@ class ChatPipeline:
     def _write_back_cube(self, cube_ids, user):
         if not cube_ids:
             raise InvalidInput("write-back needs cube_ids (the first one receives the turns)")
-        return self._mos.get_cube(cube_ids[0], user, needed=Access.WRITE)
+        return self._cubes.open(cube_ids[0], user, Access.WRITE)
 
     def _session_cube(self, cube_ids, user, opts: ChatOptions):
         """Where turns leaving a session's window go: the first cube, if the caller may write."""
         if opts.session_id is None or not cube_ids:
             return None
-        if self._mos.cubes.access_of(cube_ids[0], user) < Access.WRITE:
-            return None
-        return self._mos.get_cube(cube_ids[0], user, needed=Access.WRITE)
+        return self._cubes.writable(cube_ids[0], user)
 
     def _remember(self, cube, opts: ChatOptions, messages: list[dict], answer: str,
                   user) -> None:
@@ -359,9 +328,10 @@ def canonical_order(hit: SearchHit) -> tuple:
     return hit.item.created_at, hit.item.seq, hit.item.id
 
 
-def _check_mode(mode: str | None) -> None:
-    if mode is not None and mode not in ACTIVATION_MODES:
-        raise InvalidInput(f"activation_mode must be one of {ACTIVATION_MODES}, not {mode!r}")
+def _generation(opts: ChatOptions) -> GenerationConfig:
+    """The decoding settings of a turn."""
+    return GenerationConfig(max_new_tokens=opts.max_new_tokens, temperature=opts.temperature,
+                            top_p=opts.top_p, seed=opts.seed, stop=tuple(opts.stop))
 
 
 def _user_turns(messages: Sequence[dict]) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from memos.chat_options import ChatOptions
 from memos.probe_prompts import Probe, probes_for, reproduces
 
 if TYPE_CHECKING:
@@ -18,7 +19,9 @@ if TYPE_CHECKING:
 MAX_PROBES = 24
 PROBE_TOKENS = 12
 SEARCH_K = 5
-PARAMETRIC = ("parametric",)
+CHAT = ChatOptions(max_new_tokens=PROBE_TOKENS, temperature=0.0)  # greedy: replies repeat
+PARAMETRIC_ONLY = ChatOptions(max_new_tokens=PROBE_TOKENS, temperature=0.0,
+                              memory_kinds=("parametric",))
 
 
 class ExtractionProbe:
@@ -52,9 +55,9 @@ class ExtractionProbe:
     def _ask(self, probe: Probe, channels: list[str]) -> dict:
         answers = [self._search(probe)]
         if "chat" in channels:
-            answers.append(self._chat(probe, "chat"))
+            answers.append(self._chat(probe, "chat", CHAT))
         if "parametric" in channels:
-            answers.append(self._chat(probe, "parametric", memory_kinds=PARAMETRIC))
+            answers.append(self._chat(probe, "parametric", PARAMETRIC_ONLY))
         return {"kind": probe.kind, "prompt": probe.prompt, "values": list(probe.values),
                 "answers": answers}
 
@@ -66,10 +69,9 @@ class ExtractionProbe:
                         "item_id": hit.item.id}
         return {"channel": "search", "reproduced": False, "found": []}
 
-    def _chat(self, probe: Probe, channel: str, **options) -> dict:
+    def _chat(self, probe: Probe, channel: str, options: ChatOptions) -> dict:
         reply = self._mos.chat([{"role": "user", "content": probe.prompt}], [self._cube.id],
-                               user=self._user, max_new_tokens=PROBE_TOKENS, temperature=0.0,
-                               **options)
+                               options=options, user=self._user)
         found = reproduces(reply.text, probe.values)
         return {"channel": channel, "reproduced": bool(found), "found": found,
                 "reply": reply.text, "adapters": list(reply.adapters)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import threading
 from collections.abc import Iterator, Sequence
@@ -25,7 +26,10 @@ from memos.activation.kv_records import KvRecords
 from memos.activation.promotion import ActivationPromotion
 from memos.admission import AdmissionLimits, FairQueue
 from memos.auth import KeyStore
+from memos.chat_options import ChatOptions, chat_options
+from memos.chat_scope import CubeAccess
 from memos.cube_files import CubeFiles
+from memos.cube_search import CubeSearch
 from memos.export_ledger import ExportLedger
 from memos.facade.activation import ActivationCalls
 from memos.facade.jobs import JobCalls
@@ -36,8 +40,10 @@ from memos.forgetting import ForgetReport, Forgetting
 from memos.quotas import Quotas
 from memos.scheduler import JobStore, Memories, Scheduler
 from memos.scheduler.forget_retrain import queue_forget_retrain
+from memos.sessions import SessionStore
 from memos.settings import Settings
 from storage.blobs import BlobStore
+from storage.cache_failures import CacheFailures
 from storage.clock import Clock, SystemClock
 from storage.database import Database, sqlite_url
 
@@ -45,7 +51,6 @@ if TYPE_CHECKING:  # these pull in torch, transformers and peft: imported when f
     from memos.activation.memory import ActivationMemory
     from memos.chat import ChatPipeline, ChatReply
     from memos.parametric.memory import ParametricMemory
-    from memos.sessions import SessionStore
 
 
 class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls):
@@ -85,6 +90,9 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         self._adapters: ParametricMemory | None = None
         self._decoder = None
         self._chat_pipeline: ChatPipeline | None = None
+        self.sessions = SessionStore(self.database, self.clock, self.settings.session_window)
+        self.chat_failures = CacheFailures(logging.getLogger("memos.chat"))  # skipped write-backs
+        self._search = CubeSearch(lambda: self.embedder)
         self.quotas = Quotas(self.settings.max_memories_per_cube,
                              self.settings.max_bytes_per_user)
         self.model_queue = FairQueue(AdmissionLimits(
@@ -205,20 +213,13 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
                        user: str | None = None) -> list[MemCube]:
         """These cubes (each once, in order), or every cube ``user`` may read when None;
         NotFound for one ``user`` may not see."""
-        ids = cube_ids if cube_ids else [c.id for c in self.list_cubes(user)]
-        return [self.get_cube(cube_id, user) for cube_id in dict.fromkeys(ids)]
+        return CubeAccess(self.cubes, self.get_cube).readable(cube_ids, user)
 
     def search_cubes(self, query: str, cubes: Sequence[MemCube], k: int = 10,
                      **filters) -> list[SearchHit]:
         """Search cubes opened for the caller (their access was checked when they were
         opened); hits merged by score."""
-        check_k(k)
-        check_query(query)
-        vector = self.embedder.embed_one(query) if cubes and query and query.strip() else None
-        hits = []
-        for cube in cubes:  # the query is embedded once, not once per cube
-            hits.extend(cube.search(query, k, vector=vector, **filters))
-        return sorted(hits, key=lambda hit: (hit.item.superseded_by is not None, -hit.score))[:k]
+        return self._search(query, cubes, k, **filters)
 
     @property
     def prompts(self):
@@ -255,31 +256,27 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
             return self._adapters
 
     def chat(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None, *,
-             user: str | None = None, **options) -> ChatReply:
-        """Answer a conversation with memories retrieved from ``cube_ids``; a ChatReply."""
-        options.setdefault("max_seconds", self.settings.chat_max_seconds)
-        return self._chat().chat(messages, cube_ids, user=user, **options)
+             options: ChatOptions | None = None, user: str | None = None,
+             cancel: threading.Event | None = None, **fields) -> ChatReply:
+        """Answer a conversation with memories retrieved from ``cube_ids``; a ChatReply.
+        ``options``, or ChatOptions' fields as keywords (``k=3, max_new_tokens=64``)."""
+        opts = chat_options(options, fields, self.settings.chat_max_seconds)
+        return self._chat().chat(messages, cube_ids, opts, user=user, cancel=cancel)
 
     def chat_stream(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None, *,
-                    user: str | None = None, **options) -> Iterator[str | ChatReply]:
+                    options: ChatOptions | None = None, user: str | None = None,
+                    cancel: threading.Event | None = None,
+                    **fields) -> Iterator[str | ChatReply]:
         """Like ``chat``, yielding text deltas and then the ChatReply."""
-        options.setdefault("max_seconds", self.settings.chat_max_seconds)
-        return self._chat().stream(messages, cube_ids, user=user, **options)
+        opts = chat_options(options, fields, self.settings.chat_max_seconds)
+        return self._chat().stream(messages, cube_ids, opts, user=user, cancel=cancel)
 
     def chat_prompt_ids(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None,
-                        *, user: str | None = None, **options) -> list[int]:
+                        *, options: ChatOptions | None = None, user: str | None = None,
+                        **fields) -> list[int]:
         """The prompt token ids ``chat`` would use for this conversation."""
-        return self._chat().prompt_ids(messages, cube_ids, user=user, **options)
-
-    @property
-    def chat_failures(self):
-        """Chat side work (write-back of turns) skipped on failure: counts per operation."""
-        return self._chat().failures
-
-    @property
-    def sessions(self) -> SessionStore:
-        """Recent turns of conversations kept by ``session_id``."""
-        return self._chat().sessions
+        opts = chat_options(options, fields)
+        return self._chat().prompt_ids(messages, cube_ids, opts, user=user)
 
     def _forgotten(self, cube_id: str, texts: Sequence[str], item_ids: Sequence[str],
                    erase: bool = True) -> None:
@@ -366,10 +363,16 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         with self._lock:
             if self._chat_pipeline is None:
                 from memos.chat import ChatPipeline
-                from memos.sessions import SessionStore
+                from memos.parametric.adapter_sets import AdapterSets
+                from memos.turn_memories import TurnMemories
 
-                sessions = SessionStore(self.database, self.clock, self.settings.session_window)
-                self._chat_pipeline = ChatPipeline(self, sessions)
+                self._chat_pipeline = ChatPipeline(
+                    cubes=CubeAccess(self.cubes, self.get_cube), search=self._search,
+                    prompts=self.prompts, engine=self.engine, decoder=self.decoder,
+                    activation=lambda: self.activation, parametric=self.adapters,
+                    adapter_sets=AdapterSets(self.adapters, self.engine.fingerprint),
+                    sessions=self.sessions, turn_memories=TurnMemories(self.items),
+                    failures=self.chat_failures, clock=self.clock, settings=self.settings)
             return self._chat_pipeline
 
     def _open(self, info: CubeInfo) -> MemCube:

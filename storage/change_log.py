@@ -9,7 +9,9 @@ appends under a transaction-level advisory lock on the cube.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +22,7 @@ from storage.schema import ChangeRow
 
 ADDED, UPDATED, STATE, DELETED, PURGED, LINKED, IMPORTED = (
     "added", "updated", "state", "deleted", "purged", "linked", "imported")
+_recorder: ContextVar[list[int] | None] = ContextVar("change_log_recorder", default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +46,22 @@ def append(session: Session, cube_id: str, item_ids: Iterable[str | None], kind:
     if session.get_bind().dialect.name == "postgresql":
         # Held until commit: the cube's sequences are then committed in the order handed out.
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:cube))"), {"cube": cube_id})
-    session.execute(insert(ChangeRow), rows)
+    recorder = _recorder.get()
+    if recorder is None:
+        session.execute(insert(ChangeRow), rows)
+    else:
+        recorder += session.scalars(insert(ChangeRow).returning(ChangeRow.seq), rows).all()
+
+
+@contextmanager
+def recorded() -> Iterator[list[int]]:
+    """The sequences that this thread's appends are given while the block runs."""
+    seqs: list[int] = []
+    token = _recorder.set(seqs)
+    try:
+        yield seqs
+    finally:
+        _recorder.reset(token)
 
 
 def head_query(cube_id: str):

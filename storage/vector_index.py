@@ -108,7 +108,9 @@ class VectorIndex:
                 if missing:
                     raise KeyError(missing[0])
             else:
-                wanted = np.fromiter((self._slot_of[int(i)] for i in ids), dtype=np.int64)
+                ids = ids.tolist() if isinstance(ids, np.ndarray) else list(ids)
+                wanted = np.fromiter(map(self._slot_of.__getitem__, ids), dtype=np.int64,
+                                     count=len(ids))
             if len(wanted) == 0:
                 return np.empty((0, self.dim), dtype=np.float32)
             return self._index.reconstruct_batch(wanted)

@@ -113,3 +113,15 @@ def test_no_function_takes_an_untyped_kernel():
                for arg in node.args.args + node.args.kwonlyargs
                if arg.arg == "mos" and arg.annotation is None]
     assert untyped == []
+
+
+def test_chat_pipeline_takes_collaborators_and_one_options_object():
+    """Built from narrow parts, never the kernel; options travel typed, never as **kwargs."""
+    tree = ast.parse((ROOT / "memos" / "chat.py").read_text())
+    pipeline = next(node for node in tree.body
+                    if isinstance(node, ast.ClassDef) and node.name == "ChatPipeline")
+    methods = [node for node in pipeline.body if isinstance(node, ast.FunctionDef)]
+    init = next(method for method in methods if method.name == "__init__")
+    assert {arg.arg for arg in init.args.kwonlyargs} >= {"cubes", "search", "decoder"}
+    assert not {"mos", "kernel"} & {arg.arg for arg in init.args.args + init.args.kwonlyargs}
+    assert [method.name for method in methods if method.args.kwarg] == []

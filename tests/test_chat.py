@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
-from memos import MemOS
+from memos import ChatOptions, MemOS
 from memos.errors import InvalidInput, NotFound
 from memos.settings import Settings
 
@@ -119,3 +119,10 @@ def test_chat_refuses_unknown_memory_kinds_and_unreadable_cubes(mos, cube):
         mos.chat(QUESTION, cube_ids=[cube.id], memory_kinds=("episodic",))
     with pytest.raises(NotFound):
         mos.chat(QUESTION, cube_ids=[cube.id], user="mallory")
+
+
+def test_an_options_object_and_keywords_ask_the_same(mos, cube):
+    by_keywords = mos.chat_prompt_ids(QUESTION, [cube.id], k=2, memory_token_budget=64)
+    options = ChatOptions(k=2, memory_token_budget=64)
+    assert mos.chat_prompt_ids(QUESTION, [cube.id], options=options) == by_keywords
+    assert mos.chat_prompt_ids(QUESTION, [cube.id], options=options, k=5) != by_keywords

@@ -187,6 +187,14 @@ def test_bm25_never_returns_removed_ids_and_picks_up_new_ones():
     assert {id_ for id_, _ in index.search("beagle park", 5)} == {"b", "c"}
 
 
+def test_bm25_keeps_equal_scores_in_the_order_they_were_indexed_at_the_cut():
+    index = LexicalIndex()
+    ids = [f"copy{i}" for i in range(8)]
+    index.add(["other", *ids], ["a harbour crane", *["the beagle sleeps"] * 8])
+    assert [id_ for id_, _ in index.search("beagle", 3)] == ids[:3]
+    assert [id_ for id_, _ in index.search("beagle", 20)] == ids
+
+
 def _filler(count: int) -> tuple[list[str], list[str]]:
     topics = ["garden", "kitchen", "office", "harbour", "library", "station", "market"]
     ids = [f"f{i}" for i in range(count)]

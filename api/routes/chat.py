@@ -35,18 +35,13 @@ def reply_public(reply) -> ChatReplyPublic:
         adapters=list(reply.adapters))
 
 
-def _chat_args(body: ChatRequest, caller) -> tuple[list[dict], dict]:
-    messages = [m.model_dump() for m in body.messages]
-    return messages, {"cube_ids": body.cube_ids, "user": caller.user_id, **body.as_kwargs()}
-
-
 @router.post("/chat", response_model=ChatReplyPublic)
 async def chat(body: ChatRequest, request: Request, mos: MosDep, lane: LaneDep,
                caller: CurrentUser):
     """Answer a conversation using memories retrieved from the caller's cubes."""
-    messages, kwargs = _chat_args(body, caller)
     cancel = threading.Event()
-    work = partial(mos.chat, messages, cancel=cancel, **kwargs)
+    work = partial(mos.chat, body.turns(), body.cube_ids, options=body.chat_options(),
+                   user=caller.user_id, cancel=cancel)
     return reply_public(await lane.run(request, caller.user_id, work, cancel))
 
 
@@ -56,7 +51,7 @@ async def chat(body: ChatRequest, request: Request, mos: MosDep, lane: LaneDep,
 async def chat_stream(body: ChatRequest, request: Request, mos: MosDep, lane: LaneDep,
                       caller: CurrentUser):
     """Like ``/chat``, streaming text deltas as server-sent events."""
-    messages, kwargs = _chat_args(body, caller)
+    options = body.chat_options()
     slot = await lane.admit(request, caller.user_id)
     cancel = threading.Event()
 
@@ -65,7 +60,8 @@ async def chat_stream(body: ChatRequest, request: Request, mos: MosDep, lane: La
         lane.queue.release(slot)
 
     try:
-        parts = mos.chat_stream(messages, cancel=cancel, **kwargs)
+        parts = mos.chat_stream(body.turns(), body.cube_ids, options=options,
+                                user=caller.user_id, cancel=cancel)
         first = await lane.call(next, parts)  # bad input fails here, as a JSON error
     except BaseException:
         finish()

@@ -55,12 +55,12 @@ async def create_chat_completion(body: ChatCompletionCreate, request: Request, m
             404, f"the model {body.model!r} does not exist; use {MEMOS_MODEL!r}",
             param="model", code="model_not_found"), 404)
     header = CompletionHeader(body.model, mos.engine.fingerprint)
-    args = (body.turns(), body.cube_ids)
+    options = body.chat_options()
     cancel = threading.Event()
-    kwargs = {"user": caller.user_id, "cancel": cancel, **body.chat_options()}
+    ask = partial(mos.chat, body.turns(), body.cube_ids, options=options, user=caller.user_id,
+                  cancel=cancel)
     if not body.stream:
-        reply = await lane.run(request, caller.user_id, partial(mos.chat, *args, **kwargs),
-                               cancel)
+        reply = await lane.run(request, caller.user_id, ask, cancel)
         return completion_of(reply, header)
     slot = await lane.admit(request, caller.user_id)
 
@@ -69,7 +69,8 @@ async def create_chat_completion(body: ChatCompletionCreate, request: Request, m
         lane.queue.release(slot)
 
     try:
-        parts = mos.chat_stream(*args, **kwargs)
+        parts = mos.chat_stream(body.turns(), body.cube_ids, options=options,
+                                user=caller.user_id, cancel=cancel)
         first = await lane.call(next, parts)  # bad input fails here, as a JSON error
     except BaseException:
         finish()

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from api.schemas.common import MAX_TEXT_CHARS, Identifier, Public, Strict
 from api.schemas.memories import HitPublic
+from memos.chat_options import ChatOptions
 
 MemoryKind = Literal["plaintext", "activation", "parametric"]
 
@@ -40,13 +41,16 @@ class ChatRequest(Strict):
     activation_mode: Literal["exact", "blend", "off"] | None = Field(
         default=None, description="KV reuse: exact (default), blend (approximate) or off.")
 
-    def as_kwargs(self) -> dict:
-        """Keyword arguments of ``MemOS.chat``."""
-        kwargs = self.model_dump(exclude={"messages", "cube_ids", "memory_kinds", "stop"})
-        kwargs["stop"] = tuple(self.stop)
+    def turns(self) -> list[dict]:
+        """The conversation in the kernel's form."""
+        return [message.model_dump() for message in self.messages]
+
+    def chat_options(self) -> ChatOptions:
+        """The options of ``MemOS.chat``."""
+        fields = self.model_dump(exclude={"messages", "cube_ids", "memory_kinds", "stop"})
         if self.memory_kinds is not None:
-            kwargs["memory_kinds"] = tuple(self.memory_kinds)
-        return kwargs
+            fields["memory_kinds"] = tuple(self.memory_kinds)
+        return ChatOptions(stop=tuple(self.stop), **fields)
 
 
 class ChatReplyPublic(Public):

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.schemas.chat import MemoryKind
 from api.schemas.common import MAX_TEXT_CHARS, Identifier, Strict
 from api.schemas.memories import HitPublic
+from memos.chat_options import ChatOptions
 
 MEMOS_MODEL = "memos"
 StopText = Annotated[str, Field(min_length=1, max_length=32)]
@@ -82,17 +83,16 @@ class ChatCompletionCreate(Strict):
         """The conversation in the kernel's form."""
         return [message.as_turn() for message in self.messages]
 
-    def chat_options(self) -> dict:
-        """Keyword arguments of ``MemOS.chat``."""
+    def chat_options(self) -> ChatOptions:
+        """The options of ``MemOS.chat``."""
         stop = [self.stop] if isinstance(self.stop, str) else self.stop or []
-        options = {"k": self.k, "memory_token_budget": self.memory_token_budget,
-                   "max_new_tokens": self.max_completion_tokens or self.max_tokens or 128,
-                   "temperature": self.temperature, "top_p": self.top_p, "seed": self.seed,
-                   "stop": tuple(stop), "session_id": self.session_id,
-                   "write_back": self.write_back, "write_back_reply": self.write_back_reply}
-        if self.memory_kinds is not None:
-            options["memory_kinds"] = tuple(self.memory_kinds)
-        return options
+        kinds = {} if self.memory_kinds is None else {"memory_kinds": tuple(self.memory_kinds)}
+        return ChatOptions(
+            k=self.k, memory_token_budget=self.memory_token_budget,
+            max_new_tokens=self.max_completion_tokens or self.max_tokens or 128,
+            temperature=self.temperature, top_p=self.top_p, seed=self.seed, stop=tuple(stop),
+            session_id=self.session_id, write_back=self.write_back,
+            write_back_reply=self.write_back_reply, **kinds)
 
 
 class Usage(BaseModel):

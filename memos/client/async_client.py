@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from memcube.types import CubeInfo, MemoryItem, SearchHit
+from memos.chat_options import ChatOptions
 from memos.client.wire import (
     _Call,
     _Calls,
@@ -73,17 +74,17 @@ class AsyncClient:
         return await self.run(_Call("POST", f"/v1/cubes/{cube_id}/forget-check", json=body))
 
     async def chat(self, messages: Sequence[Mapping], cube_ids: Sequence[str] | None = None,
-                   **options):
+                   *, options: ChatOptions | None = None, **fields):
         """Answer a conversation with memories from ``cube_ids``; a ChatReply."""
-        call = _Call("POST", "/v1/chat", json=_chat_body(messages, cube_ids, options),
+        call = _Call("POST", "/v1/chat", json=_chat_body(messages, cube_ids, options, fields),
                      parse=reply_from_json)
         return await self.run(call)
 
     async def chat_stream(self, messages: Sequence[Mapping],
-                          cube_ids: Sequence[str] | None = None,
-                          **options) -> AsyncIterator:
+                          cube_ids: Sequence[str] | None = None, *,
+                          options: ChatOptions | None = None, **fields) -> AsyncIterator:
         """Text deltas as the server produces them, then the ChatReply."""
-        body = _chat_body(messages, cube_ids, options)
+        body = _chat_body(messages, cube_ids, options, fields)
         async with self._http.stream("POST", "/v1/chat/stream", json=body) as response:
             if not response.is_success:
                 await response.aread()

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from memcube.types import CubeInfo, HistoryEntry, MemoryItem, SearchHit
+from memos.chat_options import ChatOptions
 from memos.client.wire import (
     _Call,
     _Calls,
@@ -106,17 +107,19 @@ class Client:
         """Search several readable cubes at once; hits merged by score."""
         return self.run(_Calls.search(query, cube_ids, k, filters))
 
-    def chat(self, messages: Sequence[Mapping], cube_ids: Sequence[str] | None = None,
-             **options) -> ChatReply:
-        """Answer a conversation with memories from ``cube_ids``; a ChatReply."""
-        call = _Call("POST", "/v1/chat", json=_chat_body(messages, cube_ids, options),
+    def chat(self, messages: Sequence[Mapping], cube_ids: Sequence[str] | None = None, *,
+             options: ChatOptions | None = None, **fields) -> ChatReply:
+        """Answer a conversation with memories from ``cube_ids``; a ChatReply.
+        ``options``, or ChatOptions' fields as keywords (``k=3, max_new_tokens=64``)."""
+        call = _Call("POST", "/v1/chat", json=_chat_body(messages, cube_ids, options, fields),
                      parse=reply_from_json)
         return self.run(call)
 
     def chat_stream(self, messages: Sequence[Mapping], cube_ids: Sequence[str] | None = None,
-                    **options) -> Iterator[str | ChatReply]:
+                    *, options: ChatOptions | None = None,
+                    **fields) -> Iterator[str | ChatReply]:
         """Text deltas as the server produces them, then the ChatReply."""
-        body = _chat_body(messages, cube_ids, options)
+        body = _chat_body(messages, cube_ids, options, fields)
         with self._http.stream("POST", "/v1/chat/stream", json=body) as response:
             if not response.is_success:
                 response.read()

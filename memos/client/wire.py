@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from memcube.types import CubeInfo, HistoryEntry, MemoryItem, Provenance, SearchHit, State
+from memos.chat_options import ChatOptions
 from memos.errors import error_class
 
 # ---- answers → the kernel's dataclasses ---------------------------------------------------
@@ -155,8 +156,11 @@ def _sse_part(event: str, data: dict):
     raise error_class(error.get("code"))(error.get("message", str(data)))
 
 
-def _chat_body(messages: Sequence[Mapping], cube_ids, options: dict) -> dict:
-    return _jsonable({"messages": list(messages), "cube_ids": cube_ids, **options})
+def _chat_body(messages: Sequence[Mapping], cube_ids, options: ChatOptions | None,
+               fields: dict) -> dict:
+    """A chat request: ``options``' fields, then keyword ``fields`` (checked by the server)."""
+    given = options.request_fields() if options is not None else {}
+    return _jsonable({"messages": list(messages), "cube_ids": cube_ids, **given, **fields})
 
 
 class _Calls:

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from memos.client import AsyncClient
+from memos.client import AsyncClient, ChatOptions
 
 QUESTION = [{"role": "user", "content": "Where does Alice live?"}]
 
@@ -33,6 +33,12 @@ def test_client_chat_matches_kernel_chat_greedily(live, alice, cube):
     local = live.mos.chat(QUESTION, cube_ids=[cube.id], user="alice", k=2, max_new_tokens=12)
     assert remote.text == local.text
     assert [h.item.id for h in remote.memories] == [h.item.id for h in local.memories]
+
+
+def test_client_sends_an_options_object_as_the_same_request(alice, cube):
+    by_keywords = alice.chat(QUESTION, cube_ids=[cube.id], k=2, max_new_tokens=12)
+    options = ChatOptions(k=2, max_new_tokens=12)
+    assert alice.chat(QUESTION, cube_ids=[cube.id], options=options).text == by_keywords.text
 
 
 def test_stream_deltas_add_up_to_the_final_reply(alice, cube):

@@ -77,3 +77,26 @@ def test_saved_index_records_the_change_sequence_it_reflects(pair, tmp_path):
     cube.save_indexes()
     folder = first.cube_dir(cube.id) / "index"
     assert saved_change_seq(folder) == cube._sync.head() > 0
+
+
+def test_an_instance_replays_the_others_adds_but_not_its_own(pair):
+    first, second = pair
+    cube = first.create_cube("pets")
+    cube.add_many([{"text": "Rex is a brown dog."}, {"text": "Rex the brown dog sleeps a lot."}])
+    cube.search("dog")
+    assert cube._sync.replayed == 0
+    second.get_cube(cube.id).add("Pixel is a grey cat.")
+    assert "Pixel is a grey cat." in [hit.item.text for hit in cube.search("cat", k=5)]
+    assert cube._sync.replayed > 0
+
+
+def test_tags_an_older_note_learns_by_a_link_reach_the_index_without_a_replay(pair):
+    first, _ = pair
+    cube = first.create_cube("pets")
+    older = cube.add("My dog Rex is a beagle.")
+    cube.add("My dog Rex is a beagle and he is sick.")  # similar enough to evolve the older
+    cube.search("dog")
+    tags = cube.get(older.id).tags
+    assert "health" in tags
+    assert cube._index._retriever.note(older.id).tags == tags
+    assert cube._sync.replayed == 0

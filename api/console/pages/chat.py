@@ -44,17 +44,13 @@ def _chat_request(form) -> ChatRequest:
                        max_new_tokens=text_field(form, "max_new_tokens", "48") or 48)
 
 
-def _chat_kwargs(body: ChatRequest, viewer) -> dict:
-    return {"cube_ids": body.cube_ids, "user": viewer.user_id, **body.as_kwargs()}
-
-
 @router.post("")
 async def chat(request: Request, viewer: ViewerDep, form: FormDep, mos: MosDep):
     """Answer one question (model work: queued fairly, like ``POST /v1/chat``)."""
     body = _chat_request(form)
     cancel = threading.Event()
-    work = partial(mos.chat, [m.model_dump() for m in body.messages], cancel=cancel,
-                   **_chat_kwargs(body, viewer))
+    work = partial(mos.chat, body.turns(), body.cube_ids, options=body.chat_options(),
+                   user=viewer.user_id, cancel=cancel)
     reply = await request.app.state.model_lane.run(request, viewer.user_id, work, cancel)
     stats = reply.stats.as_dict()
     return _form_page(request, viewer, mos, reply=reply, stats=stats,
@@ -75,6 +71,7 @@ def _tokens_per_s(stats: dict) -> float | None:
 async def chat_stream(request: Request, viewer: ViewerDep, form: FormDep, mos: MosDep):
     """Like the form, streamed as server-sent events (``delta``, then ``done`` or ``error``)."""
     body = _chat_request(form)
+    options = body.chat_options()
     lane = request.app.state.model_lane
     slot = await lane.admit(request, viewer.user_id)
     cancel = threading.Event()
@@ -84,8 +81,8 @@ async def chat_stream(request: Request, viewer: ViewerDep, form: FormDep, mos: M
         lane.queue.release(slot)
 
     try:
-        parts = mos.chat_stream([m.model_dump() for m in body.messages], cancel=cancel,
-                                **_chat_kwargs(body, viewer))
+        parts = mos.chat_stream(body.turns(), body.cube_ids, options=options,
+                                user=viewer.user_id, cancel=cancel)
         first = await lane.call(next, parts)  # bad input fails here, as an error page
     except BaseException:
         finish()
