@@ -121,7 +121,7 @@ class PlaintextIndex:
 
     def set_tags(self, item_id: str, tags: list[str]) -> None:
         """Give an indexed note the tags its SQL row now has (unknown ids are ignored)."""
-        if item_id in self._id_to_seq:
+        if item_id in self._retriever:
             self._retriever.set_tags(item_id, tags)
 
     def links(self, item_id: str) -> list[dict]:
