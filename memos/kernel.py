@@ -291,10 +291,7 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         return self._forgetting().forget(cube_id, texts, item_ids, erase)
 
     def _forgetting(self) -> Forgetting:
-        from memos.sessions import SessionStore
-
-        sessions = SessionStore(self.database, self.clock, self.settings.session_window)
-        return Forgetting(self.cubes, sessions, self.scheduler.jobs, self.forget_kv)
+        return Forgetting(self.cubes, self.sessions, self.scheduler.jobs, self.forget_kv)
 
     def forget_check(self, cube_id: str, item_ids: Sequence[str] = (),
                      texts: Sequence[str] = (), probe_model: bool = True,
