@@ -141,6 +141,14 @@ class CubeStore:
             share = session.get(CubeShareRow, (cube_id, user_id))
             return Access[share.access.upper()] if share else Access.NONE
 
+    def users_of(self, cube_id: str) -> list[str]:
+        """The cube's owner and the users it is shared with (none for an unknown cube)."""
+        with self._database.session() as session:
+            owner = session.scalar(select(CubeRow.owner_id).where(CubeRow.id == cube_id))
+            shared = session.scalars(select(CubeShareRow.user_id).where(
+                CubeShareRow.cube_id == cube_id))
+            return [user for user in (owner, *shared) if user is not None]
+
     def visible_to(self, user_id: str | None) -> list[CubeInfo]:
         """Cubes the user owns or was shared (every cube for None or an admin)."""
         query = select(CubeRow.id).order_by(CubeRow.created_at)

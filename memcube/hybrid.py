@@ -88,6 +88,10 @@ class HybridRetriever:
         """An indexed note (KeyError when unknown)."""
         return self._notes[note_id]
 
+    def id_at(self, seq: int) -> str | None:
+        """The id of the note with this number in the vector index (None: no such note)."""
+        return self._id_of.get(seq)
+
     def add(self, notes: Sequence[Note], seqs: Sequence[int] | None = None) -> None:
         """Index notes (an id already present is replaced).
 

@@ -11,7 +11,7 @@ from sqlalchemy import LargeBinary, and_, case, cast, delete, func, insert, or_,
 from sqlalchemy.orm import Session
 
 from memcube.item import MemoryItem, snapshot
-from memcube.lifecycle import EDITABLE, EXPIRABLE, State, check_transition
+from memcube.lifecycle import EDITABLE, EXPIRABLE, SEARCHABLE, State, check_transition
 from memcube.types import HistoryEntry
 from storage import change_log
 from storage.cache_failures import CacheFailures
@@ -19,6 +19,7 @@ from storage.clock import Clock, as_utc
 from storage.database import Database
 from storage.errors import IllegalTransition, InvalidInput, NotFound, StorageFull
 from storage.schema import CubeRow, ItemHistoryRow, ItemRow, LinkRow, RetrievalRow
+from storage.text_match import contains_any
 
 EDITABLE_FIELDS = {"text": "text", "keywords": "keywords", "tags": "tags", "context": "context",
                    "metadata": "meta", "event_time": "event_time", "ttl_seconds": "ttl_seconds",
@@ -307,6 +308,31 @@ class ItemStore:
             rows = session.execute(select(ItemRow.state, func.count()).where(
                 ItemRow.cube_id == cube_id).group_by(ItemRow.state))
             return {state: count for state, count in rows}
+
+    def of_cube(self, cube_id: str, item_ids: Sequence[str]) -> list[MemoryItem]:
+        """These items, in any state, where they belong to the cube."""
+        with self._database.session() as session:
+            return [MemoryItem.from_row(row) for row in session.scalars(select(ItemRow).where(
+                ItemRow.id.in_(item_ids), ItemRow.cube_id == cube_id))]
+
+    def past_texts(self, cube_id: str, item_ids: Sequence[str]) -> list[str]:
+        """The text of every kept history snapshot of these items of the cube ("" if none)."""
+        with self._database.session() as session:
+            return [row.snapshot.get("text") or "" for row in session.scalars(
+                select(ItemHistoryRow).where(ItemHistoryRow.item_id.in_(item_ids),
+                                             ItemHistoryRow.cube_id == cube_id))]
+
+    def searchable_quoting(self, cube_id: str, texts: Sequence[str],
+                           excluding: Sequence[str] = ()) -> list[MemoryItem]:
+        """The cube's searchable items, other than ``excluding``, whose text contains one
+        of the (non-empty) texts."""
+        if not texts:
+            return []
+        with self._database.session() as session:
+            return [MemoryItem.from_row(row) for row in session.scalars(select(ItemRow).where(
+                ItemRow.cube_id == cube_id, ItemRow.id.not_in(excluding),
+                ItemRow.state.in_([s.value for s in SEARCHABLE]),
+                contains_any(ItemRow.text, texts)))]
 
     def indexable(self, cube_id: str) -> list[tuple[int, MemoryItem]]:
         """(seq, item) of every item that belongs in the cube's derived indexes."""

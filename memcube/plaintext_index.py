@@ -41,8 +41,6 @@ class PlaintextIndex:
         self._vectors = vectors
         self._graph = graph
         self._retriever = HybridRetriever(vectors.dim, config, vectors=vectors)
-        self._seq_to_id: dict[int, str] = {}
-        self._id_to_seq: dict[str, int] = {}
         self.keyword_index: dict[str, set[str]] = {}
         self._keywords_of: dict[str, list[str]] = {}
 
@@ -63,9 +61,9 @@ class PlaintextIndex:
                             np.stack([item.embedding for _, item in entries]))
         graph = graph or LinkGraph.build(links)
         index = cls(folder, vectors, graph, config, extractor)
-        for seq, item in entries:
-            index._remember(seq, item)
         index._retriever.add(index._notes(entries), [seq for seq, _ in entries])
+        for _, item in entries:
+            index._remember_keywords(item)
         for source, target, kind, weight in links:
             index._retriever.add_link(source, target, kind, weight)
         if rebuilt:
@@ -75,11 +73,11 @@ class PlaintextIndex:
     @property
     def size(self) -> int:
         """How many notes are indexed."""
-        return len(self._id_to_seq)
+        return len(self._retriever)
 
     def contains(self, item_id: str) -> bool:
         """Whether a note is indexed."""
-        return item_id in self._id_to_seq
+        return item_id in self._retriever
 
     @property
     def link_count(self) -> int:
@@ -94,22 +92,20 @@ class PlaintextIndex:
         """Index new notes, or re-index changed ones, as (seq, item) pairs."""
         known = []
         for _, item in entries:
-            if item.id in self._id_to_seq:
+            if item.id in self._retriever:
                 known.append(item.id)
                 self.remove(item.id, keep_links=True)
         self._retriever.add(self._notes(entries), [seq for seq, _ in entries])
-        for seq, item in entries:
-            self._remember(seq, item)
+        for _, item in entries:
+            self._remember_keywords(item)
         for item_id in known:  # the retriever forgot the links of re-indexed notes
             for other, kind, weight in self._graph.links(item_id):
                 self._retriever.add_link(item_id, other, kind, weight)
 
     def remove(self, item_id: str, keep_links: bool = False) -> None:
         """Drop a note from every index."""
-        seq = self._id_to_seq.pop(item_id, None)
-        if seq is None:
+        if item_id not in self._retriever:
             return
-        del self._seq_to_id[seq]
         self._retriever.remove([item_id])
         if not keep_links:
             self._extracted.pop(item_id, None)
@@ -125,7 +121,7 @@ class PlaintextIndex:
 
     def set_tags(self, item_id: str, tags: list[str]) -> None:
         """Give an indexed note the tags its SQL row now has (unknown ids are ignored)."""
-        if item_id in self._id_to_seq:
+        if item_id in self._retriever:
             self._retriever.set_tags(item_id, tags)
 
     def links(self, item_id: str) -> list[dict]:
@@ -137,8 +133,9 @@ class PlaintextIndex:
                      min_score: float = -1.0) -> list[list[tuple[MemoryItem, float]]]:
         """Per row of ``vectors``, the ``k`` most similar notes in ``states`` scoring at least
         ``min_score`` (cosine), with their scores; only those candidates are loaded, in one go."""
-        found = [[(self._seq_to_id[seq], score) for seq, score in row
-                  if seq in self._seq_to_id and score >= min_score]
+        ids = self._retriever.id_at  # the retriever numbers the notes in the vector index
+        found = [[(ids(seq), score) for seq, score in row
+                  if ids(seq) is not None and score >= min_score]
                  for row in self._vectors.search_many(vectors, max(4 * k, 16))]
         items = load({item_id for row in found for item_id, _ in row})
         return [[(items[i], score) for i, score in row
@@ -184,9 +181,7 @@ class PlaintextIndex:
             self._extracted[items[i].id] = (items[i].text, moments[i], extraction)
         return [_note(item, self._extracted[item.id][2]) for item in items]
 
-    def _remember(self, seq: int, item: MemoryItem) -> None:
-        self._seq_to_id[seq] = item.id
-        self._id_to_seq[item.id] = seq
+    def _remember_keywords(self, item: MemoryItem) -> None:
         keywords = [word.lower() for word in item.keywords]
         self._keywords_of[item.id] = keywords
         for keyword in keywords:

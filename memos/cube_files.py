@@ -10,10 +10,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
-
-from storage.database import Database
-from storage.schema import AdapterRow, KvEntryRow
+from memcube.adapter_records import AdapterRecords
+from memos.activation.kv_records import KvRecords
 
 KV_SUFFIX = ".safetensors"  # one file per chunk: <home>/kv/<key>.safetensors
 
@@ -26,12 +24,10 @@ class CubeFiles:
     adapter_ids: tuple[str, ...]
 
     @classmethod
-    def of(cls, database: Database, cube_id: str) -> CubeFiles:
+    def of(cls, kv_records: KvRecords, adapters: AdapterRecords, cube_id: str) -> CubeFiles:
         """What SQL records for the cube (read before its rows are deleted)."""
-        with database.session() as session:
-            keys = session.scalars(select(KvEntryRow.key).where(KvEntryRow.cube_id == cube_id))
-            adapters = session.scalars(select(AdapterRow.id).where(AdapterRow.cube_id == cube_id))
-            return cls(tuple(keys), tuple(adapters))
+        return cls(tuple(kv_records.keys_of_cube(cube_id)),
+                   tuple(adapters.ids_of_cube(cube_id)))
 
     def remove(self, home: Path, activation=None, adapters=None) -> None:
         """Drop the chunks from every cache tier and delete the chunk and adapter files.

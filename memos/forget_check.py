@@ -15,22 +15,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, select
-
-from memcube.lifecycle import SEARCHABLE, State
+from memcube.lifecycle import State
 from memos.export_ledger import ExportLedger
 from memos.extraction_probe import ExtractionProbe
-from memos.forgetting import cube_users, scrub_value
+from memos.forgetting import Forgetting, scrub_value
 from memos.scheduler.forget_retrain import FORGET_RETRAIN_JOB
 from storage.errors import InvalidInput, NotFound
-from storage.schema import (
-    ChatSessionRow,
-    ItemHistoryRow,
-    ItemRow,
-    JobRow,
-    KvEntryRow,
-    SessionTurnRow,
-)
 
 if TYPE_CHECKING:
     from memos.kernel import MemOS
@@ -41,9 +31,11 @@ MAX_TARGETS = 100
 class ForgetCheck:
     """Looks for the given notes (ids, texts) in every kind of memory of one cube."""
 
-    def __init__(self, mos: MemOS, cube, user: str | None = None) -> None:
+    def __init__(self, mos: MemOS, cube, forgetting: Forgetting,
+                 user: str | None = None) -> None:
         self._mos = mos
         self._cube = cube
+        self._forgetting = forgetting  # knows whose sessions may quote the cube's notes
         self._user = user
 
     def run(self, item_ids: Sequence[str] = (), texts: Sequence[str] = (),
@@ -67,35 +59,28 @@ class ForgetCheck:
 
     def _sql(self, item_ids, texts, remains, retained) -> list[str]:
         """Rows of the items themselves, and live notes quoting the texts; the items' texts."""
+        items, cube_id = self._mos.items, self._cube.id
         found_texts = []
-        with self._mos.database.session() as session:
-            for row in session.scalars(select(ItemRow).where(
-                    ItemRow.id.in_(item_ids), ItemRow.cube_id == self._cube.id)):
-                found_texts.append(row.text)
-                where = {"kind": "sql", "where": "memory_items", "id": row.id,
-                         "state": row.state}
-                (retained if row.state == State.DELETED.value else remains).append(where)
-            for row in session.scalars(select(ItemHistoryRow).where(
-                    ItemHistoryRow.item_id.in_(item_ids),
-                    ItemHistoryRow.cube_id == self._cube.id)):
-                found_texts.append(row.snapshot.get("text") or "")
-            history = len(found_texts)
-            quoting = _quoting(ItemRow.text, texts + found_texts)
-            if quoting is not None:
-                for row in session.scalars(select(ItemRow).where(
-                        ItemRow.cube_id == self._cube.id, ItemRow.id.not_in(item_ids),
-                        ItemRow.state.in_([s.value for s in SEARCHABLE]), quoting)):
-                    remains.append({"kind": "sql", "where": "memory_items (quoting note)",
-                                    "id": row.id, "state": row.state})
+        for item in items.of_cube(cube_id, item_ids):
+            found_texts.append(item.text)
+            where = {"kind": "sql", "where": "memory_items", "id": item.id,
+                     "state": item.state.value}
+            (retained if item.state == State.DELETED else remains).append(where)
+        found_texts += items.past_texts(cube_id, item_ids)
+        history = len(found_texts)
+        quoted = [text for text in texts + found_texts if text]
+        for item in items.searchable_quoting(cube_id, quoted, excluding=item_ids):
+            remains.append({"kind": "sql", "where": "memory_items (quoting note)",
+                            "id": item.id, "state": item.state.value})
         if history and any(r["kind"] == "sql" for r in retained):
             retained.append({"kind": "sql", "where": "item_history",
                              "detail": "kept until the memory is purged"})
         return found_texts
 
     def _index(self, item_ids, texts, remains, retained) -> None:
-        indexed = self._cube._index._id_to_seq  # the derived index, not SQL
+        indexed = self._cube._index  # the derived index, not SQL
         for item_id in item_ids:
-            if item_id in indexed:
+            if indexed.contains(item_id):
                 state = self._state_of(item_id)
                 if state in (None, State.DELETED):
                     remains.append({"kind": "index", "where": "faiss/bm25/graph",
@@ -111,24 +96,14 @@ class ForgetCheck:
                                         "id": hit.item.id})
 
     def _sessions(self, item_ids, texts, remains, retained) -> None:
-        quoting = _quoting(SessionTurnRow.content, texts)
-        if quoting is None:
-            return
-        with self._mos.database.session() as session:
-            owners = cube_users(session, self._cube.id)
-            rows = session.execute(select(ChatSessionRow.session_key, ChatSessionRow.owner_id)
-                                   .join(SessionTurnRow,
-                                         SessionTurnRow.session_id == ChatSessionRow.id)
-                                   .where(ChatSessionRow.owner_id.in_(owners), quoting))
-            for key, owner in rows:
-                remains.append({"kind": "session", "where": "session turn",
-                                "session_id": key, "owner": owner})
+        quoted = [text for text in texts if text]
+        for key, owner in self._forgetting.sessions_quoting(self._cube.id, quoted):
+            remains.append({"kind": "session", "where": "session turn",
+                            "session_id": key, "owner": owner})
 
     def _kv(self, item_ids, texts, remains, retained) -> None:
-        with self._mos.database.session() as session:
-            for key in session.scalars(select(KvEntryRow.key).where(
-                    KvEntryRow.item_id.in_(item_ids))):
-                remains.append({"kind": "kv", "where": "kv_entries row", "key": key})
+        for key in self._mos.kv_records.keys_of_items(item_ids):
+            remains.append({"kind": "kv", "where": "kv_entries row", "key": key})
         if not texts or not self._kv_present():
             return
         from memos.activation.memory import quoted_runs
@@ -148,15 +123,14 @@ class ForgetCheck:
 
     def _jobs(self, item_ids, texts, remains, retained) -> None:
         ids = set(item_ids)
-        with self._mos.database.session() as session:
-            for job in session.scalars(select(JobRow).where(JobRow.cube_id == self._cube.id)):
-                if job.kind == FORGET_RETRAIN_JOB:  # names the forgotten ids, never their text
-                    retained.append({"kind": "job", "where": "retrain without the note",
-                                     "id": job.id, "state": job.state})
-                elif scrub_value([job.payload, job.result], texts, ids) != [job.payload,
-                                                                           job.result]:
-                    remains.append({"kind": "job", "where": "job payload", "id": job.id,
-                                    "state": job.state})
+        for job in self._mos.scheduler.jobs.of_cube(self._cube.id):
+            if job.kind == FORGET_RETRAIN_JOB:  # names the forgotten ids, never their text
+                retained.append({"kind": "job", "where": "retrain without the note",
+                                 "id": job.id, "state": job.state.value})
+            elif scrub_value([job.payload, job.result], texts, ids) != [job.payload,
+                                                                       job.result]:
+                remains.append({"kind": "job", "where": "job payload", "id": job.id,
+                                "state": job.state.value})
 
     def _adapters(self, item_ids, texts, remains, retained) -> None:
         if not (self._mos.home / "adapters").exists() and self._mos._adapters is None:
@@ -181,8 +155,3 @@ class ForgetCheck:
             return self._mos.items.get(item_id, self._cube.id).state
         except NotFound:
             return None
-
-
-def _quoting(column, texts: Sequence[str]):
-    texts = [text for text in texts if text]
-    return or_(*(column.contains(text, autoescape=True) for text in texts)) if texts else None

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-
-from sqlalchemy import or_, select
+from typing import TYPE_CHECKING
 
 from memos.sessions import LOCAL_OWNER
-from storage.database import Database
-from storage.schema import ChatSessionRow, CubeRow, CubeShareRow, JobRow, SessionTurnRow
+
+if TYPE_CHECKING:
+    from memcube.cube_store import CubeStore
+    from memos.scheduler.jobs import JobStore
+    from memos.sessions import SessionStore
 
 FORGOTTEN = "[forgotten]"  # what stands where an erased text was quoted
 
@@ -39,8 +41,11 @@ class ForgetReport:
 class Forgetting:
     """Erases notes that left a cube from KV, sessions and job payloads."""
 
-    def __init__(self, database: Database, forget_kv: Callable[[Sequence[str]], int]) -> None:
-        self._database = database
+    def __init__(self, cubes: CubeStore, sessions: SessionStore, jobs: JobStore,
+                 forget_kv: Callable[[Sequence[str]], int]) -> None:
+        self._cubes = cubes
+        self._sessions = sessions
+        self._jobs = jobs
         self._forget_kv = forget_kv
 
     def forget(self, cube_id: str, texts: Sequence[str], item_ids: Sequence[str],
@@ -58,39 +63,25 @@ class Forgetting:
         """Replace the texts in kept session turns of the cube's owner and sharers."""
         if not texts:
             return 0
-        with self._database.session() as session:
-            owners = cube_users(session, cube_id)
-            quoting = or_(*(SessionTurnRow.content.contains(text, autoescape=True)
-                            for text in texts))
-            turns = session.scalars(select(SessionTurnRow).join(
-                ChatSessionRow, ChatSessionRow.id == SessionTurnRow.session_id).where(
-                ChatSessionRow.owner_id.in_(owners), quoting))
-            changed = 0
-            for turn in turns:
-                turn.content = scrub_text(turn.content, texts)
-                changed += 1
-            return changed
+        return self._sessions.rewrite_turns_quoting(
+            self.cube_users(cube_id), texts, lambda content: scrub_text(content, texts))
 
     def scrub_jobs(self, cube_id: str, texts: Sequence[str], item_ids: Sequence[str]) -> int:
         """Remove the item ids and texts from the payloads and results of the cube's jobs."""
         ids = set(item_ids)
-        changed = 0
-        with self._database.session() as session:
-            for job in session.scalars(select(JobRow).where(JobRow.cube_id == cube_id)):
-                payload, result = scrub_value(job.payload, texts, ids), \
-                    scrub_value(job.result, texts, ids)
-                if payload != job.payload or result != job.result:
-                    job.payload, job.result = payload, result
-                    changed += 1
-        return changed
+        return self._jobs.rewrite_of_cube(cube_id, lambda value: scrub_value(value, texts, ids))
 
+    def sessions_quoting(self, cube_id: str, texts: Sequence[str]) -> list[tuple[str, str]]:
+        """(session id, owner) of each kept turn of the cube's users quoting one of the
+        (non-empty) texts."""
+        if not texts:
+            return []
+        return self._sessions.sessions_quoting(self.cube_users(cube_id), texts)
 
-def cube_users(session, cube_id: str) -> list[str]:
-    """Whose sessions may quote a cube's notes: its owner, the users it is shared with, and
-    the embedded caller (who may read every cube)."""
-    owner = session.scalar(select(CubeRow.owner_id).where(CubeRow.id == cube_id))
-    shared = session.scalars(select(CubeShareRow.user_id).where(CubeShareRow.cube_id == cube_id))
-    return [user for user in (owner, *shared, LOCAL_OWNER) if user is not None]
+    def cube_users(self, cube_id: str) -> list[str]:
+        """Whose sessions may quote a cube's notes: its owner, the users it is shared with,
+        and the embedded caller (who may read every cube)."""
+        return [*self._cubes.users_of(cube_id), LOCAL_OWNER]
 
 
 def scrub_text(content: str, texts: Sequence[str]) -> str:

@@ -22,6 +22,7 @@ from memcube.linker import Linker
 from memcube.plaintext_index import PlaintextIndex
 from memcube.retrieval_log import RetrievalLog
 from memcube.search import SearchHit, check_k, check_query
+from memos.activation.kv_records import KvRecords
 from memos.activation.promotion import ActivationPromotion
 from memos.admission import AdmissionLimits, FairQueue
 from memos.auth import KeyStore
@@ -73,6 +74,8 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
                                history_kept=self.settings.history_versions_kept)
         self.keys = KeyStore(self.database, self.clock)
         self.blobs = BlobStore(self.home / "blobs", self.database, self.clock)
+        self.kv_records = KvRecords(self.database, self.clock)
+        self.adapter_records = AdapterRecords(self.database)
         self._linker = Linker(self.database, self.clock)
         self._engine = engine
         self._embedder = embedder
@@ -143,7 +146,7 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
     def _scheduler_memories(self) -> Memories:
         """What the scheduler's policies and jobs work with (the model loads when first used)."""
         return Memories(self.settings, self.clock, self.cubes, self.get_cube, self.items,
-                        RetrievalLog(self.database), AdapterRecords(self.database),
+                        RetrievalLog(self.database), self.adapter_records,
                         activation=self._activation_promotion, parametric=lambda: self.adapters,
                         enforce_budgets=self.enforce_budgets)
 
@@ -183,7 +186,7 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         with self._lock:
             self._open_cubes.pop(cube_id, None)
         self.forget_kv([item.text for _, item in self.items.indexable(cube_id)])
-        files = CubeFiles.of(self.database, cube_id)
+        files = CubeFiles.of(self.kv_records, self.adapter_records, cube_id)
         self.cubes.delete(cube_id)
         files.remove(self.home, self._activation, self._adapters)
         shutil.rmtree(self.cube_dir(cube_id), ignore_errors=True)
@@ -236,8 +239,7 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
                 from memos.activation.memory import ActivationMemory
 
                 self._activation = ActivationMemory(
-                    self.engine, self.prompts, self.home / "kv", self.settings, self.database,
-                    self.clock)
+                    self.engine, self.prompts, self.home / "kv", self.settings, self.kv_records)
             return self._activation
 
     @property
@@ -248,7 +250,7 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
                 from memos.parametric.memory import ParametricMemory
 
                 self._adapters = ParametricMemory(
-                    self.engine, self.home, self.database, self.items, self.clock,
+                    self.engine, self.home, self.adapter_records, self.items, self.clock,
                     self.settings.adapter_budget_mib << 20,
                     self.settings.adapter_check_questions)
             return self._adapters
@@ -286,7 +288,10 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
     def forget_memories(self, cube_id: str, texts: Sequence[str], item_ids: Sequence[str],
                         erase: bool = True) -> ForgetReport:
         """Drop notes that left a cube from KV; ``erase`` scrubs sessions and jobs too."""
-        return Forgetting(self.database, self.forget_kv).forget(cube_id, texts, item_ids, erase)
+        return self._forgetting().forget(cube_id, texts, item_ids, erase)
+
+    def _forgetting(self) -> Forgetting:
+        return Forgetting(self.cubes, self.sessions, self.scheduler.jobs, self.forget_kv)
 
     def forget_check(self, cube_id: str, item_ids: Sequence[str] = (),
                      texts: Sequence[str] = (), probe_model: bool = True,
@@ -296,7 +301,8 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         from memos.forget_check import ForgetCheck
 
         cube = self.get_cube(cube_id, user, needed=Access.OWNER)
-        return ForgetCheck(self, cube, user).run(item_ids, texts, probe_model)
+        return ForgetCheck(self, cube, self._forgetting(), user).run(item_ids, texts,
+                                                                     probe_model)
 
     def enforce_budgets(self) -> dict:
         """Evict KV chunks and loaded adapters over their byte budgets; what is left."""

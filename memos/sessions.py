@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +13,7 @@ from storage.clock import Clock
 from storage.database import Database
 from storage.errors import InvalidInput
 from storage.schema import ChatSessionRow, SessionTurnRow
+from storage.text_match import contains_any
 
 MAX_SESSION_ID = 128
 LOCAL_OWNER = "local"  # the embedded caller, who passes no user
@@ -63,6 +64,37 @@ class SessionStore:
             row_id = _session_row_id(session, owner or LOCAL_OWNER, session_id)
             if row_id is not None:
                 _drop_sessions(session, [row_id])
+
+    def sessions_quoting(self, owners: Collection[str],
+                         texts: Sequence[str]) -> list[tuple[str, str]]:
+        """(session id, owner) of each kept turn of these owners that quotes one of the
+        (non-empty) texts."""
+        if not texts:
+            return []
+        with self._database.session() as session:
+            rows = session.execute(select(ChatSessionRow.session_key, ChatSessionRow.owner_id)
+                                   .join(SessionTurnRow,
+                                         SessionTurnRow.session_id == ChatSessionRow.id)
+                                   .where(ChatSessionRow.owner_id.in_(owners),
+                                          contains_any(SessionTurnRow.content, texts)))
+            return [(key, owner) for key, owner in rows]
+
+    def rewrite_turns_quoting(self, owners: Collection[str], texts: Sequence[str],
+                              rewrite: Callable[[str], str]) -> int:
+        """Replace each kept turn of these owners that quotes one of the texts by ``rewrite``
+        of it; how many turns were rewritten."""
+        if not texts:
+            return 0
+        with self._database.session() as session:
+            turns = session.scalars(select(SessionTurnRow).join(
+                ChatSessionRow, ChatSessionRow.id == SessionTurnRow.session_id).where(
+                ChatSessionRow.owner_id.in_(owners),
+                contains_any(SessionTurnRow.content, texts)))
+            changed = 0
+            for turn in turns:
+                turn.content = rewrite(turn.content)
+                changed += 1
+            return changed
 
     def _append(self, owner: str, session_id: str, turns: list[dict]) -> list[dict]:
         now = self._clock.now()

@@ -8,8 +8,6 @@ from collections.abc import Collection, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from sqlalchemy import delete, select
-
 from activation_cache import (
     AssembledPrompt,
     AssemblyConfig,
@@ -21,15 +19,13 @@ from activation_cache import (
     PromptAssembler,
     nodes_to_pin,
 )
+from memos.activation.kv_records import KvRecords
 from memos.activation.kv_sharing import redis_tier
 from memos.activation.memory_sets import MemorySet, MemorySetLog, PinnedSets
 from memos.prompt import PromptBuilder, PromptPlan
 from memos.settings import Settings
 from storage.cache_failures import CacheFailures
-from storage.clock import Clock
-from storage.database import Database
 from storage.errors import NotFound
-from storage.schema import KvEntryRow
 
 _MIB = 1 << 20
 logger = logging.getLogger(__name__)
@@ -41,10 +37,9 @@ class ActivationMemory:
     at any position with selective recompute (``blend``, approximate); both share one store."""
 
     def __init__(self, engine, prompts: PromptBuilder, folder: Path, settings: Settings,
-                 database: Database, clock: Clock) -> None:
+                 records: KvRecords) -> None:
         self._engine = engine
-        self._database = database
-        self._clock = clock
+        self._records = records  # whose chunk each key is
         self.cache = ChunkCache(engine, Path(folder), CacheConfig(
             device_bytes=settings.kv_device_mib * _MIB, host_bytes=settings.kv_host_mib * _MIB,
             disk_bytes=settings.kv_disk_mib * _MIB, policy=settings.kv_policy,
@@ -181,13 +176,12 @@ class ActivationMemory:
                 self.cache.evict(key)
                 removed.append(key)
         if removed:
-            with self._database.session() as session:
-                session.execute(delete(KvEntryRow).where(KvEntryRow.key.in_(removed)))
+            self._records.delete(removed)
         return len(removed)
 
     def entries(self, cube_id: str | None = None) -> list[dict]:
         """Cached chunks (optionally only those of one cube's notes), most recent first."""
-        owners = self._owners()
+        owners = self._records.owners()
         rows = []
         for entry in self.cache.entries():
             cube, item = owners.get(entry.key, (None, None))
@@ -217,8 +211,7 @@ class ActivationMemory:
     def evict(self, key: str) -> None:
         """Drop one cached chunk from every tier."""
         self.cache.evict(key)
-        with self._database.session() as session:
-            session.execute(delete(KvEntryRow).where(KvEntryRow.key == key))
+        self._records.delete([key])
 
     def forget(self, keys: Sequence[str]) -> None:
         """Drop these chunks from every tier (a key no longer cached is skipped)."""
@@ -236,15 +229,7 @@ class ActivationMemory:
             self.cache.unpin(key)
 
     def _record(self, key: str, cube_id: str | None, item_id: str | None, tokens: int) -> None:
-        with self._database.session() as session:
-            session.merge(KvEntryRow(key=key, cube_id=cube_id, item_id=item_id,
-                                     fingerprint=self._engine.fingerprint, tokens=tokens,
-                                     created_at=self._clock.now()))
-
-    def _owners(self) -> dict[str, tuple[str | None, str | None]]:
-        with self._database.session() as session:
-            rows = session.execute(select(KvEntryRow.key, KvEntryRow.cube_id, KvEntryRow.item_id))
-            return {key: (cube, item) for key, cube, item in rows}
+        self._records.record(key, cube_id, item_id, self._engine.fingerprint, tokens)
 
 
 def quoted_runs(engine, text: str) -> list[list[int]]:

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import delete, select, update
-
+from memcube.adapter_records import AdapterRecord, AdapterRecords
 from memcube.cube import MemCube
 from memcube.item_store import ItemStore
 from memcube.lifecycle import SEARCHABLE, State
@@ -26,9 +25,7 @@ from memos.parametric import (
 from memos.parametric.shards import split_notes
 from storage.cache_failures import CacheFailures
 from storage.clock import Clock
-from storage.database import Database
 from storage.errors import CorruptBlob, InvalidInput, MemosError, NotFound
-from storage.schema import AdapterRow
 
 MAX_DISTILL_NOTES = 2000
 logger = logging.getLogger(__name__)
@@ -75,11 +72,11 @@ class ShardPlace:
 class ParametricMemory:
     """LoRA adapters distilled from cubes, stored under the home folder, attached per request."""
 
-    def __init__(self, engine, home: Path, database: Database, items: ItemStore, clock: Clock,
-                 budget_bytes: int, check_questions: int = 0) -> None:
+    def __init__(self, engine, home: Path, records: AdapterRecords, items: ItemStore,
+                 clock: Clock, budget_bytes: int, check_questions: int = 0) -> None:
         self._engine = engine
         self._home = Path(home)
-        self._database = database
+        self._records = records
         self._items = items
         self._clock = clock
         self.store = AdapterStore(self._home / "adapters")
@@ -100,14 +97,13 @@ class ParametricMemory:
             self.store.save(artifact)
         versions = self._mark_distilled(cube.id, notes, artifact.id)
         evidence = self._evidence(artifact.id, notes)
-        with self._database.session() as session:
-            session.add(AdapterRow(
-                id=artifact.id, cube_id=cube.id, fingerprint=artifact.metadata.base_fingerprint,
-                path=f"adapters/{artifact.id}", items=versions, steps=artifact.metadata.steps,
-                final_loss=artifact.metadata.final_loss, size=artifact.metadata.bytes,
-                created_at=self._clock.now(), evidence=evidence,
-                shard_group=shard.group if shard else None,
-                shard=shard.index if shard else None, shards=shard.count if shard else None))
+        self._records.add(AdapterRecord(
+            id=artifact.id, cube_id=cube.id, fingerprint=artifact.metadata.base_fingerprint,
+            path=f"adapters/{artifact.id}", items=versions, steps=artifact.metadata.steps,
+            final_loss=artifact.metadata.final_loss, size=artifact.metadata.bytes,
+            created_at=self._clock.now(), evidence=evidence,
+            shard_group=shard.group if shard else None,
+            shard=shard.index if shard else None, shards=shard.count if shard else None))
         return self.get(artifact.id)
 
     def distill_shards(self, cube: MemCube, shards: int, config: DistillConfig | None = None,
@@ -144,19 +140,13 @@ class ParametricMemory:
 
     def list(self, cube_id: str) -> list[AdapterInfo]:
         """A cube's adapters, newest first, each saying whether it is stale."""
-        with self._database.session() as session:
-            rows = session.scalars(select(AdapterRow).where(AdapterRow.cube_id == cube_id)
-                                   .order_by(AdapterRow.created_at.desc()))
-            rows = list(rows)
+        rows = self._records.newest_first(cube_id)
         current = self._current_versions(cube_id) if rows else {}  # reads every note
         return [self._info(row, current) for row in rows]
 
     def get(self, adapter_id: str) -> AdapterInfo:
         """One adapter, or NotFound."""
-        with self._database.session() as session:
-            row = session.get(AdapterRow, adapter_id)
-        if row is None:
-            raise NotFound(f"no adapter {adapter_id!r}")
+        row = self._records.get(adapter_id)
         return self._info(row, self._current_versions(row.cube_id))
 
     def delete(self, adapter_id: str) -> None:
@@ -164,8 +154,7 @@ class ParametricMemory:
         info = self.get(adapter_id)
         if info.id in self.manager.loaded:
             self.manager.unload(info.id)
-        with self._database.session() as session:
-            session.execute(delete(AdapterRow).where(AdapterRow.id == adapter_id))
+        self._records.delete(adapter_id)
         self.store.delete(adapter_id)
 
     def attachable(self, cube_ids: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -215,9 +204,7 @@ class ParametricMemory:
             return str(error)
 
     def _set_damaged(self, adapter_id: str, reason: str | None) -> None:
-        with self._database.session() as session:
-            session.execute(update(AdapterRow).where(AdapterRow.id == adapter_id)
-                            .values(damaged=reason))
+        self._records.mark_damaged(adapter_id, reason)
 
     def attached(self, adapter_ids: Sequence[str]) -> AbstractContextManager:
         """Run a request with these adapters on (equal-weight merge when several)."""
@@ -250,7 +237,7 @@ class ParametricMemory:
         items, _ = self._items.list(cube_id, SEARCHABLE, limit=10**9)
         return {item.id: item.version for item in items}
 
-    def _info(self, row: AdapterRow, current: dict[str, int]) -> AdapterInfo:
+    def _info(self, row: AdapterRecord, current: dict[str, int]) -> AdapterInfo:
         learned = dict(row.items)
         # Deleting or editing a distilled note makes the adapter stale; new notes do not.
         stale = any(current.get(item_id) != version for item_id, version in learned.items())

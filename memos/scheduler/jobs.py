@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import case, delete, func, select, update
 
@@ -179,6 +180,24 @@ class JobStore:
             rows = session.scalars(select(JobRow).where(
                 JobRow.kind == kind, JobRow.state.in_([s.value for s in ACTIVE])))
             return [Job.from_row(row) for row in rows]
+
+    def of_cube(self, cube_id: str) -> list[Job]:
+        """Every job of a cube, in any state."""
+        with self._database.session() as session:
+            rows = session.scalars(select(JobRow).where(JobRow.cube_id == cube_id))
+            return [Job.from_row(row) for row in rows]
+
+    def rewrite_of_cube(self, cube_id: str, rewrite: Callable[[Any], Any]) -> int:
+        """Replace the payload and result of each of the cube's jobs by ``rewrite`` of them;
+        how many jobs changed."""
+        changed = 0
+        with self._database.session() as session:
+            for row in session.scalars(select(JobRow).where(JobRow.cube_id == cube_id)):
+                payload, result = rewrite(row.payload), rewrite(row.result)
+                if payload != row.payload or result != row.result:
+                    row.payload, row.result = payload, result
+                    changed += 1
+        return changed
 
     def report_progress(self, job_id: str, progress: float, result: dict | None = None) -> bool:
         """Commit progress (0..1) and a partial result; True when the job was asked to stop."""
