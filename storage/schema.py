@@ -19,6 +19,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.clock import as_utc
@@ -90,7 +91,13 @@ class CubeShareRow(Base):
 
 class ItemRow(Base):
     __tablename__ = "memory_items"
-    __table_args__ = (Index("ix_items_cube_state", "cube_id", "state"),)
+    __table_args__ = (
+        Index("ix_items_cube_state", "cube_id", "state"),
+        # Only notes with a time to live: what every read's expiry check looks for.
+        Index("ix_items_cube_state_ttl", "cube_id", "state",
+              sqlite_where=sql_text("ttl_seconds IS NOT NULL"),
+              postgresql_where=sql_text("ttl_seconds IS NOT NULL")),
+    )
 
     seq: Mapped[int] = mapped_column(SeqId, primary_key=True, autoincrement=True)
     id: Mapped[str] = mapped_column(String(32), unique=True)
