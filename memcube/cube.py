@@ -338,11 +338,17 @@ class MemCube:
         rows = [self._row(entry, vector) for entry, vector in fresh]
         with self._sync.applying_own() if self._sync is not None else nullcontext():
             items = self._items.insert(rows)  # each row keeps its own actor
-            seqs = self._items.seq_of([item.id for item in items])
+            seqs = self._gone_unless_all(items, self._items.seq_of([item.id for item in items]))
             self._index.upsert_many([(seqs[item.id], item) for item in items])
             self._linker.link_new(self.id, self.settings, items, self._index, self._items)
-        current = self._items.get_many(item.id for item in items)
+        current = self._gone_unless_all(items, self._items.get_many(item.id for item in items))
         return [current[item.id] for item in items]
+
+    def _gone_unless_all(self, items: list[MemoryItem], found: dict) -> dict:
+        """``found`` when it holds every item; NotFound when the cube was deleted meanwhile."""
+        if len(found) < len(items):
+            raise NotFound(f"no cube {self.id!r}")
+        return found
 
     def _row(self, entry: dict, vector: np.ndarray) -> ItemRow:
         derived = extract_attributes(entry["text"])
