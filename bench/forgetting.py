@@ -77,6 +77,7 @@ def _run(mos: MemOS, people: list[Person], args) -> tuple[list[tuple], dict]:
     started = time.perf_counter()
     mos.adapters.distill_shards(cube, args.shards, config, progress=_print_progress)
     times = {"all_shards_s": time.perf_counter() - started}
+    print(f"  all {args.shards} shards distilled in {times['all_shards_s']:.1f} s", flush=True)
     rows.append(_measure(mos, cube.id, people, "after distillation"))
     _forget(cube, [p for p in people if p.forget], args.seed)
     rows.append(_measure(mos, cube.id, people, "after forget, stale"))
@@ -116,7 +117,7 @@ def _measure(mos: MemOS, cube_id: str, people: list[Person], phase: str) -> tupl
     attached = sum(bool(r.adapters) for r in default.values())
     print(f"  {phase}: {attached}/{len(people)} default replies attached an adapter "
           f"({time.perf_counter() - started:.0f} s)", flush=True)
-    return (
+    row = (
         phase,
         _count(kept, para, lambda p, r: p.city.lower() in r.text.lower()),
         _count(gone, para, lambda p, r: p.forgotten_city.lower() in r.text.lower()),
@@ -124,6 +125,8 @@ def _measure(mos: MemOS, cube_id: str, people: list[Person], phase: str) -> tupl
         sum(bool(stale & set(r.adapters)) for r in default.values()),
         _count(people, default, _right), _count(people, text_only, _right),
     )
+    print(f"  row: {' | '.join(map(str, row))}", flush=True)
+    return row
 
 
 def _drawn(mos: MemOS, cube_id: str, people: list[Person]) -> str:

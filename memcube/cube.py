@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from memcube.cube_store import CubeInfo
+from memcube.entry_checks import MAX_ATTRIBUTE_CHARS, MAX_TAGS, check_entry, check_fields
 from memcube.index_sync import IndexSync
 from memcube.item import MemoryItem, encode_embedding
 from memcube.item_store import HistoryEntry, ItemStore
@@ -27,12 +28,7 @@ from memcube.supersession import (
     rank_current_first,
     supersede,
 )
-from memcube.validation import (
-    check_json_object,
-    check_optional_text,
-    check_text,
-    check_texts,
-)
+from memcube.validation import check_json_object, check_texts
 from storage.errors import IllegalTransition, InvalidInput, NotFound
 from storage.schema import ItemRow
 
@@ -41,14 +37,7 @@ Quota = Callable[[str, str, Sequence[str]], None]
 # Drops copies of notes that left search: (texts, item ids, erase). ``erase`` (delete, purge,
 # a changed text) also scrubs them from sessions and jobs; archive and merge only drop KV.
 Forget = Callable[[list[str], list[str], bool], object]
-MAX_TEXT_CHARS = 20_000
-MAX_CONTEXT_CHARS = 4_000
-MAX_ATTRIBUTE_CHARS = 64  # one keyword or tag
-MAX_KEYWORDS, MAX_TAGS = 64, 32
-PROVENANCE_LIMITS = {"source_type": 32, "source_id": 128, "actor": 64, "session_id": 128}
 EXPIRED_BY = "memos"
-ADD_FIELDS = {"text", "metadata", "keywords", "tags", "context", "event_time", "ttl_seconds",
-              "source_type", "source_id", "actor", "session_id", "force", "supersedes"}
 
 
 class MemCube:
@@ -102,7 +91,7 @@ class MemCube:
 
     def add_many(self, entries: Sequence[Mapping]) -> list[MemoryItem]:
         """Store several notes with one batched embedding; near-duplicates collapse."""
-        entries = [_check_entry(entry) for entry in entries]
+        entries = [check_entry(entry) for entry in entries]
         if not entries:
             return []
         for entry in entries:  # every superseded note exists before anything is written
@@ -153,7 +142,7 @@ class MemCube:
         supersedes = check_supersedes(fields.pop("supersedes", None))
         if supersedes:
             check_can_supersede(self._items, self.id, supersedes)
-        fields = _check_fields({name: value for name, value in fields.items()
+        fields = check_fields({name: value for name, value in fields.items()
                                 if value is not None})
         old_text = None
         if "text" in fields:
@@ -368,44 +357,3 @@ class MemCube:
 def _expiry_enabled(settings: dict) -> bool:
     expire = (settings.get("policies") or {}).get("expire") or {}
     return not isinstance(expire, dict) or expire.get("enabled", True) is not False
-
-
-def _check_text(text) -> str:
-    return check_text(text, "a memory's text", MAX_TEXT_CHARS, blank_ok=False)
-
-
-def _check_entry(entry: Mapping) -> dict:
-    if not isinstance(entry, Mapping):
-        raise InvalidInput("each memory must be an object with a 'text'")
-    unknown = set(entry) - ADD_FIELDS
-    if unknown:
-        raise InvalidInput(f"unknown memory fields {sorted(unknown)}")
-    entry = _check_fields(dict(entry), required_text=True)
-    for name, limit in PROVENANCE_LIMITS.items():
-        entry[name] = check_optional_text(entry.get(name), name, limit)
-    entry["supersedes"] = check_supersedes(entry.get("supersedes"))
-    return entry
-
-
-def _check_fields(fields: dict, required_text: bool = False) -> dict:
-    """Every value a note may store, checked before anything is written."""
-    if required_text or "text" in fields:
-        fields["text"] = _check_text(fields.get("text"))
-    if fields.get("metadata") is not None:
-        fields["metadata"] = check_json_object(fields["metadata"], "metadata")
-    for name, limit in (("keywords", MAX_KEYWORDS), ("tags", MAX_TAGS)):
-        if fields.get(name) is not None:
-            fields[name] = check_texts(fields[name], name, MAX_ATTRIBUTE_CHARS, limit)
-    fields["context"] = check_optional_text(fields.get("context"), "context", MAX_CONTEXT_CHARS)
-    if fields["context"] is None:
-        del fields["context"]
-    if fields.get("event_time") is not None and not isinstance(fields["event_time"], datetime):
-        raise InvalidInput("event_time must be a datetime")
-    if fields.get("ttl_seconds") is not None and not _positive(fields["ttl_seconds"]):
-        raise InvalidInput("ttl_seconds must be a positive, finite number of seconds")
-    return fields
-
-
-def _positive(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) \
-        and 0 < value <= 1e10

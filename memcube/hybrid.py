@@ -28,16 +28,17 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 
+from memcube.admission import Admission, naive_utc
 from memcube.fusion import FusedHit, fuse, fused_scores
 from memcube.hybrid_inputs import HybridConfig, Note
 from memcube.keywords import MONTHS, extract_entities, topic_tags
 from memcube.lexical import LexicalIndex
+from memcube.residual import dot_rows, residual_similarity
 from memcube.session_context import NeighbourScoring, SessionTurns, neighbour_ranking
 from memcube.time_window import time_range_in
 from memcube.timeline import Timeline
@@ -172,12 +173,12 @@ class HybridRetriever:
     # admission: filters and the time window
 
     def _admission(self, query_text: str, filters: Mapping[str, Any],
-                   explicit: TimeWindow | None) -> _Admission:
+                   explicit: TimeWindow | None) -> Admission:
         since, until = explicit or (None, None)
         window = (since, until) if since or until else time_range_in(query_text)
         equal = dict(filters)
         if window is None:
-            return _Admission(self._notes, equal, None)
+            return Admission(self._notes, equal, None)
         low, high = self._window_bounds(*window)
         ids, seqs = self._timeline_ids[low:high], self._timeline_seqs[low:high]
         if not (since or until) and self.config.mention_dates:
@@ -185,17 +186,17 @@ class HybridRetriever:
             named = [i for i in self._mentions.between(*window) if i not in members]
             ids, seqs = ids + named, seqs + [self._seq_of[i] for i in named]
         if not ids and not (since or until):
-            return _Admission(self._notes, equal, None)  # the query's date matches nothing
-        return _Admission(self._notes, equal, set(ids), ids, seqs)
+            return Admission(self._notes, equal, None)  # the query's date matches nothing
+        return Admission(self._notes, equal, set(ids), ids, seqs)
 
     def _window_bounds(self, start: datetime | None, end: datetime | None) -> tuple[int, int]:
-        low = bisect.bisect_left(self._timeline, (_naive(start or datetime.min), ""))
-        high = bisect.bisect_left(self._timeline, (_naive(end or datetime.max), ""))
+        low = bisect.bisect_left(self._timeline, (naive_utc(start or datetime.min), ""))
+        high = bisect.bisect_left(self._timeline, (naive_utc(end or datetime.max), ""))
         return low, high
 
     # the three sources
 
-    def _dense(self, query_vector: np.ndarray, admits: _Admission) -> list[tuple[str, float]]:
+    def _dense(self, query_vector: np.ndarray, admits: Admission) -> list[tuple[str, float]]:
         pool = self.config.pool
         if admits.members is not None and len(admits.members) <= self.config.brute_force_window:
             if admits.equal:
@@ -212,14 +213,14 @@ class HybridRetriever:
             return []
         matrix = self._vectors.vectors(seqs if seqs is not None else
                                        [self._seq_of[i] for i in ids])
-        scores = _dot_rows(matrix, np.asarray(query_vector, dtype=np.float32))
+        scores = dot_rows(matrix, np.asarray(query_vector, dtype=np.float32))
         order = np.arange(len(ids))
         if limit is not None and limit < len(ids):
             order = np.argpartition(-scores, limit - 1)[:limit]
         order = order[np.argsort(-scores[order], kind="stable")]
         return [(ids[i], float(scores[i])) for i in order]
 
-    def _lexical_ranking(self, query_text: str, admits: _Admission) -> list[tuple[str, float]]:
+    def _lexical_ranking(self, query_text: str, admits: Admission) -> list[tuple[str, float]]:
         pool = self.config.pool
         found = self._lexical.search(query_text, pool if admits.open else 8 * pool)
         return [(note_id, score) for note_id, score in found if admits(note_id)][:pool]
@@ -295,28 +296,15 @@ class HybridRetriever:
         return reached
 
     def _residual_similarity(self, query_vector, nodes, walked) -> dict[str, float]:
-        """Similarity of each bridged note to what the query asks beyond its seed note.
-
-        The seed already answers part of the query ("the person who adopted a beagle");
-        removing the seed's direction from the query vector leaves the rest ("what city
-        ... live in"), which is what the note at the other end of the bridge should match.
-        """
+        """Similarity of each bridged note to what the query asks beyond its seed note."""
         if not nodes:
             return {}
-        query = np.asarray(query_vector, dtype=np.float32)
         matrix = self._vectors.vectors([self._seq_of[n] for n in nodes])
-        origin = [walked[n].path[0] for n in nodes]
-        residuals = {}
-        for seed in dict.fromkeys(origin):
-            if seed.startswith(ENTITY_PREFIX):
-                # An entity has no vector of its own: the centroid of its notes stands in.
-                direction = matrix[[i for i, o in enumerate(origin) if o == seed]].mean(axis=0)
-            else:
-                direction = self._vectors.vector(self._seq_of[seed])
-            residuals[seed] = _reject(query, direction)
-        mix = self.config.residual_mix
-        targets = {o: (1 - mix) * query + mix * residual for o, residual in residuals.items()}
-        scores = _dot_rows(matrix, np.stack([targets[o] for o in origin]))
+        scores = residual_similarity(
+            query_vector, matrix, [walked[n].path[0] for n in nodes],
+            lambda seed: None if seed.startswith(ENTITY_PREFIX)
+            else self._vectors.vector(self._seq_of[seed]),
+            self.config.residual_mix)
         return dict(zip(nodes, scores.tolist(), strict=True))
 
     def _with_exact(self, query_vector, ranking, extra_ids) -> list[tuple[str, float]]:
@@ -338,7 +326,7 @@ class HybridRetriever:
         self._seq_of[note.id] = seq
         self._id_of[seq] = note.id
         if note.event_time is not None:
-            entry = (_naive(note.event_time), note.id)
+            entry = (naive_utc(note.event_time), note.id)
             at = bisect.bisect_left(self._timeline, entry)
             self._timeline.insert(at, entry)
             self._timeline_ids.insert(at, note.id)
@@ -346,7 +334,7 @@ class HybridRetriever:
         self._graph.add_node(note.id)
         self._turns.add(note.id, note.session, note.turn)
         for day in note.dates:
-            self._mentions.add(_naive(day), note.id)
+            self._mentions.add(naive_utc(day), note.id)
         for node in _entity_nodes(note):
             self._entity_notes[node] += 1
             if self._graph.degree(node) < self.config.max_entity_notes:
@@ -359,7 +347,7 @@ class HybridRetriever:
         self._mentions.remove(note.id)
         self._entity_notes.subtract(_entity_nodes(note))
         if note.event_time is not None:
-            at = bisect.bisect_left(self._timeline, (_naive(note.event_time), note.id))
+            at = bisect.bisect_left(self._timeline, (naive_utc(note.event_time), note.id))
             del self._timeline[at], self._timeline_ids[at], self._timeline_seqs[at]
 
 
@@ -371,49 +359,3 @@ def entity_nodes(entities: Iterable[str]) -> list[str]:
     """Graph nodes of the entities a note links to; dates are left to the time window."""
     nodes = {ENTITY_PREFIX + e.lower() for e in entities if not _DATE_ENTITY.match(e)}
     return sorted(nodes)
-
-
-@dataclass(slots=True)
-class _Admission:
-    """Which notes a search may return: metadata equalities and an optional time window."""
-
-    notes: Mapping[str, Note]
-    equal: Mapping[str, Any]
-    members: set[str] | None
-    window_ids: list[str] = field(default_factory=list)  # the window in time order
-    window_seqs: list[int] = field(default_factory=list)
-
-    @property
-    def open(self) -> bool:
-        return not self.equal and self.members is None
-
-    def __call__(self, note_id: str) -> bool:
-        if self.members is not None and note_id not in self.members:
-            return False
-        if not self.equal:
-            return True
-        metadata = self.notes[note_id].metadata
-        return all(metadata.get(key) == value for key, value in self.equal.items())
-
-
-def _dot_rows(matrix: np.ndarray, other: np.ndarray) -> np.ndarray:
-    """Row-wise dot products with one vector or with a same-shaped matrix.
-
-    einsum, not `@`: a multi-threaded BLAS matrix-vector product spends milliseconds waking
-    its threads when cores are shared, for microseconds of work.
-    """
-    if other.ndim == 1:
-        return np.einsum("ij,j->i", matrix, other)
-    return np.einsum("ij,ij->i", matrix, other)
-
-
-def _reject(vector: np.ndarray, direction: np.ndarray) -> np.ndarray:
-    """`vector` without its component along `direction`, renormalised."""
-    unit = direction / max(float(np.linalg.norm(direction)), 1e-6)
-    rest = vector - float(vector @ unit) * unit
-    return rest / max(float(np.linalg.norm(rest)), 1e-6)
-
-
-def _naive(moment: datetime) -> datetime:
-    """Event times compare as naive UTC."""
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
