@@ -255,10 +255,12 @@ class ChatPipeline:
         return self._adapter_sets.attachable(readable, on_evidence)  # ids checked by ``stream``
 
     def _nearest_notes(self, question: str, scope: CubeScope) -> set[str]:
-        """The id of each cube's note nearest the question (what parametric-only chat routes by)."""
+        """The id of the note nearest the question in each cube with sharded adapters (what
+        parametric-only chat routes by)."""
         if not question.strip():
             return set()
-        return {hit.item.id for cube in scope.cubes()
+        routed = [cube for cube in scope.cubes() if self._adapter_sets.routes(cube.id)]
+        return {hit.item.id for cube in routed
                 for hit in self._search(question, [cube], k=1, current_only=True)}
 
     def _check_context(self, prompt_tokens: int, max_new_tokens: int) -> None:

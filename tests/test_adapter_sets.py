@@ -118,3 +118,16 @@ def _reset_evidence(mos, adapters, value: int = 1) -> None:
     with mos.database.session() as session:
         session.execute(update(AdapterRow).where(AdapterRow.id.in_([a.id for a in adapters]))
                         .values(evidence=value))
+
+
+def test_parametric_only_chat_searches_only_cubes_with_shards_to_route(sharded, engine,
+                                                                       embedder, tmp_path):
+    with MemOS(home=tmp_path, engine=engine, embedder=embedder) as mos:
+        plain = mos.create_cube("no adapters")
+        item = plain.add("Brelo Vantik lives in Lisbon.")
+        reply = mos.chat([{"role": "user", "content": "Where does Brelo Vantik live?"}],
+                         cube_ids=[plain.id], memory_kinds=("parametric",), max_new_tokens=2)
+        assert reply.adapters == [] and not _sets(mos).routes(plain.id)
+        assert plain.get(item.id).retrieval_count == 0  # no routing search ran
+    mos, cube, _, _ = sharded
+    assert _sets(mos).routes(cube.id)

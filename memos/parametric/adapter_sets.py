@@ -59,6 +59,12 @@ class AdapterSets:
                              f"{_grounds(adapter, on_evidence, routed_to)}")
         return ids, notes
 
+    def routes(self, cube_id: str) -> bool:
+        """Whether the cube's adapters are shards to route among (only then does parametric-only
+        chat search for the note nearest the question)."""
+        return any(adapter.shard is not None
+                   for adapter in current_adapters(self._parametric.list(cube_id)))
+
     def kv_key(self, adapter_ids: Sequence[str]) -> str | None:
         """What KV computed with these adapters is keyed by: their ids and weight checksums,
         so KV of a deleted or retrained adapter is never found again (None: no adapter)."""
