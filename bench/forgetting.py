@@ -1,6 +1,6 @@
 """Benchmark forgetting in parametric memory: facts distilled in shards, some then forgotten.
 
-    python bench/forgetting.py [--facts 20] [--shards 4] [--forget 5] [--epochs 6]
+    python bench/forgetting.py [--facts 20] [--shards 4] [--forget 5] [--epochs 6] [--measure N]
 
 A cube holds short invented facts ("Brelo Vantik lives in Lisbon."). Measured before
 distillation, after sharded distillation, right after deleting or correcting ``--forget`` of
@@ -71,23 +71,33 @@ def _run(mos: MemOS, people: list[Person], args) -> tuple[list[tuple], dict]:
     for person, item in zip(people, cube.add_many(
             [{"text": f"{p.name} lives in {p.city}."} for p in people]), strict=True):
         person.item_id = item.id
-    rows = [_measure(mos, cube.id, people, "before distillation")]
+    asked = _asked(people, args.measure, args.seed)
+    rows = [_measure(mos, cube.id, asked, "before distillation")]
     config = DistillConfig(epochs=args.epochs, learning_rate=args.learning_rate,
                            replay=args.replay, batch_size=args.batch_size, seed=args.seed)
     started = time.perf_counter()
     mos.adapters.distill_shards(cube, args.shards, config, progress=_print_progress)
     times = {"all_shards_s": time.perf_counter() - started}
     print(f"  all {args.shards} shards distilled in {times['all_shards_s']:.1f} s", flush=True)
-    rows.append(_measure(mos, cube.id, people, "after distillation"))
+    rows.append(_measure(mos, cube.id, asked, "after distillation"))
     _forget(cube, [p for p in people if p.forget], args.seed)
-    rows.append(_measure(mos, cube.id, people, "after forget, stale"))
+    rows.append(_measure(mos, cube.id, asked, "after forget, stale"))
     started = time.perf_counter()
     job = mos.scheduler.jobs.list(cube_id=cube.id)[0][0]
     mos.scheduler.run_pending()
     times["retrain_s"] = time.perf_counter() - started
     times["retrain"] = mos.scheduler.jobs.get(job.id).result
-    rows.append(_measure(mos, cube.id, people, "after shard retrain"))
+    rows.append(_measure(mos, cube.id, asked, "after shard retrain"))
     return rows, times
+
+
+def _asked(people: list[Person], measure: int | None, seed: int) -> list[Person]:
+    """Who each phase asks about: every fact to be forgotten, and ``measure`` of the others
+    drawn once (all of them when None)."""
+    others = [p for p in people if not p.forget]
+    if measure is not None and measure < len(others):
+        others = random.Random(seed + 2).sample(others, measure)
+    return [p for p in people if p.forget] + others
 
 
 def _forget(cube, forgotten: list[Person], seed: int) -> None:
@@ -189,7 +199,9 @@ def _print_progress(step: int, total: int, loss: float) -> None:
 def _print_table(args, engine, rows: list[tuple], times: dict) -> None:
     print(f"\nmodel {engine.name} on {engine.device}; {args.facts} facts in {args.shards} "
           f"shards, {args.forget} forgotten (deleted or corrected); {args.epochs} epochs, "
-          f"batch {args.batch_size}, lr {args.learning_rate}, replay {args.replay}")
+          f"batch {args.batch_size}, lr {args.learning_rate}, replay {args.replay}; asked "
+          f"about {'every fact' if args.measure is None else f'{args.measure} kept facts'}"
+          " and every forgotten one each phase")
     header = ("phase", "param-only names city (kept)", "param-only names forgotten city",
               "probes draw the to-be/forgotten fact",
               "default replies with stale adapter", "default chat right",
@@ -216,6 +228,8 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--learning-rate", type=float, default=3e-3)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--replay", type=int, default=20, help="base-model texts held to")
+    parser.add_argument("--measure", type=int, default=None,
+                        help="kept facts asked about each phase (default: all)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--models-dir", default="memos-home/models")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
