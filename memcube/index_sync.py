@@ -6,17 +6,20 @@ newest sequence (one indexed query); only when that moved does it read the new c
 re-index the notes they name from their SQL rows. Replaying a change is idempotent, so
 replaying this process's own writes is harmless, but it costs as much as the write's own
 indexing: the add path marks the changes it has already applied (``applying_own``) and
-catching up skips them.
+catching up skips them. Notes another process deleted, retired or rewrote leave this
+process's KV too (``forget_kv`` with the texts this index held), as the writer's own forget
+could only reach the shared tiers.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
+from memcube.item import MemoryItem
 from memcube.item_store import ItemStore
-from memcube.lifecycle import State
+from memcube.lifecycle import SEARCHABLE, State
 from memcube.linker import Linker
 from memcube.plaintext_index import PlaintextIndex
 from storage import change_log
@@ -27,7 +30,8 @@ class IndexSync:
     """The change-log sequence one cube's in-memory index reflects, and how to catch it up."""
 
     def __init__(self, cube_id: str, database: Database, items: ItemStore, linker: Linker,
-                 applied: int = 0) -> None:
+                 applied: int = 0,
+                 forget_kv: Callable[[Sequence[str]], object] | None = None) -> None:
         self.cube_id = cube_id
         self.applied = applied  # every change up to this sequence is in the index
         self.replayed = 0  # changes replayed from the log (counted for stats and tests)
@@ -35,6 +39,7 @@ class IndexSync:
         self._database = database
         self._items = items
         self._linker = linker
+        self._forget_kv = forget_kv  # drops this process's KV of texts that left the cube
         self._lock = threading.Lock()
 
     def head(self) -> int:
@@ -75,6 +80,7 @@ class IndexSync:
             item_ids = {item.id for _, item in self._items.indexable(self.cube_id)}
         ids = sorted(item_ids - {None})
         current = self._items.get_many(ids)
+        departed = _departed_texts(index, ids, current)
         seqs = self._items.seq_of(list(current))
         live = [(seqs[item.id], item) for item in current.values()
                 if item.state != State.DELETED and item.embedding is not None]
@@ -86,3 +92,18 @@ class IndexSync:
         for source, target, kind, weight in self._linker.rows_of(self.cube_id, ids):
             if index.contains(source) and index.contains(target):
                 index.add_link(source, target, kind, weight)
+        if departed and self._forget_kv is not None:
+            self._forget_kv(departed)
+
+
+def _departed_texts(index: PlaintextIndex, ids: Sequence[str],
+                    current: Mapping[str, MemoryItem]) -> list[str]:
+    """Texts this index held that left search or were rewritten by these changes."""
+    departed = []
+    for item_id in ids:
+        held = index.text_of(item_id)
+        item = current.get(item_id)
+        if held is not None and (item is None or item.state not in SEARCHABLE
+                                 or item.text != held):
+            departed.append(held)
+    return departed

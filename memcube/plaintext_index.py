@@ -79,6 +79,10 @@ class PlaintextIndex:
         """Whether a note is indexed."""
         return item_id in self._retriever
 
+    def text_of(self, item_id: str) -> str | None:
+        """The text a note was indexed with (None when it is not indexed)."""
+        return self._retriever.note(item_id).text if item_id in self._retriever else None
+
     @property
     def link_count(self) -> int:
         """How many links the graph holds."""

@@ -373,7 +373,8 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
             return self._chat_pipeline
 
     def _open(self, info: CubeInfo) -> MemCube:
-        sync = IndexSync(info.id, self.database, self.items, self._linker)
+        sync = IndexSync(info.id, self.database, self.items, self._linker,
+                         forget_kv=self.forget_kv)
         sync.applied = sync.head()  # read first: changes made while loading are replayed
         index = PlaintextIndex.open(self.cube_dir(info.id) / "index", self.embedder.dim,
                                     self.items.indexable(info.id), self._linker.rows(info.id))
