@@ -85,6 +85,11 @@ class HybridRetriever:
     def __contains__(self, note_id: object) -> bool:
         return note_id in self._notes
 
+    def ids(self) -> list[str]:
+        """The ids of the indexed notes."""
+        with self._lock:
+            return list(self._notes)
+
     def note(self, note_id: str) -> Note:
         """An indexed note (KeyError when unknown)."""
         return self._notes[note_id]

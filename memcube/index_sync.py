@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import timedelta
 
 from memcube.item import MemoryItem
 from memcube.item_store import ItemStore
@@ -23,6 +24,7 @@ from memcube.lifecycle import SEARCHABLE, State
 from memcube.linker import Linker
 from memcube.plaintext_index import PlaintextIndex
 from storage import change_log
+from storage.clock import Clock, SystemClock
 from storage.database import Database
 
 
@@ -31,9 +33,14 @@ class IndexSync:
 
     def __init__(self, cube_id: str, database: Database, items: ItemStore, linker: Linker,
                  applied: int = 0,
-                 forget_kv: Callable[[Sequence[str]], object] | None = None) -> None:
+                 forget_kv: Callable[[Sequence[str]], object] | None = None,
+                 clock: Clock | None = None, resync_after_s: float | None = None) -> None:
         self.cube_id = cube_id
         self.applied = applied  # every change up to this sequence is in the index
+        self.resyncs = 0  # whole-cube re-reads because the log may have been pruned since
+        self._clock = clock or SystemClock()
+        self._resync_after = resync_after_s  # None: the log is never pruned under us
+        self._caught_up_at = self._clock.now()
         self.replayed = 0  # changes replayed from the log (counted for stats and tests)
         self._own: set[int] = set()  # logged by this index's own writes, already applied
         self._database = database
@@ -51,6 +58,9 @@ class IndexSync:
         """Apply every change logged since the last catch-up; how many were applied."""
         with self._lock:
             newest = self.head()
+            if self._overdue():
+                return self._resync(index, newest)
+            self._caught_up_at = self._clock.now()
             if newest <= self.applied:
                 return 0
             with self._database.session() as session:
@@ -64,6 +74,25 @@ class IndexSync:
             self.replayed += len(changes)
             return len(changes)
 
+    def _overdue(self) -> bool:
+        """Whether changes this index has not seen may have been pruned from the log."""
+        if self._resync_after is None:
+            return False
+        return (self._clock.now() - self._caught_up_at).total_seconds() > self._resync_after
+
+    def _resync(self, index: PlaintextIndex, newest: int) -> int:
+        """Re-read what may have changed instead of replaying (the log may lack it): notes
+        added or gone since, and notes changed within a margin of the last catch-up."""
+        since = self._caught_up_at - timedelta(seconds=self._resync_after)
+        self._caught_up_at = self._clock.now()
+        live, changed = self._items.index_view(self.cube_id, since)
+        held = set(index.ids())
+        self._apply(index, (live ^ held) | changed)
+        self.applied = newest
+        self._own = {seq for seq in self._own if seq > newest}
+        self.resyncs += 1
+        return len(live ^ held) + len(changed)
+
     @contextmanager
     def applying_own(self) -> Iterator[None]:
         """A block whose logged changes it applies to the index itself: catch-ups skip them.
@@ -76,8 +105,9 @@ class IndexSync:
             self._own.update(seq for seq in seqs if seq > self.applied)
 
     def _apply(self, index: PlaintextIndex, item_ids: set[str | None]) -> None:
-        if None in item_ids:  # a whole-cube change (an import): re-read every note
-            item_ids = {item.id for _, item in self._items.indexable(self.cube_id)}
+        if None in item_ids:  # a whole-cube change (an import, a resync): re-read every note
+            item_ids = {item.id for _, item in self._items.indexable(self.cube_id)} \
+                | set(index.ids())
         ids = sorted(item_ids - {None})
         current = self._items.get_many(ids)
         departed = _departed_texts(index, ids, current)

@@ -342,6 +342,14 @@ class ItemStore:
                 ItemRow.embedding.is_not(None)).order_by(ItemRow.seq))
             return [(row.seq, MemoryItem.from_row(row)) for row in rows]
 
+    def index_view(self, cube_id: str, since: datetime) -> tuple[set[str], set[str]]:
+        """Ids of the cube's items that belong in its indexes, and of those changed since."""
+        with self._database.session() as session:
+            rows = session.execute(select(ItemRow.id, ItemRow.updated_at >= since).where(
+                ItemRow.cube_id == cube_id, ItemRow.state != State.DELETED.value,
+                ItemRow.embedding.is_not(None))).all()
+        return {item_id for item_id, _ in rows}, {item_id for item_id, new in rows if new}
+
     def seq_of(self, item_ids: Sequence[str]) -> dict[str, int]:
         """Integer index ids of items."""
         with self._database.session() as session:

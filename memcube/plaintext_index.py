@@ -79,6 +79,10 @@ class PlaintextIndex:
         """Whether a note is indexed."""
         return item_id in self._retriever
 
+    def ids(self) -> list[str]:
+        """The ids of the indexed notes."""
+        return self._retriever.ids()
+
     def text_of(self, item_id: str) -> str | None:
         """The text a note was indexed with (None when it is not indexed)."""
         return self._retriever.note(item_id).text if item_id in self._retriever else None

@@ -42,6 +42,7 @@ from memos.scheduler import JobStore, Memories, Scheduler
 from memos.scheduler.forget_retrain import queue_forget_retrain
 from memos.sessions import SessionStore
 from memos.settings import Settings
+from storage import change_log
 from storage.blobs import BlobStore
 from storage.cache_failures import CacheFailures
 from storage.clock import Clock, SystemClock
@@ -148,7 +149,8 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         return Memories(self.settings, self.clock, self.cubes, self.get_cube, self.items,
                         RetrievalLog(self.database), self.adapter_records,
                         activation=self._activation_promotion, parametric=lambda: self.adapters,
-                        enforce_budgets=self.enforce_budgets)
+                        enforce_budgets=self.enforce_budgets,
+                        prune_changes=partial(change_log.prune, self.database))
 
     def create_cube(self, name: str, description: str = "", settings: dict | None = None,
                     owner: str | None = None, user: str | None = None) -> MemCube:
@@ -374,7 +376,8 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
 
     def _open(self, info: CubeInfo) -> MemCube:
         sync = IndexSync(info.id, self.database, self.items, self._linker,
-                         forget_kv=self.forget_kv)
+                         forget_kv=self.forget_kv, clock=self.clock,
+                         resync_after_s=self.settings.change_log_keep_s / 2)
         sync.applied = sync.head()  # read first: changes made while loading are replayed
         index = PlaintextIndex.open(self.cube_dir(info.id) / "index", self.embedder.dim,
                                     self.items.indexable(info.id), self._linker.rows(info.id))

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
         default="nearest",
         description="Parametric-only chat: the shard that learned the note nearest the question, "
                     "or every shard summed.")
+    change_log_keep_s: float = Field(
+        default=86_400.0, gt=0.0,
+        description="How long the change log keeps changes for other processes to replay; a "
+                    "process that has not caught up with a cube for half of it re-reads the cube.")
     forget_retrain_delay_s: float = Field(
         default=30.0, ge=0.0, description="Wait after a forget before retraining (debounce).")
     archive_max_mib: int = Field(default=1024, ge=1,

@@ -2,9 +2,11 @@
 
 Writers append in the same transaction as the change itself, so a change is logged if and only
 if it is committed. Readers (the in-memory indexes of every process) replay the log from the
-sequence they last applied. Sequences must be committed in order per cube, or a reader that saw
-seq 11 would skip a seq 10 committed later: SQLite has one writer at a time, and PostgreSQL
-appends under a transaction-level advisory lock on the cube.
+sequence they last applied. Changes older than the retention are pruned (each cube's newest one
+stays, so its head never moves back); a reader that has not caught up for half the retention
+re-reads the cube instead of replaying. Sequences must be committed in order per cube, or a
+reader that saw seq 11 would skip a seq 10 committed later: SQLite has one writer at a time,
+and PostgreSQL appends under a transaction-level advisory lock on the cube.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from storage.database import Database
 from storage.schema import ChangeRow
 
 ADDED, UPDATED, STATE, DELETED, PURGED, LINKED, IMPORTED = (
@@ -80,3 +83,12 @@ def since(session: Session, cube_id: str, after: int, upto: int) -> list[Change]
                            .where(ChangeRow.cube_id == cube_id, ChangeRow.seq > after,
                                   ChangeRow.seq <= upto).order_by(ChangeRow.seq))
     return [Change(seq, cube_id, item_id, kind) for seq, item_id, kind in rows]
+
+
+def prune(database: Database, before: datetime) -> int:
+    """Drop changes logged before ``before``, except each cube's newest; how many went."""
+    newest = select(func.max(ChangeRow.seq)).group_by(ChangeRow.cube_id)
+    with database.session() as session:
+        result = session.execute(delete(ChangeRow).where(ChangeRow.at < before,
+                                                         ChangeRow.seq.not_in(newest)))
+        return result.rowcount or 0

@@ -257,7 +257,8 @@ class ChangeRow(Base):
     """One change to a cube's searchable notes: other processes replay it into their indexes."""
 
     __tablename__ = "change_log"
-    __table_args__ = (Index("ix_change_log_cube_seq", "cube_id", "seq"),)
+    __table_args__ = (Index("ix_change_log_cube_seq", "cube_id", "seq"),
+                      Index("ix_change_log_at", "at"))
 
     seq: Mapped[int] = mapped_column(SeqId, primary_key=True, autoincrement=True)
     cube_id: Mapped[str] = mapped_column(String(32))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from memcube.adapter_records import AdapterRecords
@@ -36,6 +37,7 @@ class Memories:
     activation: ActivationPromotion | None = None
     parametric: Callable[[], ParametricMemory] | None = None  # loads the model when first called
     enforce_budgets: Callable[[], dict] | None = None  # KV and adapter byte budgets
+    prune_changes: Callable[[datetime], int] | None = None  # the change log's old entries
 
     def distill(self, cube_id: str, item_ids: Sequence[str] | None = None,
                 config: DistillConfig | None = None,

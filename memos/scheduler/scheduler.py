@@ -78,6 +78,9 @@ class Scheduler:
         queued += self._plan(None, None, now)
         self.memories.retrievals.prune(now - timedelta(seconds=longest_window))
         self.jobs.forget_finished(now - timedelta(seconds=self.config.finished_job_keep_s))
+        if self.memories.prune_changes is not None:
+            self.memories.prune_changes(
+                now - timedelta(seconds=self.memories.settings.change_log_keep_s))
         return queued
 
     def run_pending(self) -> int:
