@@ -37,16 +37,16 @@ class IndexSync:
                  clock: Clock | None = None, resync_after_s: float | None = None) -> None:
         self.cube_id = cube_id
         self.applied = applied  # every change up to this sequence is in the index
-        self.resyncs = 0  # whole-cube re-reads because the log may have been pruned since
-        self._clock = clock or SystemClock()
-        self._resync_after = resync_after_s  # None: the log is never pruned under us
-        self._caught_up_at = self._clock.now()
         self.replayed = 0  # changes replayed from the log (counted for stats and tests)
+        self.resyncs = 0  # re-reads instead of replays: the log may have been pruned since
         self._own: set[int] = set()  # logged by this index's own writes, already applied
         self._database = database
         self._items = items
         self._linker = linker
         self._forget_kv = forget_kv  # drops this process's KV of texts that left the cube
+        self._clock = clock or SystemClock()
+        self._resync_after = resync_after_s  # None: the log is never pruned under us
+        self._caught_up_at = self._clock.now()
         self._lock = threading.Lock()
 
     def head(self) -> int:
