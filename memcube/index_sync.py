@@ -8,7 +8,8 @@ replaying this process's own writes is harmless, but it costs as much as the wri
 indexing: the add path marks the changes it has already applied (``applying_own``) and
 catching up skips them. Notes another process deleted, retired or rewrote leave this
 process's KV too (``forget_kv`` with the texts this index held), as the writer's own forget
-could only reach the shared tiers.
+could only reach the shared tiers. An index that has not caught up for half the log's
+retention re-reads the notes that may have changed instead, as the log may have been pruned.
 """
 
 from __future__ import annotations
