@@ -246,13 +246,13 @@ class ChatPipeline:
                   question: str) -> tuple[list[str], list[str]]:
         if "parametric" not in opts.memory_kinds:
             return [], []
-        readable = scope.ids()
-        if "plaintext" not in opts.memory_kinds and self._settings.adapter_routing == "nearest":
-            nearest = self._nearest_notes(question, scope)  # routes; never enters the prompt
-            return self._adapter_sets.attachable(readable, None, routed_to=nearest)
         on_evidence = {hit.item.id for hit in hits} if "plaintext" in opts.memory_kinds \
             and self._settings.adapter_attach == "evidence" else None
-        return self._adapter_sets.attachable(readable, on_evidence)  # ids checked by ``stream``
+        routed = None
+        if self._settings.adapter_routing == "nearest":  # one shard per cube, never a sum
+            # without retrieved notes, the nearest note routes but never enters the prompt
+            routed = _best_per_cube(hits) if hits else self._nearest_notes(question, scope)
+        return self._adapter_sets.attachable(scope.ids(), on_evidence, routed_to=routed)
 
     def _nearest_notes(self, question: str, scope: CubeScope) -> set[str]:
         """The id of the note nearest the question in each cube with sharded adapters (what
@@ -343,6 +343,14 @@ def _user_turns(messages: Sequence[dict]) -> list[str]:
 def _last_user_turn(messages: Sequence[dict]) -> str:
     return next((m.get("content") or "" for m in reversed(messages) if m.get("role") == "user"),
                 "")
+
+
+def _best_per_cube(hits: list[SearchHit]) -> set[str]:
+    """The id of each cube's best hit (hits come best first)."""
+    best: dict[str, str] = {}
+    for hit in hits:
+        best.setdefault(hit.item.cube_id, hit.item.id)
+    return set(best.values())
 
 
 def _within_budget(hits: list[SearchHit], prompts: PromptBuilder, budget: int):

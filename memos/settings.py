@@ -56,8 +56,9 @@ class Settings(BaseSettings):
         default="evidence", description="Default chat attaches fresh adapters on evidence only.")
     adapter_routing: Literal["nearest", "all"] = Field(
         default="nearest",
-        description="Parametric-only chat: the shard that learned the note nearest the question, "
-                    "or every shard summed.")
+        description="Which of a cube's shards chat attaches: the one that learned the note "
+                    "nearest the question (default chat: the best retrieved note), or every "
+                    "shard summed.")
     change_log_keep_s: float = Field(
         default=86_400.0, gt=0.0,
         description="How long the change log keeps changes for other processes to replay; a "

@@ -131,3 +131,15 @@ def test_parametric_only_chat_searches_only_cubes_with_shards_to_route(sharded, 
         assert plain.get(item.id).retrieval_count == 0  # no routing search ran
     mos, cube, _, _ = sharded
     assert _sets(mos).routes(cube.id)
+
+
+def test_default_chat_attaches_only_the_shard_of_the_best_retrieved_note(sharded):
+    mos, cube, _, adapters = sharded
+    _reset_evidence(mos, adapters)
+    question = "Where does Brelo Vantik live?"
+    reply = mos.chat([{"role": "user", "content": question}], cube_ids=[cube.id],
+                     k=len(FACTS), max_new_tokens=2)  # every note retrieved: every shard
+    best = max(reply.memories, key=lambda hit: hit.score).item.id
+    assert reply.adapters == [a.id for a in adapters if best in a.items]
+    assert sum("routed: it learned the best retrieved note" in n for n in reply.stats.notes) == 1
+    assert sum("routed to another shard" in n for n in reply.stats.notes) == len(adapters) - 1

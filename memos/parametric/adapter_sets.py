@@ -3,10 +3,11 @@
 An adapter is attached only while it is fresh: never one that learned a note since deleted or
 changed (stale), never a damaged one or one made for another model. Default chat also asks
 for evidence: the adapter answered some of its check questions and learned at least one of
-the notes retrieved for this turn. Parametric-only chat routes among a cube's shards: only the
-shard that learned the note nearest the question is attached (shards trained apart interfere
-when summed: a small shard's facts drown the others'). Every decision is a line in the reply's
-stats notes.
+the notes retrieved for this turn. Both route among a cube's shards: only the shard that learned
+the note nearest the question (default chat: the best retrieved note of the cube) is attached;
+shards trained apart interfere when summed (a small shard's facts drown the others', and five
+summed shards broke default chat's answers in bench/forgetting.py). Every decision is a line
+in the reply's stats notes.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ class AdapterSets:
 
         ``on_evidence``: ids of the notes retrieved for the turn (an adapter must have learned
         one, and answered some check question); None attaches every fresh adapter.
-        ``routed_to``: ids of the notes nearest the question; a shard must have learned one."""
+        ``routed_to``: ids of the notes nearest the question; a shard must have learned one
+        (other adapters are not shards and need not)."""
         ids, notes = [], []
         for cube_id in cube_ids:
             for adapter in current_adapters(self._parametric.list(cube_id)):
@@ -99,11 +101,13 @@ def _off_route(adapter: AdapterInfo, routed_to: Collection[str] | None) -> str |
 def _grounds(adapter: AdapterInfo, on_evidence: Collection[str] | None,
              routed_to: Collection[str] | None = None) -> str:
     shard = f"shard {adapter.shard.index + 1} of {adapter.shard.count}, " if adapter.shard else ""
-    if routed_to is not None and adapter.shard is not None:
-        return f"{shard}fresh, routed: it learned the note nearest the question"
+    routed = routed_to is not None and adapter.shard is not None
     if on_evidence is None:
-        return f"{shard}fresh (parametric memory asked for without evidence)"
-    learned = len(set(adapter.items) & set(on_evidence))
+        return f"{shard}fresh, routed: it learned the note nearest the question" if routed \
+            else f"{shard}fresh (parametric memory asked for without evidence)"
     checked = "not checked" if adapter.evidence is None else \
         f"answered {adapter.evidence} check questions"
+    if routed:
+        return f"{shard}fresh, {checked}, routed: it learned the best retrieved note"
+    learned = len(set(adapter.items) & set(on_evidence))
     return f"{shard}fresh, {checked}, learned {learned} of the retrieved notes"
