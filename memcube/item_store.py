@@ -11,6 +11,12 @@ from sqlalchemy import LargeBinary, and_, case, cast, delete, func, insert, or_,
 from sqlalchemy.orm import Session
 
 from memcube.item import MemoryItem, snapshot
+from memcube.item_versions import (
+    apply_fields,
+    check_editable,
+    jsonable,
+    restore_version,
+)
 from memcube.lifecycle import EDITABLE, EXPIRABLE, SEARCHABLE, State, check_transition
 from memcube.types import HistoryEntry
 from storage import change_log
@@ -20,10 +26,6 @@ from storage.database import Database
 from storage.errors import IllegalTransition, InvalidInput, NotFound, StorageFull
 from storage.schema import CubeRow, ItemHistoryRow, ItemRow, LinkRow, RetrievalRow
 from storage.text_match import contains_any
-
-EDITABLE_FIELDS = {"text": "text", "keywords": "keywords", "tags": "tags", "context": "context",
-                   "metadata": "meta", "event_time": "event_time", "ttl_seconds": "ttl_seconds",
-                   "embedding": "embedding"}
 
 
 def new_id() -> str:
@@ -51,7 +53,7 @@ class ItemStore:
                 row.created_at = row.updated_at = now
                 row.version, row.state = 1, row.state or State.CREATED.value
                 session.add(row)
-                _record(session, row, "created", {}, actor or row.actor, None, now)
+                _record_version(session, row, "created", {}, actor or row.actor, None, now)
             session.flush()
             for cube_id in dict.fromkeys(row.cube_id for row in rows):
                 change_log.append(session, cube_id, [r.id for r in rows if r.cube_id == cube_id],
@@ -75,7 +77,7 @@ class ItemStore:
     def update(self, item_id: str, cube_id: str, fields: dict, actor: str | None = None,
                reason: str | None = None, event: str = "updated") -> MemoryItem:
         """Change editable fields; bumps the version and records old and new values."""
-        _check_fields(fields)
+        check_editable(fields)
         with self._database.session() as session:
             row = _row(session, item_id, cube_id)
             if self._change(session, row, fields, actor, reason, event):
@@ -87,7 +89,7 @@ class ItemStore:
         """Apply ``{item_id: (fields, reason)}`` in one transaction, as ``update`` would;
         the ids of the items that changed."""
         for fields, _ in changes.values():
-            _check_fields(fields)
+            check_editable(fields)
         if not changes:
             return []
         with self._database.session() as session:
@@ -108,7 +110,7 @@ class ItemStore:
         """Apply the fields; whether anything changed."""
         if State(row.state) not in EDITABLE:
             raise IllegalTransition(f"a {row.state} memory cannot be edited")
-        changes = _apply(row, fields)
+        changes = apply_fields(row, fields)
         if changes:
             row.version += 1
             row.updated_at = self._clock.now()
@@ -138,7 +140,7 @@ class ItemStore:
         with self._database.session() as session:
             row = _row(session, item_id, cube_id)
             changes = {"superseded_by": [row.superseded_by, by],
-                       "valid_to": [_jsonable(row.valid_to), _jsonable(valid_to)]}
+                       "valid_to": [jsonable(row.valid_to), jsonable(valid_to)]}
             row.superseded_by, row.valid_to = by, valid_to
             row.version += 1
             row.updated_at = self._clock.now()
@@ -154,7 +156,7 @@ class ItemStore:
 
     def _log(self, session: Session, row: ItemRow, *entry) -> None:
         """Record a change, then drop the item's history rows beyond the newest kept."""
-        _record(session, row, *entry)
+        _record_version(session, row, *entry)
         if self._history_kept is None:
             return
         oldest_kept = session.scalar(
@@ -222,7 +224,7 @@ class ItemStore:
             if past is None:
                 raise NotFound(f"memory {item_id} did not exist at {when.isoformat()}")
             item = MemoryItem.from_row(row)
-        return _restore(item, past.snapshot)
+        return restore_version(item, past.snapshot)
 
     def list(self, cube_id: str, states: Iterable[State] | None = None, tags: Sequence[str] = (),
              limit: int = 50, offset: int = 0,
@@ -364,43 +366,9 @@ def _row(session: Session, item_id: str, cube_id: str | None) -> ItemRow:
     return row
 
 
-def _check_fields(fields: dict) -> None:
-    unknown = set(fields) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise InvalidInput(f"cannot edit {sorted(unknown)}")
-
-
-def _apply(row: ItemRow, fields: dict) -> dict:
-    changes = {}
-    for name, value in fields.items():
-        column = EDITABLE_FIELDS[name]
-        old = getattr(row, column)
-        if old == value or (name == "event_time" and as_utc(old) == as_utc(value)):
-            continue
-        setattr(row, column, value)
-        if name != "embedding":
-            changes[name] = [_jsonable(old), _jsonable(value)]
-    return changes
-
-
-def _jsonable(value):
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
-def _record(session: Session, row: ItemRow, event: str, changes: dict, actor: str | None,
-            reason: str | None, at: datetime) -> None:
+def _record_version(session: Session, row: ItemRow, event: str, changes: dict,
+                   actor: str | None, reason: str | None, at: datetime) -> None:
+    """Add the row's current version, with what changed, to its history."""
     session.add(ItemHistoryRow(item_id=row.id, cube_id=row.cube_id, version=row.version,
                                event=event, changes=changes, snapshot=snapshot(row),
                                actor=actor, reason=reason, at=at))
-
-
-def _restore(item: MemoryItem, past: dict) -> MemoryItem:
-    item.text, item.keywords, item.tags = past["text"], past["keywords"], past["tags"]
-    item.context, item.metadata = past["context"], past["metadata"]
-    item.state, item.version, item.merged_into = State(past["state"]), past["version"], \
-        past["merged_into"]
-    item.event_time = as_utc(datetime.fromisoformat(past["event_time"])) \
-        if past["event_time"] else None
-    return item
-
-
