@@ -250,9 +250,17 @@ class ChatPipeline:
             and self._settings.adapter_attach == "evidence" else None
         routed = None
         if self._settings.adapter_routing == "nearest":  # one shard per cube, never a sum
-            # without retrieved notes, the nearest note routes but never enters the prompt
-            routed = _best_per_cube(hits) if hits else self._nearest_notes(question, scope)
+            routed = self._route(hits, on_evidence, question, scope)
         return self._adapter_sets.attachable(scope.ids(), on_evidence, routed_to=routed)
+
+    def _route(self, hits: list[SearchHit], on_evidence: set[str] | None, question: str,
+               scope: CubeScope) -> set[str]:
+        """The notes whose shards may attach: each cube's best hit; with nothing retrieved,
+        the nearest note (it routes, never enters the prompt), unless evidence is asked for
+        (then no adapter attaches anyway, so nothing is searched)."""
+        if hits or on_evidence is not None:
+            return _best_per_cube(hits)
+        return self._nearest_notes(question, scope)
 
     def _nearest_notes(self, question: str, scope: CubeScope) -> set[str]:
         """The id of the note nearest the question in each cube with sharded adapters (what
