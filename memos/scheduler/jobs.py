@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Callable, Collection
@@ -19,6 +20,7 @@ from storage.errors import Conflict, InvalidInput, NotFound
 from storage.schema import JobRow
 
 MAX_ERROR_CHARS = 4000
+logger = logging.getLogger(__name__)
 
 
 class JobState(StrEnum):
@@ -199,29 +201,37 @@ class JobStore:
                     changed += 1
         return changed
 
-    def report_progress(self, job_id: str, progress: float, result: dict | None = None) -> bool:
-        """Commit progress (0..1) and a partial result; True when the job was asked to stop."""
+    def report_progress(self, job_id: str, progress: float, result: dict | None = None,
+                        attempt: int | None = None) -> bool:
+        """Commit progress (0..1) and a partial result; True when the job was asked to stop,
+        or when this worker no longer holds it (nothing is written then)."""
         with self._database.session() as session:
             row = _row(session, job_id)
+            if not self._holds(row, attempt):
+                self._signal(job_id)
+                return True
             row.progress = min(max(float(progress), 0.0), 1.0)
             if result is not None:
                 row.result = {**(row.result or {}), **result}
             row.updated_at = self._clock.now()
-            if row.lease_owner == self.lease.owner:  # progress is a heartbeat too
-                row.lease_until = self._lease_end(row.updated_at)
+            row.lease_until = self._lease_end(row.updated_at)  # progress is a heartbeat too
             asked_to_stop = row.state == JobState.CANCELLING.value
         if asked_to_stop:
             self._signal(job_id)
         return asked_to_stop
 
-    def succeed(self, job_id: str, result: dict | None = None) -> Job:
+    def succeed(self, job_id: str, result: dict | None = None,
+                attempt: int | None = None) -> Job:
         """Mark a running job done (even if a cancel arrived after its work was complete)."""
-        return self._finish(job_id, JobState.SUCCEEDED, progress=1.0, result=result or {})
+        return self._finish(job_id, JobState.SUCCEEDED, progress=1.0, result=result or {},
+                            attempt=attempt)
 
-    def stopped(self, job_id: str) -> Job:
+    def stopped(self, job_id: str, attempt: int | None = None) -> Job:
         """A handler stopped early: cancelled if that was asked, else (shutdown) pending again."""
         with self._database.session() as session:
             row = _row(session, job_id)
+            if not self._holds(row, attempt):
+                return self._fenced_out(row)
             if row.state == JobState.CANCELLING.value:
                 row.state = JobState.CANCELLED.value
             else:  # interrupted by a shutdown: the attempt does not count
@@ -238,10 +248,13 @@ class JobStore:
             for flag in self._cancel_flags.values():
                 flag.set()
 
-    def fail(self, job_id: str, error: str, backoff_base_s: float, retry: bool = True) -> Job:
+    def fail(self, job_id: str, error: str, backoff_base_s: float, retry: bool = True,
+             attempt: int | None = None) -> Job:
         """Record a failed attempt: retry after ``base * 2**attempts`` s, or fail for good."""
         with self._database.session() as session:
             row = _row(session, job_id)
+            if not self._holds(row, attempt):
+                return self._fenced_out(row)
             now = self._clock.now()
             row.error, row.updated_at = error[-MAX_ERROR_CHARS:], now
             if row.state == JobState.CANCELLING.value:
@@ -308,10 +321,27 @@ class JobStore:
     def _lease_end(self, now: datetime) -> datetime:
         return now + timedelta(seconds=self.lease.lease_s)
 
+    def _holds(self, row: JobRow, attempt: int | None) -> bool:
+        """Whether this worker still holds the job's lease (for ``attempt``, when given): a
+        worker whose lease ran out and was taken back must not record anything on the job."""
+        return (row.state in (JobState.RUNNING.value, JobState.CANCELLING.value)
+                and row.lease_owner == self.lease.owner
+                and (attempt is None or row.attempts == attempt))
+
+    def _fenced_out(self, row: JobRow) -> Job:
+        """The outcome of a worker that lost the job: dropped, and its handler told to stop."""
+        logger.warning("job %s: this worker no longer holds it (lease taken back); its "
+                       "outcome is not recorded", row.id)
+        self._signal(row.id)
+        self._release(row.id)
+        return Job.from_row(row)
+
     def _finish(self, job_id: str, state: JobState, progress: float | None = None,
-                result: dict | None = None) -> Job:
+                result: dict | None = None, attempt: int | None = None) -> Job:
         with self._database.session() as session:
             row = _row(session, job_id)
+            if not self._holds(row, attempt):
+                return self._fenced_out(row)
             row.state, row.updated_at, row.error = state.value, self._clock.now(), None
             if progress is not None:
                 row.progress = progress

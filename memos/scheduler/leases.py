@@ -3,6 +3,8 @@
 A claimed job carries its worker's name (host, pid and a nonce) and a lease deadline. The
 worker renews the leases of its running jobs every third of the lease; a job whose lease ran
 out, or whose worker on this host is gone, is put back to pending for any worker to take.
+The claim's attempt number fences the old worker out: progress and outcomes it reports for an
+attempt it no longer holds change nothing (``JobStore._holds``), and its handler is told to stop.
 """
 
 from __future__ import annotations

@@ -53,7 +53,8 @@ class JobContext:
 
     def progress(self, fraction: float, **result) -> None:
         """Commit progress (0..1) and partial results; also picks up a cancel from elsewhere."""
-        self._jobs.report_progress(self.job.id, fraction, result or None)
+        self._jobs.report_progress(self.job.id, fraction, result or None,
+                                  attempt=self.job.attempts)
 
     def step_progress(self, step: int, total: int, *_details) -> None:
         """Progress as ``(step, total, ...)``, the shape training loops report."""
@@ -95,22 +96,24 @@ class JobRunner:
         handler = self._handlers.get(job.kind)
         if handler is None:
             return self._jobs.fail(job.id, f"no handler for job kind {job.kind!r}",
-                                   self._backoff_base_s, retry=False)
+                                   self._backoff_base_s, retry=False, attempt=job.attempts)
         try:
             result = handler(JobContext(job, self._jobs, cancel, self._memories))
         except Cancelled as error:
             if cancel.is_set():  # asked to stop: by a cancel, or by the service shutting down
-                return self._jobs.stopped(job.id)
+                return self._jobs.stopped(job.id, attempt=job.attempts)
             return self._failed(job, error)
         except Exception as error:  # recorded on the job and retried, never swallowed
             return self._failed(job, error)
-        return self._recorded(job, lambda: self._jobs.succeed(job.id, result))
+        return self._recorded(
+            job, lambda: self._jobs.succeed(job.id, result, attempt=job.attempts))
 
     def _failed(self, job: Job, error: Exception) -> Job:
         logger.warning("job %s (%s) failed on attempt %d", job.id, job.kind, job.attempts,
                        exc_info=error)
         reason = f"{type(error).__name__}: {error}"
-        return self._recorded(job, lambda: self._jobs.fail(job.id, reason, self._backoff_base_s))
+        return self._recorded(job, lambda: self._jobs.fail(job.id, reason, self._backoff_base_s,
+                                                          attempt=job.attempts))
 
     def _recorded(self, job: Job, record: Callable[[], Job]) -> Job:
         """Record a job's outcome; on a full disk hold it and record it at a later run."""

@@ -60,6 +60,25 @@ def test_a_dead_workers_job_is_taken_back_after_its_lease(database_url, tmp_path
         store._database.close()
 
 
+
+def test_a_worker_that_lost_its_lease_records_nothing(database_url, tmp_path):
+    clock = ManualClock()
+    stalled, survivor = (worker_jobs(database_url, tmp_path, clock, n) for n in ("slow", "ok"))
+    job = stalled.enqueue("work")
+    first, _ = stalled.claim_next()
+    clock.advance(seconds=31)  # the stalled worker misses its heartbeats
+    assert survivor.recover() == 1
+    second, _ = survivor.claim_next()
+    assert stalled.report_progress(job.id, 0.5, {"partial": 1}, attempt=first.attempts)
+    stalled.succeed(job.id, {"stale": True}, attempt=first.attempts)  # wakes up, too late
+    stalled.fail(job.id, "late failure", 1.0, attempt=first.attempts)
+    held = survivor.get(job.id)
+    assert held.state == JobState.RUNNING and held.result == {} and held.error is None
+    survivor.succeed(job.id, {"fresh": True}, attempt=second.attempts)
+    assert survivor.get(job.id).result == {"fresh": True}
+    for store in (stalled, survivor):
+        store._database.close()
+
 def test_a_worker_process_of_this_host_that_exited_is_gone_at_once():
     import socket
     import subprocess
