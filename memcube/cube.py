@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from memcube.cube_store import CubeInfo
 from memcube.entry_checks import MAX_ATTRIBUTE_CHARS, MAX_TAGS, check_entry, check_fields
 from memcube.index_sync import IndexSync
 from memcube.item import MemoryItem, encode_embedding
-from memcube.item_store import HistoryEntry, ItemStore
+from memcube.item_store import HistoryEntry, Holdings, ItemStore
 from memcube.keywords import extract_attributes
 from memcube.lifecycle import SEARCHABLE, State, check_transition, parse_state
 from memcube.linker import Linker
@@ -32,8 +33,9 @@ from memcube.validation import check_json_object, check_texts
 from storage.errors import IllegalTransition, InvalidInput, NotFound
 from storage.schema import ItemRow
 
-# Checks that new notes fit the quotas: (cube id, owner, texts) -> None, or QuotaExceeded.
-Quota = Callable[[str, str, Sequence[str]], None]
+# Checks that new notes fit the quotas: (holdings with them counted, their texts) -> None, or
+# QuotaExceeded; called inside the transaction that stores them.
+Quota = Callable[[Holdings, Sequence[str]], None]
 # Drops copies of notes that left search: (texts, item ids, erase). ``erase`` (delete, purge,
 # a changed text) also scrubs them from sessions and jobs; archive and merge only drop KV.
 Forget = Callable[[list[str], list[str], bool], object]
@@ -322,11 +324,11 @@ class MemCube:
     def _store(self, fresh: list[tuple[dict, np.ndarray]]) -> list[MemoryItem]:
         if not fresh:
             return []
-        if self._quota is not None:
-            self._quota(self.id, self.owner, [entry["text"] for entry, _ in fresh])
+        texts = [entry["text"] for entry, _ in fresh]
+        limit = partial(self._quota, texts=texts) if self._quota is not None else None
         rows = [self._row(entry, vector) for entry, vector in fresh]
         with self._sync.applying_own() if self._sync is not None else nullcontext():
-            items = self._items.insert(rows)  # each row keeps its own actor
+            items = self._items.insert(rows, limit=limit)  # each row keeps its own actor
             seqs = self._gone_unless_all(items, self._items.seq_of([item.id for item in items]))
             self._index.upsert_many([(seqs[item.id], item) for item in items])
             self._linker.link_new(self.id, self.settings, items, self._index, self._items)

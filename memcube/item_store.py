@@ -5,9 +5,22 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import LargeBinary, and_, case, cast, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    LargeBinary,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from memcube.item import MemoryItem, snapshot
@@ -28,6 +41,15 @@ from storage.schema import CubeRow, ItemHistoryRow, ItemRow, LinkRow, RetrievalR
 from storage.text_match import contains_any
 
 
+@dataclass(frozen=True, slots=True)
+class Holdings:
+    """What a cube and its owner hold, counted inside the transaction that adds notes."""
+
+    cube_id: str
+    kept: int  # the cube's notes that are not deleted
+    owner_text_bytes: int  # bytes of text in the not-deleted notes of every cube of its owner
+
+
 def new_id() -> str:
     """A fresh random id (32 hex characters)."""
     return uuid.uuid4().hex
@@ -44,8 +66,11 @@ class ItemStore:
         self.access_count_failures = CacheFailures(logging.getLogger(__name__))
         self._history_kept = history_kept  # newest history rows kept per item (None: all)
 
-    def insert(self, rows: Sequence[ItemRow], actor: str | None = None) -> list[MemoryItem]:
-        """Store new items (one transaction) and their 'created' history rows."""
+    def insert(self, rows: Sequence[ItemRow], actor: str | None = None,
+               limit: Callable[[Holdings], None] | None = None) -> list[MemoryItem]:
+        """Store new items (one transaction) and their 'created' history rows. ``limit`` sees
+        each cube's holdings with the new items counted, after the cube's write lock is taken
+        (so two concurrent adds cannot both pass it), and raises to store nothing."""
         now = self._clock.now()
         with self._database.session() as session:
             for row in rows:
@@ -58,6 +83,8 @@ class ItemStore:
             for cube_id in dict.fromkeys(row.cube_id for row in rows):
                 change_log.append(session, cube_id, [r.id for r in rows if r.cube_id == cube_id],
                                   change_log.ADDED, now)
+                if limit is not None:
+                    limit(_holdings(session, cube_id))
             return [MemoryItem.from_row(row) for row in rows]
 
     def get(self, item_id: str, cube_id: str | None = None) -> MemoryItem:
@@ -293,16 +320,12 @@ class ItemStore:
     def count_kept(self, cube_id: str) -> int:
         """How many of the cube's items are not deleted."""
         with self._database.session() as session:
-            return session.scalar(select(func.count()).where(
-                ItemRow.cube_id == cube_id, ItemRow.state != State.DELETED.value))
+            return _kept(session, cube_id)
 
     def text_bytes_of_owner(self, owner: str) -> int:
         """Bytes of text in the not-deleted items of every cube ``owner`` owns."""
-        size = func.length(cast(ItemRow.text, LargeBinary))  # bytes, not characters
         with self._database.session() as session:
-            return session.scalar(select(func.coalesce(func.sum(size), 0)).join(
-                CubeRow, CubeRow.id == ItemRow.cube_id).where(
-                CubeRow.owner_id == owner, ItemRow.state != State.DELETED.value))
+            return _text_bytes_of_owner(session, owner)
 
     def counts_by_state(self, cube_id: str) -> dict[str, int]:
         """How many items the cube has in each state."""
@@ -372,3 +395,25 @@ def _record_version(session: Session, row: ItemRow, event: str, changes: dict,
     session.add(ItemHistoryRow(item_id=row.id, cube_id=row.cube_id, version=row.version,
                                event=event, changes=changes, snapshot=snapshot(row),
                                actor=actor, reason=reason, at=at))
+
+
+def _kept(session: Session, cube_id: str) -> int:
+    return session.scalar(select(func.count()).where(
+        ItemRow.cube_id == cube_id, ItemRow.state != State.DELETED.value))
+
+
+def _text_bytes_of_owner(session: Session, owner: str) -> int:
+    size = func.length(cast(ItemRow.text, LargeBinary))  # bytes, not characters
+    return session.scalar(select(func.coalesce(func.sum(size), 0)).join(
+        CubeRow, CubeRow.id == ItemRow.cube_id).where(
+        CubeRow.owner_id == owner, ItemRow.state != State.DELETED.value))
+
+
+def _holdings(session: Session, cube_id: str) -> Holdings:
+    owner = session.scalar(select(CubeRow.owner_id).where(CubeRow.id == cube_id))
+    if session.get_bind().dialect.name == "postgresql":
+        # Adds to two cubes of one owner wait for each other here (SQLite: one writer at a
+        # time already), so the owner's bytes below include every committed add.
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:owner))"),
+                        {"owner": f"owner:{owner}"})
+    return Holdings(cube_id, _kept(session, cube_id), _text_bytes_of_owner(session, owner))

@@ -383,6 +383,6 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
                                     self.items.indexable(info.id), self._linker.rows(info.id))
         return MemCube(info, items=self.items, index=index, embedder=self.embedder,
                        linker=self._linker, exporter=self.export_cube,
-                       quota=partial(self.quotas.check_add, self.items),
+                       quota=self.quotas.check_add,
                        forget=partial(self._forgotten, info.id), sync=sync)
 

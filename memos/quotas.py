@@ -1,11 +1,11 @@
-"""Storage quotas: memories per cube and text per user, checked before anything is stored."""
+"""Storage quotas: memories per cube and text per user, checked in the transaction that stores."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from memcube.item_store import ItemStore
+from memcube.item_store import Holdings
 from storage.errors import QuotaExceeded
 
 
@@ -20,20 +20,19 @@ class Quotas:
         if self.max_memories_per_cube < 1 or self.max_bytes_per_user < 1:
             raise ValueError("quotas must be positive")
 
-    def check_add(self, items: ItemStore, cube_id: str, owner: str,
-                  texts: Sequence[str]) -> None:
-        """Raise QuotaExceeded unless ``texts`` fit the cube's and its owner's quotas."""
-        held = items.count_kept(cube_id)
-        if held + len(texts) > self.max_memories_per_cube:
+    def check_add(self, holdings: Holdings, texts: Sequence[str]) -> None:
+        """Raise QuotaExceeded unless the cube and its owner, holding ``texts`` too (counted
+        in ``holdings``), stay within their quotas."""
+        adding = len(texts)
+        if holdings.kept > self.max_memories_per_cube:
             raise QuotaExceeded(
-                f"cube {cube_id} holds {held} memories; adding {len(texts)} would pass the "
-                f"limit of {self.max_memories_per_cube} memories per cube")
-        used = items.text_bytes_of_owner(owner)
-        adding = sum(len(text.encode()) for text in texts)
-        if used + adding > self.max_bytes_per_user:
+                f"cube {holdings.cube_id} holds {holdings.kept - adding} memories; adding "
+                f"{adding} would pass the limit of {self.max_memories_per_cube} memories per cube")
+        added = sum(len(text.encode()) for text in texts)
+        if holdings.owner_text_bytes > self.max_bytes_per_user:
             raise QuotaExceeded(
-                f"the cube's owner stores {used} bytes of text; adding {adding} would pass "
-                f"the limit of {self.max_bytes_per_user} bytes per user")
+                f"the cube's owner stores {holdings.owner_text_bytes - added} bytes of text; "
+                f"adding {added} would pass the limit of {self.max_bytes_per_user} bytes per user")
 
 
 def service_limits(settings) -> dict:
