@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from memcube.access import Access
@@ -42,11 +43,11 @@ class ParametricCalls:
         cube = self.get_cube(cube_id, user, needed=Access.WRITE)
         payload = distill_payload(list(item_ids) if item_ids else None, options)
         self.adapters.notes_to_distill(cube, payload["item_ids"])  # none: refuse it now
-        check_distill_room(self.scheduler.jobs.active(DISTILL_JOB), cube_id, user,
-                           self.settings.max_jobs_per_user)
         payload["requested_by"] = user
+        room = partial(check_distill_room, cube_id=cube_id, user=user,
+                       max_per_user=self.settings.max_jobs_per_user)
         return self.scheduler.enqueue(DISTILL_JOB, cube_id, payload, max_attempts=1,
-                                      dedupe_key=f"{DISTILL_JOB}:{cube_id}")
+                                      dedupe_key=f"{DISTILL_JOB}:{cube_id}", admit=room)
 
     def list_adapters(self, cube_id: str, user: str | None = None) -> list[dict]:
         """A cube's adapters, newest first, each saying whether it is stale or damaged."""

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import case, delete, false, func, select, text, update
 
 from memos.scheduler.leases import LeaseConfig, owner_is_gone
 from storage.clock import Clock
@@ -91,12 +91,19 @@ class JobStore:
 
     def enqueue(self, kind: str, cube_id: str | None = None, payload: dict | None = None, *,
                 dedupe_key: str | None = None, max_attempts: int = 3,
-                run_after: datetime | None = None) -> Job:
-        """A new pending job, or the active job that already holds ``dedupe_key``."""
+                run_after: datetime | None = None,
+                admit: Callable[[list[Job]], None] | None = None) -> Job:
+        """A new pending job, or the active job that already holds ``dedupe_key``. ``admit``
+        sees the active jobs of ``kind`` and raises to refuse this one; enqueues of one kind
+        take turns (across processes too), so no two pass it, or the dedupe check, together."""
         if max_attempts < 1:
             raise InvalidInput("max_attempts must be at least 1")
         now = self._clock.now()
         with self._database.session() as session:
+            _take_turn(session, kind)
+            if admit is not None:
+                admit([Job.from_row(row) for row in session.scalars(select(JobRow).where(
+                    JobRow.kind == kind, JobRow.state.in_([s.value for s in ACTIVE])))])
             if dedupe_key is not None:
                 existing = session.scalars(select(JobRow).where(
                     JobRow.dedupe_key == dedupe_key,
@@ -366,6 +373,16 @@ class JobStore:
     def _release(self, job_id: str) -> None:
         with self._lock:
             self._cancel_flags.pop(job_id, None)
+
+
+def _take_turn(session, kind: str) -> None:
+    """Hold the queue of ``kind`` until the transaction ends: an advisory lock on PostgreSQL,
+    SQLite's one write lock elsewhere (taken by a write that changes no row)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:queue))"),
+                        {"queue": f"jobs:{kind}"})
+    else:
+        session.execute(update(JobRow).where(false()).values(kind=JobRow.kind))
 
 
 def _row(session, job_id: str) -> JobRow:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from memos.scheduler.distill_job import DISTILL_JOB, run_distill_job
@@ -55,11 +55,13 @@ class Scheduler:
 
     def enqueue(self, kind: str, cube_id: str | None = None, payload: dict | None = None, *,
                 dedupe_key: str | None = None, max_attempts: int | None = None,
-                run_after: datetime | None = None) -> Job:
-        """Queue a job (or return the active one holding ``dedupe_key``)."""
+                run_after: datetime | None = None,
+                admit: Callable[[list[Job]], None] | None = None) -> Job:
+        """Queue a job (or return the active one holding ``dedupe_key``); ``admit`` may refuse
+        it, seeing the active jobs of its kind (``JobStore.enqueue``)."""
         job = self.jobs.enqueue(kind, cube_id, payload, dedupe_key=dedupe_key,
                                 max_attempts=max_attempts or self.config.max_attempts,
-                                run_after=run_after)
+                                run_after=run_after, admit=admit)
         if self._workers is not None:
             self._workers.wake()
         return job

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -39,6 +41,24 @@ def test_distill_jobs_are_limited_per_cube_and_per_user(server):
     assert third.status_code == 429 and int(third.headers["Retry-After"]) > 0
     assert "the limit is 2" in third.json()["error"]["message"]
 
+
+
+def test_concurrent_distill_requests_never_pass_the_per_user_limit(server):
+    key = make_user(server, "eager")
+    with server.http(key) as http:
+        cubes = [new_cube(http, f"e{n}", {"text": f"Eager fact {n} holds."}) for n in range(8)]
+    start = threading.Barrier(len(cubes))
+
+    def ask(cube_id: str) -> int:
+        with server.http(key) as http:
+            start.wait()
+            return http.post(f"/v1/cubes/{cube_id}/adapters/jobs", json={}).status_code
+
+    with ThreadPoolExecutor(len(cubes)) as pool:
+        codes = sorted(pool.map(ask, cubes))
+    assert codes == [202, 202] + [429] * 6
+    queued = server.mos.scheduler.jobs.active("distill")
+    assert sum(job.cube_id in cubes for job in queued) == 2
 
 def test_expired_note_is_not_found_by_search_while_distills_are_queued(server):
     with server.http(make_user(server, "forgetful")) as http:
