@@ -18,7 +18,7 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from api.schemas.chat import MemoryKind
-from api.schemas.common import MAX_QUERY_CHARS, MAX_TEXT_CHARS, Identifier, Name
+from api.schemas.common import MAX_QUERY_CHARS, Identifier, Name
 from api.schemas.cubes import CubePublic
 from api.schemas.memories import Context as NoteContext
 from api.schemas.memories import (
@@ -30,6 +30,7 @@ from api.schemas.memories import (
     Text,
 )
 from memcube.access import Access
+from memcube.entry_checks import MAX_TEXT_CHARS
 from memos.chat_options import ChatOptions
 from memos.kernel import MemOS
 from storage.errors import MemosError, NotFound

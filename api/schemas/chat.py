@@ -6,8 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from api.schemas.common import MAX_TEXT_CHARS, Identifier, Public, Strict
+from api.schemas.common import Identifier, Public, Strict
 from api.schemas.memories import HitPublic
+from memcube.entry_checks import MAX_TEXT_CHARS
 from memos.chat_options import ChatOptions
 
 MemoryKind = Literal["plaintext", "activation", "parametric"]

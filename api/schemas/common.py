@@ -6,10 +6,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-MAX_TEXT_CHARS = 20_000  # the kernel's limit on one memory's text
+from memcube.search import MAX_K
+
 MAX_QUERY_CHARS = 2_000
 MAX_PAGE = 1_000
-MAX_K = 200
 
 Name = Annotated[str, Field(min_length=1, max_length=128, pattern=r"\S")]
 Identifier = Annotated[str, Field(min_length=1, max_length=64)]

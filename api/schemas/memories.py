@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field
 
 from api.schemas.common import (
-    MAX_TEXT_CHARS,
     Identifier,
     K,
     Public,
@@ -17,6 +16,7 @@ from api.schemas.common import (
     Tag,
     Tags,
 )
+from memcube.entry_checks import MAX_TEXT_CHARS
 from memcube.lifecycle import State
 from memcube.validation import MAX_JSON_BYTES, MAX_JSON_DEPTH, check_json_object
 from storage.errors import InvalidInput

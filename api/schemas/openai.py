@@ -11,8 +11,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.chat import MemoryKind
-from api.schemas.common import MAX_TEXT_CHARS, Identifier, Strict
+from api.schemas.common import Identifier, Strict
 from api.schemas.memories import HitPublic
+from memcube.entry_checks import MAX_TEXT_CHARS
 from memos.chat_options import ChatOptions
 
 MEMOS_MODEL = "memos"
