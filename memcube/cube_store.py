@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import delete, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from memcube.access import Access
@@ -41,8 +42,11 @@ class CubeStore:
         """Create the user if it does not exist yet; returns its id."""
         _check_name(user_id, "user id")
         with self._database.session() as session:
-            if session.get(UserRow, user_id) is None:
-                session.add(UserRow(id=user_id, is_admin=is_admin, created_at=self._clock.now()))
+            # One statement, so two first uses of a new id at once both succeed.
+            dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
+            session.execute(dialect.insert(UserRow).values(
+                id=user_id, is_admin=is_admin, created_at=self._clock.now(),
+            ).on_conflict_do_nothing(index_elements=[UserRow.id]))
         return user_id
 
     def is_admin(self, user_id: str) -> bool:
@@ -155,6 +159,18 @@ class CubeStore:
         if user_id is not None and not self.is_admin(user_id):
             shared = select(CubeShareRow.cube_id).where(CubeShareRow.user_id == user_id)
             query = query.where(or_(CubeRow.owner_id == user_id, CubeRow.id.in_(shared)))
+        with self._database.session() as session:
+            ids = list(session.scalars(query))
+        return [self.get(cube_id) for cube_id in ids]
+
+    def default_scope(self, user_id: str | None) -> list[CubeInfo]:
+        """Cubes a search or chat that names none reads: the user's own (every cube for None
+        or an admin). A cube shared with the user joins only when named, so nobody can put
+        notes into another user's default retrieval by sharing a cube with them."""
+        if user_id is None or self.is_admin(user_id):
+            return self.visible_to(user_id)
+        query = select(CubeRow.id).where(CubeRow.owner_id == user_id).order_by(
+            CubeRow.created_at)
         with self._database.session() as session:
             ids = list(session.scalars(query))
         return [self.get(cube_id) for cube_id in ids]

@@ -141,15 +141,15 @@ class ChatPipeline:
         text = "".join(deltas)
         if control.stopped != "cancelled":  # nobody wants a cancelled reply: nothing stored
             self._write_back(target or self._session_cube(cube_ids, user, opts), opts,
-                             messages, text, user, stats)
+                             messages, text, user, stats, sources=scope.ids())
         finish = control.stopped or (
             "stop" if stats.completion_tokens < opts.max_new_tokens else "length")
         yield ChatReply(text, hits, stats, finish, adapter_ids)
 
     def _write_back(self, cube, opts: ChatOptions, messages: list[dict], answer: str, user,
-                    stats: GenerationStats) -> None:
+                    stats: GenerationStats, sources: Sequence[str]) -> None:
         try:
-            self._remember(cube, opts, messages, answer, user)
+            self._remember(cube, opts, messages, answer, user, sources)
         except StorageFull as error:  # the answer stands; only its write-back was refused
             self.failures.record("write-back", error)
             stats.notes.append(f"turns not stored: {error}")
@@ -297,7 +297,9 @@ class ChatPipeline:
         return self._cubes.writable(cube_ids[0], user)
 
     def _remember(self, cube, opts: ChatOptions, messages: list[dict], answer: str,
-                  user) -> None:
+                  user, sources: Sequence[str]) -> None:
+        """Store the exchange: in the write-back cube when asked, and in the session (with
+        the cubes whose memories it was given: their forgets may scrub it)."""
         turns = [{"role": "user", "content": _last_user_turn(messages)},
                  {"role": "assistant", "content": answer}]
         turns = [turn for turn in turns if turn["content"].strip()]
@@ -307,7 +309,7 @@ class ChatPipeline:
                 _store_turn(cube, turn, user, opts.session_id)
         if opts.session_id is not None:
             spill = (lambda turn: _store_turn(cube, turn, user, opts.session_id)) if cube else None
-            self.sessions.append(opts.session_id, turns, spill, owner=user)
+            self.sessions.append(opts.session_id, turns, spill, owner=user, sources=sources)
 
 
 def check_messages(messages: Sequence[dict]) -> list[dict]:

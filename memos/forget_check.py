@@ -20,6 +20,7 @@ from memos.export_ledger import ExportLedger
 from memos.extraction_probe import ExtractionProbe
 from memos.forgetting import Forgetting, scrub_value
 from memos.scheduler.forget_retrain import FORGET_RETRAIN_JOB
+from memos.sessions import LOCAL_OWNER
 from storage.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ class ForgetCheck:
         self._cube = cube
         self._forgetting = forgetting  # knows whose sessions may quote the cube's notes
         self._user = user
+        self._note_texts: list[str] = []  # the notes' own texts, as opposed to given texts
 
     def run(self, item_ids: Sequence[str] = (), texts: Sequence[str] = (),
             probe_model: bool = True) -> dict:
@@ -46,8 +48,9 @@ class ForgetCheck:
         if not item_ids and not texts or len(item_ids) + len(texts) > MAX_TARGETS:
             raise InvalidInput(f"give 1 to {MAX_TARGETS} memory ids or texts to check")
         remains, retained = [], []
-        texts += self._sql(item_ids, texts, remains, retained)
-        texts = [text for text in dict.fromkeys(texts) if text.strip()]
+        self._note_texts = [text for text in dict.fromkeys(
+            self._sql(item_ids, texts, remains, retained)) if text.strip()]
+        texts = [text for text in dict.fromkeys(texts + self._note_texts) if text.strip()]
         for probe in (self._index, self._search, self._sessions, self._kv, self._jobs,
                       self._adapters):
             probe(item_ids, texts, remains, retained)
@@ -96,10 +99,18 @@ class ForgetCheck:
                                         "id": hit.item.id})
 
     def _sessions(self, item_ids, texts, remains, retained) -> None:
-        quoted = [text for text in texts if text]
-        for key, owner in self._forgetting.sessions_quoting(self._cube.id, quoted):
-            remains.append({"kind": "session", "where": "session turn",
-                            "session_id": key, "owner": owner})
+        """The caller's sessions are searched for every text; another user's (given this
+        cube's memories) only for the notes' own texts, and named by neither id nor owner:
+        a forget check is no way to read somebody else's conversations."""
+        caller = self._user or LOCAL_OWNER
+        for key, owner in self._forgetting.sessions_quoting(self._cube.id, texts):
+            if owner == caller:
+                remains.append({"kind": "session", "where": "session turn",
+                                "session_id": key, "owner": owner})
+        others = {(key, owner) for key, owner in self._forgetting.sessions_quoting(
+            self._cube.id, self._note_texts) if owner != caller}
+        remains.extend({"kind": "session", "where": "another user's session turn"}
+                       for _ in others)
 
     def _kv(self, item_ids, texts, remains, retained) -> None:
         for key in self._mos.kv_records.keys_of_items(item_ids):
@@ -109,13 +120,22 @@ class ForgetCheck:
         from memos.activation.memory import quoted_runs
 
         activation = self._mos.activation
-        runs = [run for text in texts for run in quoted_runs(self._mos.engine, text)]
-        keys = {key for run in runs for key in activation.tree.index.quoting(run)}
-        keys |= {activation.cache.key_for(activation.prompts.chunk_ids(text)) for text in texts}
+        if not self._privileged():  # the KV store holds every tenant's prompts
+            texts = self._note_texts
+        chunks = [activation.prompts.chunk_ids(text) for text in texts]
+        keys = {activation.cache.key_for(ids) for ids in chunks}
+        keys |= {key for ids in chunks for key in activation.tree.index.holding(ids)}
+        if self._privileged():  # any prompt quoting the text, whoever sent it
+            runs = [run for text in texts for run in quoted_runs(self._mos.engine, text)]
+            keys |= {key for run in runs for key in activation.tree.index.quoting(run)}
         for key in sorted(keys):
             if key in activation.cache:
                 remains.append({"kind": "kv", "where": "kv node", "key": key,
                                 "file": activation.cache.file_path(key).exists()})
+
+    def _privileged(self) -> bool:
+        """The embedded caller or an admin: may look for a text in every tenant's KV."""
+        return self._user is None or self._mos.cubes.is_admin(self._user)
 
     def _kv_present(self) -> bool:
         kv = self._mos.home / "kv"

@@ -14,7 +14,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from memos.sessions import LOCAL_OWNER
+from storage.errors import NotFound
 
 if TYPE_CHECKING:
     from memcube.cube_store import CubeStore
@@ -60,11 +60,12 @@ class Forgetting:
         return report
 
     def scrub_sessions(self, cube_id: str, texts: Sequence[str]) -> int:
-        """Replace the texts in kept session turns of the cube's owner and sharers."""
+        """Replace the texts in the kept turns of the sessions that may hold the cube's notes:
+        its owner's, and those that were given its memories."""
         if not texts:
             return 0
         return self._sessions.rewrite_turns_quoting(
-            self.cube_users(cube_id), texts, lambda content: scrub_text(content, texts))
+            cube_id, self._owner_of(cube_id), texts, lambda content: scrub_text(content, texts))
 
     def scrub_jobs(self, cube_id: str, texts: Sequence[str], item_ids: Sequence[str]) -> int:
         """Remove the item ids and texts from the payloads and results of the cube's jobs."""
@@ -72,16 +73,17 @@ class Forgetting:
         return self._jobs.rewrite_of_cube(cube_id, lambda value: scrub_value(value, texts, ids))
 
     def sessions_quoting(self, cube_id: str, texts: Sequence[str]) -> list[tuple[str, str]]:
-        """(session id, owner) of each kept turn of the cube's users quoting one of the
-        (non-empty) texts."""
+        """(session id, owner) of each kept turn quoting one of the (non-empty) texts, in
+        the sessions that may hold the cube's notes (as ``scrub_sessions``)."""
         if not texts:
             return []
-        return self._sessions.sessions_quoting(self.cube_users(cube_id), texts)
+        return self._sessions.sessions_quoting(cube_id, self._owner_of(cube_id), texts)
 
-    def cube_users(self, cube_id: str) -> list[str]:
-        """Whose sessions may quote a cube's notes: its owner, the users it is shared with,
-        and the embedded caller (who may read every cube)."""
-        return [*self._cubes.users_of(cube_id), LOCAL_OWNER]
+    def _owner_of(self, cube_id: str) -> str | None:
+        try:
+            return self._cubes.get(cube_id).owner
+        except NotFound:  # deleted meanwhile: only the sessions given its memories remain
+            return None
 
 
 def scrub_text(content: str, texts: Sequence[str]) -> str:

@@ -213,8 +213,8 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
 
     def readable_cubes(self, cube_ids: Sequence[str] | None,
                        user: str | None = None) -> list[MemCube]:
-        """These cubes (each once, in order), or every cube ``user`` may read when None;
-        NotFound for one ``user`` may not see."""
+        """These cubes (each once, in order), or the user's own cubes when None (a cube shared
+        with them only when named); NotFound for one ``user`` may not see."""
         return CubeAccess(self.cubes, self.get_cube).readable(cube_ids, user)
 
     def search_cubes(self, query: str, cubes: Sequence[MemCube], k: int = 10,

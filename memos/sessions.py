@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Collection, Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.clock import Clock
 from storage.database import Database
 from storage.errors import InvalidInput
-from storage.schema import ChatSessionRow, SessionTurnRow
+from storage.schema import ChatSessionRow, SessionSourceRow, SessionTurnRow
 from storage.text_match import contains_any
 
 MAX_SESSION_ID = 128
@@ -45,14 +45,15 @@ class SessionStore:
             return [{"role": t.role, "content": t.content} for t in turns]
 
     def append(self, session_id: str, turns: list[dict], spill: Spill | None = None,
-               owner: str | None = None) -> None:
-        """Add turns; each turn pushed out of the window is handed to ``spill``."""
+               owner: str | None = None, sources: Collection[str] = ()) -> None:
+        """Add turns; each turn pushed out of the window is handed to ``spill``. ``sources``
+        are the cubes whose memories the turn was given (their forgets may scrub it)."""
         _check(session_id)
         owner = owner or LOCAL_OWNER
         try:
-            pushed_out = self._append(owner, session_id, turns)
+            pushed_out = self._append(owner, session_id, turns, sources)
         except IntegrityError:  # the session row was created concurrently: write into it
-            pushed_out = self._append(owner, session_id, turns)
+            pushed_out = self._append(owner, session_id, turns, sources)
         for turn in pushed_out:
             if spill is not None:
                 spill(turn)
@@ -65,43 +66,45 @@ class SessionStore:
             if row_id is not None:
                 _drop_sessions(session, [row_id])
 
-    def sessions_quoting(self, owners: Collection[str],
+    def sessions_quoting(self, cube_id: str, owner: str | None,
                          texts: Sequence[str]) -> list[tuple[str, str]]:
-        """(session id, owner) of each kept turn of these owners that quotes one of the
-        (non-empty) texts."""
+        """(session id, owner) of each kept turn quoting one of the (non-empty) texts, among
+        the sessions that may hold a cube's notes: those of its ``owner`` and those that were
+        given its memories."""
         if not texts:
             return []
         with self._database.session() as session:
             rows = session.execute(select(ChatSessionRow.session_key, ChatSessionRow.owner_id)
                                    .join(SessionTurnRow,
                                          SessionTurnRow.session_id == ChatSessionRow.id)
-                                   .where(ChatSessionRow.owner_id.in_(owners),
+                                   .where(_may_hold(cube_id, owner),
                                           contains_any(SessionTurnRow.content, texts)))
             return [(key, owner) for key, owner in rows]
 
-    def rewrite_turns_quoting(self, owners: Collection[str], texts: Sequence[str],
+    def rewrite_turns_quoting(self, cube_id: str, owner: str | None, texts: Sequence[str],
                               rewrite: Callable[[str], str]) -> int:
-        """Replace each kept turn of these owners that quotes one of the texts by ``rewrite``
-        of it; how many turns were rewritten."""
+        """Replace each kept turn quoting one of the texts, in the sessions that may hold the
+        cube's notes (as ``sessions_quoting``), by ``rewrite`` of it; how many were."""
         if not texts:
             return 0
         with self._database.session() as session:
             turns = session.scalars(select(SessionTurnRow).join(
                 ChatSessionRow, ChatSessionRow.id == SessionTurnRow.session_id).where(
-                ChatSessionRow.owner_id.in_(owners),
-                contains_any(SessionTurnRow.content, texts)))
+                _may_hold(cube_id, owner), contains_any(SessionTurnRow.content, texts)))
             changed = 0
             for turn in turns:
                 turn.content = rewrite(turn.content)
                 changed += 1
             return changed
 
-    def _append(self, owner: str, session_id: str, turns: list[dict]) -> list[dict]:
+    def _append(self, owner: str, session_id: str, turns: list[dict],
+                sources: Collection[str]) -> list[dict]:
         now = self._clock.now()
         with self._database.session() as session:
             row_id = _session_row_id(session, owner, session_id)
             if row_id is None:
                 row_id = self._create(session, owner, session_id)
+            _add_sources(session, row_id, sources)
             session.add_all(SessionTurnRow(session_id=row_id, role=t["role"],
                                            content=t["content"], at=now) for t in turns)
             session.get(ChatSessionRow, row_id).updated_at = now
@@ -128,6 +131,20 @@ def _session_row_id(session: Session, owner: str, session_id: str) -> str | None
         ChatSessionRow.owner_id == owner, ChatSessionRow.session_key == session_id))
 
 
+def _may_hold(cube_id: str, owner: str | None):
+    """Sessions that may quote a cube's notes: its owner's, and those given its memories
+    (never another user's other sessions: a share alone reaches nobody's conversations)."""
+    given = select(SessionSourceRow.session_id).where(SessionSourceRow.cube_id == cube_id)
+    return or_(ChatSessionRow.owner_id == owner, ChatSessionRow.id.in_(given))
+
+
+def _add_sources(session: Session, row_id: str, cube_ids: Collection[str]) -> None:
+    known = set(session.scalars(select(SessionSourceRow.cube_id).where(
+        SessionSourceRow.session_id == row_id)))
+    session.add_all(SessionSourceRow(session_id=row_id, cube_id=cube_id)
+                    for cube_id in dict.fromkeys(cube_ids) if cube_id not in known)
+
+
 def _pop_beyond_window(session: Session, row_id: str, window: int) -> list[dict]:
     """Delete the turns older than the newest ``window``; returns them, oldest first."""
     newest = select(SessionTurnRow.seq).where(SessionTurnRow.session_id == row_id) \
@@ -142,6 +159,7 @@ def _pop_beyond_window(session: Session, row_id: str, window: int) -> list[dict]
 
 
 def _drop_sessions(session: Session, row_ids: list[str]) -> None:
+    session.execute(delete(SessionSourceRow).where(SessionSourceRow.session_id.in_(row_ids)))
     session.execute(delete(SessionTurnRow).where(SessionTurnRow.session_id.in_(row_ids)))
     session.execute(delete(ChatSessionRow).where(ChatSessionRow.id.in_(row_ids)))
 

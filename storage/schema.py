@@ -240,6 +240,16 @@ class ChatSessionRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class SessionSourceRow(Base):
+    """A cube whose memories a conversation was given: whose forgets may scrub its turns."""
+
+    __tablename__ = "session_sources"
+
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("chat_sessions.id", ondelete="CASCADE"), primary_key=True)
+    cube_id: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+
+
 class SessionTurnRow(Base):
     """One kept turn of a conversation."""
 

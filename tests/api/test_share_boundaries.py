@@ -1,0 +1,71 @@
+"""A share gives access to a cube and nothing more: the cube's owner cannot put notes into the
+sharee's default retrieval, nor read, probe or scrub the sharee's own conversations."""
+
+from __future__ import annotations
+
+import pytest
+
+SECRET = "My locker code is 9931."
+
+
+def say(client, text: str, cube_ids: list[str], session_id: str) -> None:
+    client.chat([{"role": "user", "content": text}], cube_ids=cube_ids, session_id=session_id,
+                max_new_tokens=1, memory_kinds=("plaintext",))
+
+
+@pytest.fixture
+def cubes(alice, bob):
+    """Alice's own cube holding her secret; Bob's cube, shared with Alice unasked."""
+    mine, theirs = alice.create_cube("alice-own"), bob.create_cube("bob-bait")
+    bob.share_cube(theirs.id, "alice", "read")
+    yield mine, theirs
+    alice.delete_cube(mine.id)
+    bob.delete_cube(theirs.id)
+
+
+def test_a_cube_shared_unasked_stays_out_of_default_search_until_named(alice, cubes):
+    mine, theirs = cubes
+    mine.add("Alice's locker code is 9931.")
+    bait = bob_note(theirs, "Alice's locker code changed to 0000.")
+    default = alice.search("What is Alice's locker code?")
+    named = alice.search("What is Alice's locker code?", cube_ids=[mine.id, theirs.id])
+    assert bait not in [hit.item.id for hit in default]
+    assert bait in [hit.item.id for hit in named]
+
+
+def test_forget_check_does_not_read_a_sharees_own_sessions(live, alice, bob, cubes):
+    mine, theirs = cubes
+    say(alice, SECRET, [mine.id], "alice-private")
+    report = bob.forget_check(theirs.id, texts=["locker code is 9931"], probe_model=False)
+    assert [r for r in report["remains"] if r["kind"] == "session"] == []
+    assert SECRET in str(live.mos.sessions.recent("alice-private", owner="alice"))
+
+
+def test_a_delete_in_a_shared_cube_does_not_scrub_the_sharees_own_sessions(live, alice, cubes):
+    mine, theirs = cubes
+    say(alice, SECRET, [mine.id], "alice-diary")
+    bait = theirs.add("locker code", force=True)
+    theirs.delete(bait.id)
+    assert SECRET in str(live.mos.sessions.recent("alice-diary", owner="alice"))
+
+
+def test_a_delete_scrubs_a_sharees_session_that_was_given_the_cubes_memories(live, alice,
+                                                                              cubes):
+    _, theirs = cubes
+    note = theirs.add("The team offsite is in Porto.", force=True)
+    say(alice, "Remind me: The team offsite is in Porto.", [theirs.id], "alice-team")
+    theirs.delete(note.id)
+    kept = str(live.mos.sessions.recent("alice-team", owner="alice"))
+    assert "The team offsite is in Porto." not in kept and "[forgotten]" in kept
+
+
+def test_forget_check_does_not_look_for_given_texts_in_other_tenants_kv(alice, bob, cubes):
+    mine, theirs = cubes
+    alice.warm(mine.id, [mine.add("Alice's bank PIN is 4471.").id])
+    report = bob.forget_check(theirs.id, texts=["Alice's bank PIN is 4471."],
+                              probe_model=False)
+    assert [r for r in report["remains"] if r["kind"] == "kv"] == []
+
+
+def bob_note(cube, text: str) -> str:
+    return cube.add(text, force=True).id
