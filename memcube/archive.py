@@ -11,6 +11,7 @@ import base64
 import json
 import os
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from memcube.archive_files import AdapterFiles, adapter_folder
 from memcube.archive_reader import ArchiveLimits, ArchiveReader
 from memcube.archive_rows import ArchivedAdapter, ArchivedCube, decode_row
 from memcube.archive_writer import insert_archive
+from memcube.item_store import Holdings
 from memcube.lifecycle import State
 from storage.database import Database
 from storage.errors import InvalidInput, UnsupportedFormat
@@ -42,6 +44,7 @@ class ImportTarget:
     embedding_dim: int
     name: str | None = None
     limits: ArchiveLimits = field(default_factory=ArchiveLimits)
+    quota: Callable[[Holdings], None] | None = None  # raises to refuse the whole import
 
 
 def export_cube(database: Database, cube_id: str, path: Path, adapters_root: Path) -> dict:

@@ -21,6 +21,7 @@ from memcube.archive_rows import (
     ArchivedLink,
     decode_row,
 )
+from memcube.item_store import holdings_in
 from storage import change_log
 from storage.clock import as_utc
 from storage.database import Database
@@ -66,6 +67,8 @@ def insert_archive(database: Database, archive: ArchiveReader, cube: ArchivedCub
             _insert_links(session, archive, cube_id, items)
             _insert_adapters(session, adapters, cube_id, items, adapter_ids)
             change_log.append(session, cube_id, [None], change_log.IMPORTED, datetime.now(UTC))
+            if target.quota is not None:
+                target.quota(holdings_in(session, cube_id))
     except IntegrityError:  # another import or create took the name meanwhile
         raise _name_taken(target.owner, name) from None
     return cube_id

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from sqlalchemy import (
     LargeBinary,
@@ -36,7 +37,7 @@ from storage import change_log
 from storage.cache_failures import CacheFailures
 from storage.clock import Clock, as_utc
 from storage.database import Database
-from storage.errors import IllegalTransition, InvalidInput, NotFound, StorageFull
+from storage.errors import Conflict, IllegalTransition, InvalidInput, NotFound, StorageFull
 from storage.schema import CubeRow, ItemHistoryRow, ItemRow, LinkRow, RetrievalRow
 from storage.text_match import contains_any
 
@@ -84,7 +85,7 @@ class ItemStore:
                 change_log.append(session, cube_id, [r.id for r in rows if r.cube_id == cube_id],
                                   change_log.ADDED, now)
                 if limit is not None:
-                    limit(_holdings(session, cube_id))
+                    limit(holdings_in(session, cube_id))
             return [MemoryItem.from_row(row) for row in rows]
 
     def get(self, item_id: str, cube_id: str | None = None) -> MemoryItem:
@@ -135,11 +136,10 @@ class ItemStore:
     def _change(self, session: Session, row: ItemRow, fields: dict, actor: str | None,
                 reason: str | None, event: str) -> bool:
         """Apply the fields; whether anything changed."""
-        if State(row.state) not in EDITABLE:
-            raise IllegalTransition(f"a {row.state} memory cannot be edited")
+        _check_editable_state(State(row.state))
         changes = apply_fields(row, fields)
         if changes:
-            row.version += 1
+            _take_next_version(session, row, _check_editable_state)
             row.updated_at = self._clock.now()
             self._log(session, row, event, changes, actor, reason, row.updated_at)
         return bool(changes)
@@ -150,12 +150,12 @@ class ItemStore:
         with self._database.session() as session:
             row = _row(session, item_id, cube_id)
             check_transition(State(row.state), target)
+            _take_next_version(session, row, lambda now: check_transition(now, target))
             changes = {"state": [row.state, target.value]}
             row.state, row.updated_at = target.value, self._clock.now()
             if merged_into:
                 changes["merged_into"] = [row.merged_into, merged_into]
                 row.merged_into = merged_into
-            row.version += 1
             self._log(session, row, target.value, changes, actor, reason, row.updated_at)
             kind = change_log.DELETED if target == State.DELETED else change_log.STATE
             change_log.append(session, cube_id, [item_id], kind, row.updated_at)
@@ -389,6 +389,33 @@ def _row(session: Session, item_id: str, cube_id: str | None) -> ItemRow:
     return row
 
 
+def _take_next_version(session: Session, row: ItemRow, check: Callable[[State], None]) -> None:
+    """Bump the row's version in SQL, only if no other write committed one since it was read
+    (this write then holds the row until it commits)."""
+    with session.no_autoflush:  # checked before this write's own changes reach SQL
+        taken = session.execute(
+            update(ItemRow).where(ItemRow.id == row.id, ItemRow.version == row.version)
+            .values(version=row.version + 1).execution_options(synchronize_session=False))
+        if taken.rowcount != 1:
+            _lost_race(session, row.id, check)
+    row.version += 1
+
+
+def _lost_race(session: Session, item_id: str, check: Callable[[State], None]) -> NoReturn:
+    """NotFound once the item is purged, what ``check`` says of the state the winning write
+    left, else Conflict."""
+    state = session.scalar(select(ItemRow.state).where(ItemRow.id == item_id))
+    if state is None:
+        raise NotFound(f"no memory {item_id!r}")
+    check(State(state))
+    raise Conflict(f"memory {item_id} changed meanwhile, try again")
+
+
+def _check_editable_state(state: State) -> None:
+    if state not in EDITABLE:
+        raise IllegalTransition(f"a {state} memory cannot be edited")
+
+
 def _record_version(session: Session, row: ItemRow, event: str, changes: dict,
                    actor: str | None, reason: str | None, at: datetime) -> None:
     """Add the row's current version, with what changed, to its history."""
@@ -409,7 +436,9 @@ def _text_bytes_of_owner(session: Session, owner: str) -> int:
         CubeRow.owner_id == owner, ItemRow.state != State.DELETED.value))
 
 
-def _holdings(session: Session, cube_id: str) -> Holdings:
+def holdings_in(session: Session, cube_id: str) -> Holdings:
+    """The cube's and its owner's holdings, inside the caller's transaction (after its writes
+    to the cube: on PostgreSQL this waits for other adds of the same owner to commit)."""
     owner = session.scalar(select(CubeRow.owner_id).where(CubeRow.id == cube_id))
     if session.get_bind().dialect.name == "postgresql":
         # Adds to two cubes of one owner wait for each other here (SQLite: one writer at a

@@ -326,7 +326,7 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         owner = self.cubes.ensure_user(owner or user or LOCAL_USER)
         target = ImportTarget(owner=owner, adapters_root=self.home / "adapters",
                               embedding_dim=self.embedder.dim, name=name,
-                              limits=self._archive_limits())
+                              limits=self._archive_limits(), quota=self.quotas.check_import)
         return self.get_cube(import_cube(self.database, Path(path), target))
 
     def _archive_limits(self) -> ArchiveLimits:

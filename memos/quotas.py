@@ -34,6 +34,18 @@ class Quotas:
                 f"the cube's owner stores {holdings.owner_text_bytes - added} bytes of text; "
                 f"adding {added} would pass the limit of {self.max_bytes_per_user} bytes per user")
 
+    def check_import(self, holdings: Holdings) -> None:
+        """Raise QuotaExceeded unless a cube just imported, counted in ``holdings``, and its
+        owner stay within their quotas."""
+        if holdings.kept > self.max_memories_per_cube:
+            raise QuotaExceeded(
+                f"the archive holds {holdings.kept} memories, past the limit of "
+                f"{self.max_memories_per_cube} memories per cube")
+        if holdings.owner_text_bytes > self.max_bytes_per_user:
+            raise QuotaExceeded(
+                f"importing would bring the owner's text to {holdings.owner_text_bytes} bytes, "
+                f"past the limit of {self.max_bytes_per_user} bytes per user")
+
 
 def service_limits(settings) -> dict:
     """Every configured limit of the service, grouped, as plain data."""

@@ -8,6 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from memos.auth import KeyStore
+from memos.errors import QuotaExceeded
+from memos.kernel import MemOS
+from memos.settings import Settings
 from tests.api.conftest import ADMIN_KEY, LiveServer, start_server
 from tests.api.test_fairness import make_user
 
@@ -140,3 +143,19 @@ def test_quotas_refuse_what_does_not_fit_and_store_nothing(server):
     assert limits["storage"] == {"max_memories_per_cube": 20, "max_bytes_per_user": 8000,
                                  "history_versions_kept": 5}
     assert limits["usage"]["bytes"] == 7000 + sum(len(f"Fact {n}.") for n in range(20))
+
+
+def test_an_import_that_would_pass_a_quota_is_refused_whole(server, engine, embedder,
+                                                           tmp_path):
+    source = MemOS(settings=Settings(home=tmp_path / "source"), engine=engine,
+                   embedder=embedder)
+    cube = source.create_cube("big-archive")
+    cube.add_many([{"text": f"Archived fact {n}.", "force": True} for n in range(25)])
+    archive = tmp_path / "big.memcube"
+    source.export_cube(cube.id, archive)
+    source.close()
+    frank = make_user(server, "frank")
+    with server.client(frank) as client:
+        with pytest.raises(QuotaExceeded, match="20 memories per cube"):
+            client.import_cube(archive)
+        assert client.list_cubes() == []
