@@ -200,6 +200,18 @@ class MemCube:
         """Soft-delete a memory (kept in history, never returned by search)."""
         return self.set_state(item_id, State.DELETED, actor)
 
+    def forget_departed(self, seen: Sequence[MemoryItem]) -> int:
+        """Forget again the notes read earlier (by a chat still answering) that have left
+        search or changed text since: copies stored after their forget ran (the chat's KV and
+        session turns) go too. How many had departed."""
+        current = self._items.get_many(item.id for item in seen)
+        departed = [(item, current.get(item.id)) for item in seen
+                    if _departed(item, current.get(item.id))]
+        for item, now in departed:
+            erase = now is None or now.state == State.DELETED or now.text != item.text
+            self._forget_texts([item.text], [item.id], erase=erase)
+        return len(departed)
+
     def purge(self, item_id: str) -> None:
         """Remove a memory and its history for good."""
         text = self._items.get(item_id, self.id).text
@@ -354,6 +366,11 @@ class MemCube:
             event_time=entry.get("event_time"), ttl_seconds=entry.get("ttl_seconds"),
             embedding=encode_embedding(vector), state=State.CREATED.value,
         )
+
+
+def _departed(seen: MemoryItem, now: MemoryItem | None) -> bool:
+    """Whether a note read as ``seen`` has since left search or changed its text."""
+    return now is None or now.state not in SEARCHABLE or now.text != seen.text
 
 
 def _expiry_enabled(settings: dict) -> bool:

@@ -142,6 +142,7 @@ class ChatPipeline:
         if control.stopped != "cancelled":  # nobody wants a cancelled reply: nothing stored
             self._write_back(target or self._session_cube(cube_ids, user, opts), opts,
                              messages, text, user, stats, sources=scope.ids())
+            _forget_departed(scope, hits)
         finish = control.stopped or (
             "stop" if stats.completion_tokens < opts.max_new_tokens else "length")
         yield ChatReply(text, hits, stats, finish, adapter_ids)
@@ -324,6 +325,17 @@ def check_messages(messages: Sequence[dict]) -> list[dict]:
                              MAX_MESSAGE_CHARS)
         checked.append({**message, "content": content})
     return checked
+
+
+def _forget_departed(scope: CubeScope, hits: Sequence[SearchHit]) -> None:
+    """A note deleted or rewritten while the reply was decoded was forgotten before this
+    chat stored its KV and session turns: forget it again now that they are stored."""
+    seen: dict[str, list] = {}
+    for hit in hits:
+        seen.setdefault(hit.item.cube_id, []).append(hit.item)
+    for cube in scope.cubes():
+        if cube.id in seen:
+            cube.forget_departed(seen[cube.id])
 
 
 def _writes_back(opts: ChatOptions) -> bool:
