@@ -162,11 +162,13 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
                  needed: Access = Access.READ) -> MemCube:
         """An existing cube (NotFound unless ``user`` may see it)."""
         require(self.cubes.access_of(cube_id, user), needed, cube_id)
+        info = self.cubes.get(cube_id)  # fresh: another process may have changed it
         with self._lock:
             cube = self._open_cubes.get(cube_id)
             if cube is None:
-                cube = self._open(self.cubes.get(cube_id))
+                cube = self._open(info)
                 self._open_cubes[cube_id] = cube
+            cube.info = info
             return cube
 
     def list_cubes(self, user: str | None = None) -> list[CubeInfo]:
@@ -176,11 +178,7 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
     def update_cube(self, cube_id: str, user: str | None = None, **fields) -> CubeInfo:
         """Rename a cube or change its description or settings."""
         require(self.cubes.access_of(cube_id, user), Access.OWNER, cube_id)
-        info = self.cubes.update(cube_id, **fields)
-        with self._lock:
-            if cube_id in self._open_cubes:
-                self._open_cubes[cube_id].info = info
-        return info
+        return self.cubes.update(cube_id, **fields)  # open cubes read it at their next use
 
     def delete_cube(self, cube_id: str, user: str | None = None) -> None:
         """Delete a cube and everything in it: notes, history, KV chunks, adapters, files."""
@@ -198,11 +196,7 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         """Give another user read or write access (``None`` revokes it)."""
         require(self.cubes.access_of(cube_id, user), Access.OWNER, cube_id)
         self.cubes.share(cube_id, with_user, parse_access(access) if access else None)
-        info = self.cubes.get(cube_id)
-        with self._lock:
-            if cube_id in self._open_cubes:
-                self._open_cubes[cube_id].info = info
-        return info
+        return self.cubes.get(cube_id)
 
     def search(self, query: str, cube_ids: Sequence[str] | None = None, k: int = 10,
                user: str | None = None, **filters) -> list[SearchHit]:
