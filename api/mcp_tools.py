@@ -6,9 +6,11 @@ the REST API: another user's cube answers exactly like a cube that does not exis
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import json
+import threading
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -39,7 +41,7 @@ UserOf = Callable[[Context], str | None]
 CubeId = Annotated[Identifier, Field(description="The cube's id (see list_cubes).")]
 MemoryId = Annotated[Identifier, Field(description="The memory's id.")]
 CubeIds = Annotated[list[Identifier], Field(max_length=32, description=(
-    "Cubes to use; every cube you may read when left out."))]
+    "Cubes to use; your own cubes when left out (a cube shared with you only when named)."))]
 Question = Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS, pattern=r"\S")]
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 WRITES = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False)
@@ -51,6 +53,16 @@ RESOURCE_PAGE = 200
 
 def _tool_errors(tool: Callable) -> Callable:
     """The kernel's errors become tool errors the model can read (``isError: true``)."""
+
+    if inspect.iscoroutinefunction(tool):
+        @functools.wraps(tool)
+        async def checked_async(*args, **kwargs):
+            try:
+                return await tool(*args, **kwargs)
+            except MemosError as error:
+                raise ToolError(str(error)) from error
+
+        return checked_async
 
     @functools.wraps(tool)
     def checked(*args, **kwargs):
@@ -151,7 +163,7 @@ class MemoryTools:
         return _memory(self._mos.get_cube(cube_id, user, needed=Access.WRITE)
                        .delete(memory_id, actor=user))
 
-    def chat_with_memory(self, question: Annotated[str, Field(
+    async def chat_with_memory(self, question: Annotated[str, Field(
                              min_length=1, max_length=MAX_TEXT_CHARS, pattern=r"\S")],
                          ctx: Context, cube_ids: CubeIds | None = None,
                          k: Annotated[int, Field(ge=0, le=50)] = 5,
@@ -166,15 +178,31 @@ class MemoryTools:
         options = ChatOptions(k=k, session_id=session_id, max_new_tokens=max_new_tokens,
                               write_back=write_back, **kinds)
         user = self._user_of(ctx)
-        slot = self._mos.model_queue.request(user or "local").result()  # fair, as /v1/chat
-        try:
-            reply = self._mos.chat([{"role": "user", "content": question}], cube_ids,
-                                   options=options, user=user)
-        finally:
-            self._mos.model_queue.release(slot)
+        reply = await self._fair_chat(question, cube_ids, options, user)
         return {"text": reply.text, "finish_reason": reply.finish_reason,
                 "memories": [_hit(hit) for hit in reply.memories],
                 "stats": reply.stats.as_dict(), "adapters": list(reply.adapters)}
+
+    async def _fair_chat(self, question: str, cube_ids, options: ChatOptions, user):
+        """Chat admitted through the fair queue, as /v1/chat is. Waiting holds no thread; a
+        client that leaves gives its place up, or has its generation cancelled."""
+        queue = self._mos.model_queue
+        queued = queue.request(user or "local")
+        try:
+            slot = await asyncio.wrap_future(queued)
+        except asyncio.CancelledError:
+            queue.withdraw(queued)
+            raise
+        cancel = threading.Event()
+        try:
+            return await asyncio.to_thread(
+                self._mos.chat, [{"role": "user", "content": question}], cube_ids,
+                options=options, user=user, cancel=cancel)
+        except asyncio.CancelledError:
+            cancel.set()
+            raise
+        finally:
+            queue.release(slot)
 
     def memories(self, cube_id: str, ctx: Context) -> str:
         """The newest memories of a cube, as JSON."""
