@@ -217,10 +217,12 @@ class ChatPipeline:
         placed = self._prompt_order(hits)
         self.turn_memories.remember(self._turn_key(_last_user_turn(conversation), cube_ids,
                                                    user, opts), placed)
+        readable = set(scope.ids()) if self._prompts.keeps_turn_memories else set()
         earlier = [
             self.turn_memories.texts(
                 self._turn_key(text, cube_ids, user, opts),
-                lambda text=text: self._prompt_order(self._retrieve(text, scope, opts)))
+                lambda text=text: self._prompt_order(self._retrieve(text, scope, opts)),
+                readable)
             for text in _user_turns(conversation)[:-1]
         ] if self._prompts.keeps_turn_memories else []
         return self._prompts.build(conversation, [hit.item.text for hit in placed], earlier)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 
 from memcube.lifecycle import SEARCHABLE
 from memcube.search import SearchHit
@@ -34,8 +34,11 @@ class TurnMemories:
             while len(self._ids) > self._max_turns:
                 self._ids.popitem(last=False)
 
-    def texts(self, key: Hashable, retrieve: Callable[[], list[SearchHit]]) -> list[str]:
-        """Texts of the memories a turn was given; retrieved (and recorded) if unknown."""
+    def texts(self, key: Hashable, retrieve: Callable[[], list[SearchHit]],
+              readable: Collection[str]) -> list[str]:
+        """Texts of the memories a turn was given that are still searchable in the cubes
+        ``readable`` now (a cube unshared since is left out); retrieved (and recorded) if
+        unknown."""
         with self._lock:
             ids = self._ids.get(key)
         if ids is None:
@@ -43,4 +46,5 @@ class TurnMemories:
             self.remember(key, hits)
             return [hit.item.text for hit in hits]
         found = self._items.get_many(ids)
-        return [found[i].text for i in ids if i in found and found[i].state in SEARCHABLE]
+        return [found[i].text for i in ids if i in found and found[i].state in SEARCHABLE
+                and found[i].cube_id in readable]
