@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 
 from api.schemas.common import ErrorResponse
@@ -67,6 +68,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _write_conflict)
+    app.add_exception_handler(StaleDataError, _write_conflict)
     app.add_exception_handler(RecursionError, _too_deep)
     app.add_exception_handler(Exception, _unexpected)
 
@@ -95,9 +97,12 @@ async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
     return error_response(error.status_code, code, str(error.detail), headers=error.headers)
 
 
-async def _write_conflict(request: Request, error: IntegrityError) -> JSONResponse:
-    # A write that lost a race with a delete (its cube or memory went away meanwhile).
-    log.info("write conflict on %s %s: %s", request.method, request.url.path, error.orig)
+async def _write_conflict(request: Request,
+                          error: IntegrityError | StaleDataError) -> JSONResponse:
+    # A write that lost a race with a delete (its cube or memory went away meanwhile): an
+    # insert that its parent row no longer admits, or an update that matched no row.
+    log.info("write conflict on %s %s: %s", request.method, request.url.path,
+             getattr(error, "orig", error))
     return error_response(409, "conflict", "the change conflicts with a concurrent change "
                           "(the cube or memory was deleted meanwhile)")
 

@@ -30,7 +30,7 @@ from memcube.supersession import (
     supersede,
 )
 from memcube.validation import check_json_object, check_texts
-from storage.errors import IllegalTransition, InvalidInput, NotFound
+from storage.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from storage.schema import ItemRow
 
 # Checks that new notes fit the quotas: (holdings with them counted, their texts) -> None, or
@@ -180,7 +180,7 @@ class MemCube:
             try:
                 self.set_state(item_id, State.ARCHIVED, EXPIRED_BY, "expired: time to live ran out")
                 archived.append(item_id)
-            except (IllegalTransition, NotFound):  # changed or expired by another reader
+            except (Conflict, IllegalTransition, NotFound):  # changed or expired meanwhile
                 pass
         return archived
 

@@ -150,7 +150,7 @@ class ItemStore:
         with self._database.session() as session:
             row = _row(session, item_id, cube_id)
             check_transition(State(row.state), target)
-            _take_next_version(session, row, lambda now: check_transition(now, target))
+            _take_next_version(session, row, lambda state: check_transition(state, target))
             changes = {"state": [row.state, target.value]}
             row.state, row.updated_at = target.value, self._clock.now()
             if merged_into:

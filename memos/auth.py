@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from memcube.validation import check_text
 from storage.clock import Clock
@@ -144,9 +144,13 @@ class KeyStore:
                 return None
             now = self._clock.now()
             if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
-                row.last_used_at = now  # at most one write a minute per key, not per request
+                # At most one write a minute per key; by id, so a key revoked meanwhile
+                # (no row left to update) lets this request through instead of failing it.
+                session.execute(update(ApiKeyRow).where(ApiKeyRow.id == row.id)
+                                .values(last_used_at=now)
+                                .execution_options(synchronize_session=False))
             user = session.get(UserRow, row.user_id)
-            return Caller(user.id, bool(user.is_admin))
+            return Caller(user.id, bool(user.is_admin)) if user is not None else None
 
     def ensure_admin_key(self, home: Path, secret: str | None = None) -> str | None:
         """Make sure an admin can log in on first start; returns a newly created secret.

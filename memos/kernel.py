@@ -248,7 +248,8 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
                 self._adapters = ParametricMemory(
                     self.engine, self.home, self.adapter_records, self.items, self.clock,
                     self.settings.adapter_budget_mib << 20,
-                    self.settings.adapter_check_questions)
+                    self.settings.adapter_check_questions,
+                    on_stale=lambda cube_id: queue_forget_retrain(self.scheduler, cube_id))
             return self._adapters
 
     def chat(self, messages: Sequence[dict], cube_ids: Sequence[str] | None = None, *,

@@ -16,6 +16,7 @@ from memcube.cube import MemCube
 from memcube.item_store import ItemStore
 from memcube.lifecycle import SEARCHABLE, State
 from memos.parametric import (
+    AdapterArtifact,
     AdapterManager,
     AdapterStore,
     DistillConfig,
@@ -73,7 +74,8 @@ class ParametricMemory:
     """LoRA adapters distilled from cubes, stored under the home folder, attached per request."""
 
     def __init__(self, engine, home: Path, records: AdapterRecords, items: ItemStore,
-                 clock: Clock, budget_bytes: int, check_questions: int = 0) -> None:
+                 clock: Clock, budget_bytes: int, check_questions: int = 0,
+                 on_stale: Callable[[str], object] | None = None) -> None:
         self._engine = engine
         self._home = Path(home)
         self._records = records
@@ -84,6 +86,7 @@ class ParametricMemory:
         self.failures = CacheFailures(logger)
         self._lock = threading.Lock()  # one distillation at a time
         self.check_questions = check_questions  # asked of each new adapter (0: not measured)
+        self._on_stale = on_stale  # queues a cube's forget retrain (queue_forget_retrain)
 
     def distill(self, cube: MemCube, item_ids: Sequence[str] | None = None,
                 config: DistillConfig | None = None,
@@ -95,16 +98,30 @@ class ParametricMemory:
         with self._lock:
             artifact = distill(self._engine, notes, config, progress=progress, cancel=cancel)
             self.store.save(artifact)
-        versions = self._mark_distilled(cube.id, notes, artifact.id)
+        try:
+            self._record(cube.id, notes, artifact, shard)
+        except Exception:  # e.g. the cube was deleted meanwhile: no row will name these files
+            self.store.delete(artifact.id)
+            raise
+        adapter = self.get(artifact.id)
+        if adapter.stale and self._on_stale is not None:
+            # A note was deleted or changed while it trained: that forget ran before this
+            # record existed, so it queued no retrain for this adapter.
+            self._on_stale(cube.id)
+        return adapter
+
+    def _record(self, cube_id: str, notes: list[DistillNote], artifact: AdapterArtifact,
+                shard: ShardPlace | None) -> None:
+        """Mark the notes distilled and record the saved adapter."""
+        versions = self._mark_distilled(cube_id, notes, artifact.id)
         evidence = self._evidence(artifact.id, notes)
         self._records.add(AdapterRecord(
-            id=artifact.id, cube_id=cube.id, fingerprint=artifact.metadata.base_fingerprint,
+            id=artifact.id, cube_id=cube_id, fingerprint=artifact.metadata.base_fingerprint,
             path=f"adapters/{artifact.id}", items=versions, steps=artifact.metadata.steps,
             final_loss=artifact.metadata.final_loss, size=artifact.metadata.bytes,
             created_at=self._clock.now(), evidence=evidence,
             shard_group=shard.group if shard else None,
             shard=shard.index if shard else None, shards=shard.count if shard else None))
-        return self.get(artifact.id)
 
     def distill_shards(self, cube: MemCube, shards: int, config: DistillConfig | None = None,
                        progress: Callable[[int, int, float], None] | None = None,
@@ -254,9 +271,12 @@ class ParametricMemory:
         versions = {}
         for note in notes:
             item = self._items.get(note.item_id, cube_id)
+            learned_current = item.version == note.version
             if item.state == State.CREATED:
                 item = self._items.transition(item.id, cube_id, State.ACTIVATED, "memos", reason)
             self._items.record_event(item.id, cube_id, "distilled", "memos", reason)
-            versions[item.id] = item.version
+            # A note changed or deleted during training keeps the version that was learned,
+            # so the adapter is stale from the start.
+            versions[item.id] = item.version if learned_current else note.version
         return versions
 

@@ -9,13 +9,13 @@ its payload lists the forgotten note ids, never their texts.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from memcube.adapter_records import AdapterRecords
 from memcube.item_store import ItemStore
 from memcube.lifecycle import SEARCHABLE
-from memos.scheduler.jobs import Job
+from memos.scheduler.jobs import Job, JobState
 from memos.scheduler.workers import JobContext
 from storage.errors import InvalidInput
 
@@ -52,8 +52,21 @@ def queue_forget_retrain(scheduler: Scheduler, cube_id: str) -> Job | None:
     pending = scheduler.jobs.postpone_pending(FORGET_RETRAIN_JOB, cube_id, payload, run_after)
     if pending is not None:
         return pending
-    return scheduler.enqueue(FORGET_RETRAIN_JOB, cube_id, payload, max_attempts=2,
-                             run_after=run_after)
+    return _enqueue_pending(scheduler, cube_id, payload, run_after)
+
+
+def _enqueue_pending(scheduler: Scheduler, cube_id: str, payload: dict,
+                     run_after: datetime) -> Job:
+    """The cube's one pending retrain job: enqueues of a kind take turns, so two racing
+    forgets queue one. A job already running may have listed the adapters before this
+    forget, so a running one is not enough: a follow-up waits behind it."""
+    dedupe_key = f"{FORGET_RETRAIN_JOB}:{cube_id}"
+    while True:
+        job = scheduler.enqueue(FORGET_RETRAIN_JOB, cube_id, payload, max_attempts=2,
+                                run_after=run_after, dedupe_key=dedupe_key)
+        if job.state == JobState.PENDING:
+            return job
+        dedupe_key = f"{FORGET_RETRAIN_JOB}:{cube_id}:after:{job.id}"
 
 
 def run_forget_retrain(ctx: JobContext) -> dict:

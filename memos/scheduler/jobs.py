@@ -308,15 +308,18 @@ class JobStore:
 
     def postpone_pending(self, kind: str, cube_id: str | None, payload: dict,
                          run_after: datetime) -> Job | None:
-        """Give the cube's pending job of ``kind`` this payload and due time (None: none)."""
+        """Give the cube's pending job of ``kind`` this payload and due time (None: none,
+        also when a worker claimed it meanwhile: a running job is left as it is)."""
         with self._database.session() as session:
             pending = session.scalars(select(JobRow.id).where(
                 JobRow.kind == kind, JobRow.cube_id == cube_id,
                 JobRow.state == JobState.PENDING.value)).first()
-            if pending is not None:
-                session.execute(update(JobRow).where(JobRow.id == pending).values(
-                    payload=payload, run_after=run_after, updated_at=self._clock.now()))
-        return self.get(pending) if pending is not None else None
+            if pending is None:
+                return None
+            postponed = session.execute(update(JobRow).where(
+                JobRow.id == pending, JobRow.state == JobState.PENDING.value).values(
+                payload=payload, run_after=run_after, updated_at=self._clock.now())).rowcount
+        return self.get(pending) if postponed else None
 
     def forget_finished(self, before: datetime) -> int:
         """Delete jobs that finished before ``before``; returns how many went."""
