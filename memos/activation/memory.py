@@ -30,6 +30,7 @@ from storage.errors import NotFound
 _MIB = 1 << 20
 logger = logging.getLogger(__name__)
 ACTIVATION_MODES = ("exact", "blend", "off")
+MIN_QUOTED_TOKENS = 6  # shortest run of a forgotten text looked for inside other prompts
 
 
 class ActivationMemory:
@@ -235,11 +236,13 @@ class ActivationMemory:
 def quoted_runs(engine, text: str) -> list[list[int]]:
     """Token runs that any prompt quoting ``text`` contains, whatever comes before or after it:
     the text's tokens without the first and last (which merge with neighbours), tokenized at
-    the start of a line and after a space."""
+    the start of a line and after a space. None for a text shorter than MIN_QUOTED_TOKENS: a
+    run that short is in countless prompts (forgetting "the" must not empty every tenant's
+    cache); such a note's own chunk nodes still go."""
     runs = []
     for variant in (text, " " + text):
         ids = list(engine.encode(variant))
         core = ids[1:-1] if len(ids) > 3 else ids
-        if core and core not in runs:
+        if len(core) >= MIN_QUOTED_TOKENS and core not in runs:
             runs.append(core)
     return runs

@@ -69,3 +69,12 @@ def test_forget_check_does_not_look_for_given_texts_in_other_tenants_kv(alice, b
 
 def bob_note(cube, text: str) -> str:
     return cube.add(text, force=True).id
+
+
+def test_deleting_a_short_common_note_leaves_other_tenants_kv_alone(live, alice, bob, cubes):
+    mine, theirs = cubes
+    alice.warm(mine.id, [mine.add("Alice waters the plants on the balcony every Sunday.").id])
+    before = {entry["key"] for entry in live.mos.kv_entries(mine.id, "alice")}
+    common = theirs.add("the", force=True)
+    theirs.delete(common.id)
+    assert before and {entry["key"] for entry in live.mos.kv_entries(mine.id, "alice")} == before
