@@ -10,10 +10,15 @@ from sqlalchemy.exc import IntegrityError
 
 from memcube.access import Access
 from memcube.types import CubeInfo
-from memcube.validation import check_json_object, check_optional_text, check_text
+from memcube.validation import (
+    check_json_object,
+    check_optional_text,
+    check_text,
+    check_user_id,
+)
 from storage.clock import Clock
 from storage.database import Database
-from storage.errors import Conflict, InvalidInput, NotFound
+from storage.errors import Conflict, InvalidInput, NotFound, QuotaExceeded
 from storage.schema import (
     AdapterRow,
     ChangeRow,
@@ -28,6 +33,7 @@ from storage.schema import (
 )
 
 NAME_LIMIT = 128
+MAX_SHARES_PER_CUBE = 256
 DESCRIPTION_LIMIT = 4_000
 
 
@@ -40,7 +46,7 @@ class CubeStore:
 
     def ensure_user(self, user_id: str, is_admin: bool = False) -> str:
         """Create the user if it does not exist yet; returns its id."""
-        _check_name(user_id, "user id")
+        check_user_id(user_id)
         with self._database.session() as session:
             # One statement, so two first uses of a new id at once both succeed.
             dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
@@ -120,8 +126,11 @@ class CubeStore:
         An unknown user id is answered exactly like a known one, so sharing cannot be used to
         find out who has an account: the id is registered (without any key) and shared with.
         """
-        _check_name(user_id, "user id")
-        self.get(cube_id)
+        check_user_id(user_id)
+        info = self.get(cube_id)
+        if access is not None and user_id not in info.shares \
+                and len(info.shares) >= MAX_SHARES_PER_CUBE:
+            raise QuotaExceeded(f"a cube can be shared with at most {MAX_SHARES_PER_CUBE} users")
         if access is not None:
             self.ensure_user(user_id)
         with self._database.session() as session:

@@ -17,6 +17,7 @@ from storage.errors import InvalidInput
 MAX_JSON_DEPTH = 32  # nesting levels of a metadata object (the object itself is level 1)
 MAX_JSON_BYTES = 64 * 1024  # serialized metadata of one memory
 MAX_JSON_KEY_CHARS = 256
+USER_ID_LIMIT = 64
 
 
 def check_text(value, what: str, max_chars: int | None = None, *, blank_ok: bool = True,
@@ -34,6 +35,14 @@ def check_text(value, what: str, max_chars: int | None = None, *, blank_ok: bool
     if not _encodable(value):
         raise InvalidInput(f"{what} is not valid Unicode text (it holds a lone surrogate)")
     return value
+
+
+def check_user_id(user_id) -> str:
+    """A user id: 1 to USER_ID_LIMIT characters, no outer spaces, storable text."""
+    if not isinstance(user_id, str) or not user_id or len(user_id) > USER_ID_LIMIT \
+            or user_id != user_id.strip():
+        raise InvalidInput(f"a user id must be 1 to {USER_ID_LIMIT} characters, no outer spaces")
+    return check_text(user_id, "a user id")
 
 
 def check_optional_text(value, what: str, max_chars: int | None = None) -> str | None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from memcube.validation import check_text
+from memcube.validation import check_text, check_user_id
 from storage.clock import Clock
 from storage.database import Database
 from storage.errors import Conflict, InvalidInput, NotFound
@@ -21,7 +21,6 @@ from storage.schema import ApiKeyRow, UserRow
 KEY_PREFIX = "memos_"
 ADMIN_USER = "admin"
 ADMIN_KEY_FILE = "admin.key"
-USER_ID_LIMIT = 64
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
@@ -81,7 +80,7 @@ class KeyStore:
 
     def create_user(self, user_id: str, is_admin: bool = False) -> UserInfo:
         """A new user (Conflict if the id is taken)."""
-        _check_user_id(user_id)
+        check_user_id(user_id)
         with self._database.session() as session:
             if session.get(UserRow, user_id) is not None:
                 raise Conflict(f"user {user_id!r} already exists")
@@ -180,13 +179,6 @@ class KeyStore:
 
 def _key_info(row: ApiKeyRow) -> KeyInfo:
     return KeyInfo(row.id, row.user_id, row.prefix, row.name, row.created_at, row.last_used_at)
-
-
-def _check_user_id(user_id: str) -> None:
-    if not isinstance(user_id, str) or not user_id or len(user_id) > USER_ID_LIMIT \
-            or user_id != user_id.strip():
-        raise InvalidInput(f"a user id must be 1 to {USER_ID_LIMIT} characters, no outer spaces")
-    check_text(user_id, "a user id")
 
 
 def _write_private(path: Path, text: str) -> None:

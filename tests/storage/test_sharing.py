@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from memcube.access import Access
-from storage.errors import InvalidInput, NotFound, PermissionDenied
+from memcube.cube_store import MAX_SHARES_PER_CUBE
+from storage.errors import InvalidInput, NotFound, PermissionDenied, QuotaExceeded
 
 
 @pytest.fixture
@@ -110,3 +111,19 @@ def test_deleting_a_cube_removes_its_shares_and_items(mos, shared):
 def test_open_cube_sees_shares_made_after_it_was_opened(mos, shared):
     mos.share_cube(shared.id, "dave", "read", user="alice")
     assert mos.get_cube(shared.id, user="dave").info.shares["dave"] == "read"
+
+
+def test_a_share_takes_only_a_valid_user_id_and_registers_nothing_else(mos, shared):
+    for bad in ("x" * 65, " padded ", ""):
+        with pytest.raises(InvalidInput):
+            mos.share_cube(shared.id, bad, "read", user="alice")
+    assert "x" * 65 not in {user.id for user in mos.keys.list_users()}
+
+
+def test_a_cube_is_shared_with_a_bounded_number_of_users(mos, shared):
+    for n in range(MAX_SHARES_PER_CUBE - len(mos.cubes.get(shared.id).shares)):
+        mos.share_cube(shared.id, f"reader-{n}", "read", user="alice")
+    with pytest.raises(QuotaExceeded):
+        mos.share_cube(shared.id, "one-too-many", "read", user="alice")
+    mos.share_cube(shared.id, "bob", "write", user="alice")  # changing a share still works
+    assert len(mos.cubes.get(shared.id).shares) == MAX_SHARES_PER_CUBE
