@@ -33,7 +33,10 @@ class JobCalls:
     def _visible_job(self, job_id: str, user: str | None, needed: Access) -> Job:
         job = self.scheduler.jobs.get(job_id)
         if not self.is_admin(user):
-            if job.cube_id is None:
-                raise NotFound(f"no job {job_id!r}")
-            self.get_cube(job.cube_id, user, needed=needed)
+            try:
+                if job.cube_id is None:
+                    raise NotFound(f"no job {job_id!r}")
+                self.get_cube(job.cube_id, user, needed=needed)
+            except NotFound:  # answered as for a random id: the job's cube is not named
+                raise NotFound(f"no job {job_id!r}") from None
         return job

@@ -74,3 +74,16 @@ def test_expired_note_is_not_found_by_search_while_distills_are_queued(server):
     assert all("hunter2" not in hit["item"]["text"] for hit in hits)
     assert [item["text"] for item in listed["data"]] == ["The kettle is in the kitchen."]
     assert server.mos.scheduler.jobs.list("pending", kind="distill")[1] >= 1
+
+
+def test_another_users_job_answers_as_a_random_id_does(server):
+    with server.http(make_user(server, "owner-of-job")) as http:
+        cube_id = new_cube(http, "jobbed", {"text": "A fact to learn."})
+        job_id = http.post(f"/v1/cubes/{cube_id}/adapters/jobs", json={}).json()["id"]
+    with server.http(make_user(server, "prober")) as http:
+        theirs = http.get(f"/v1/jobs/{job_id}")
+        random = http.get(f"/v1/jobs/{'0' * 32}")
+    assert theirs.status_code == random.status_code == 404
+    assert cube_id not in theirs.text
+    assert theirs.json()["error"]["message"].replace(job_id, "X") == \
+        random.json()["error"]["message"].replace("0" * 32, "X")
