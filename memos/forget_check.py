@@ -113,21 +113,22 @@ class ForgetCheck:
                        for _ in others)
 
     def _kv(self, item_ids, texts, remains, retained) -> None:
+        """KV recorded for the notes; for an admin or the embedded caller also every node or
+        chunk holding or quoting the texts. The KV store holds every tenant's prompts, and
+        its entries are found by content: a tenant's check could otherwise learn whether
+        anyone's prompt held a text it guessed."""
         for key in self._mos.kv_records.keys_of_items(item_ids):
             remains.append({"kind": "kv", "where": "kv_entries row", "key": key})
-        if not texts or not self._kv_present():
+        if not texts or not self._privileged() or not self._kv_present():
             return
         from memos.activation.memory import quoted_runs
 
         activation = self._mos.activation
-        if not self._privileged():  # the KV store holds every tenant's prompts
-            texts = self._note_texts
         chunks = [activation.prompts.chunk_ids(text) for text in texts]
+        runs = [run for text in texts for run in quoted_runs(self._mos.engine, text)]
         keys = {activation.cache.key_for(ids) for ids in chunks}
         keys |= {key for ids in chunks for key in activation.tree.index.holding(ids)}
-        if self._privileged():  # any prompt quoting the text, whoever sent it
-            runs = [run for text in texts for run in quoted_runs(self._mos.engine, text)]
-            keys |= {key for run in runs for key in activation.tree.index.quoting(run)}
+        keys |= {key for run in runs for key in activation.tree.index.quoting(run)}
         for key in sorted(keys):
             if key in activation.cache:
                 remains.append({"kind": "kv", "where": "kv node", "key": key,

@@ -78,3 +78,13 @@ def test_deleting_a_short_common_note_leaves_other_tenants_kv_alone(live, alice,
     common = theirs.add("the", force=True)
     theirs.delete(common.id)
     assert before and {entry["key"] for entry in live.mos.kv_entries(mine.id, "alice")} == before
+
+
+def test_forget_check_finds_no_other_tenants_kv_through_a_note_of_the_same_text(alice, bob,
+                                                                                cubes):
+    mine, theirs = cubes
+    text = "Alice's safe combination is 12-34-56."
+    alice.warm(mine.id, [mine.add(text).id])
+    twin = theirs.add(text, force=True)
+    report = bob.forget_check(theirs.id, item_ids=[twin.id], probe_model=False)
+    assert [r for r in report["remains"] if r["kind"] == "kv"] == []
