@@ -129,13 +129,14 @@ class ChatPipeline:
                                                     _last_user_turn(conversation))
         mode = self._activation_mode(scope, opts)
         if mode == "exact" and hits:
-            self._record_memory_set(hits)
+            self._record_memory_set(hits, user)
         stats = GenerationStats()
         stats.notes.extend(adapter_notes)
         adapter_ids = self._parametric.loadable(adapter_ids)
         control = self._control(opts, cancel, adapter_ids)
         deltas: list[str] = []
-        for delta in self._decode(plan, mode, stats, opts, started, control, adapter_ids):
+        for delta in self._decode(plan, mode, stats, opts, started, control, adapter_ids,
+                                  user):
             deltas.append(delta)
             yield delta
         text = "".join(deltas)
@@ -163,8 +164,8 @@ class ChatPipeline:
                              group=",".join(sorted(adapter_ids)))
 
     def _decode(self, plan: PromptPlan, mode: str, stats: GenerationStats, opts: ChatOptions,
-                started: float, control: DecodeControl,
-                adapter_ids: list[str]) -> Iterator[str]:
+                started: float, control: DecodeControl, adapter_ids: list[str],
+                user: str | None) -> Iterator[str]:
         decoder = self._decoder  # the continuous batcher, or the engine alone
         if mode == "blend" and adapter_ids:  # blend's chunks are cached without adapters
             stats.notes.append("activation mode exact: blended chunks have no adapter's KV")
@@ -177,7 +178,8 @@ class ChatPipeline:
         activation = self._activation()
         with control.step_guard() if control.step_guard else nullcontext():  # KV of the adapter
             assembled = activation.assemble(plan, mode, self._adapter_sets.kv_key(adapter_ids),
-                                            defer_prefill=decoder is not self._engine)
+                                            defer_prefill=decoder is not self._engine,
+                                            tenant=user)
         stats.cache_hits, stats.cache_misses = assembled.hits, assembled.misses
         if mode == "exact":
             stats.exact_reused_tokens = assembled.reused_tokens
@@ -190,12 +192,13 @@ class ChatPipeline:
         if control.stopped != "cancelled":
             activation.commit(assembled)  # after decoding: storing never delays the first token
 
-    def _record_memory_set(self, hits: list[SearchHit]) -> None:
-        """Count the set of one cube's notes a prompt placed (the scheduler pins hot ones)."""
+    def _record_memory_set(self, hits: list[SearchHit], user: str | None) -> None:
+        """Count the set of one cube's notes a prompt placed (the scheduler pins hot ones, in
+        the KV namespace of the tenant whose chats place them most)."""
         cubes = {hit.item.cube_id for hit in hits}
         if len(cubes) == 1:
             self._activation().memory_sets.record(
-                self._clock.now(), cubes.pop(), sorted(hit.item.id for hit in hits))
+                self._clock.now(), cubes.pop(), sorted(hit.item.id for hit in hits), user)
 
     def _activation_mode(self, scope: CubeScope, opts: ChatOptions) -> str:
         """The request's mode, else the first cube's setting, else the server's; ``off``

@@ -33,6 +33,14 @@ ACTIVATION_MODES = ("exact", "blend", "off")
 MIN_QUOTED_TOKENS = 6  # shortest run of a forgotten text looked for inside other prompts
 
 
+def kv_space(tenant: str | None, adapter: str | None = None) -> str | None:
+    """The prefix-tree namespace of a prompt: its tenant's (so no tenant reuses, or can time,
+    another's KV) and its adapters'. The embedded caller (None) keeps the plain one."""
+    if tenant is None:
+        return adapter
+    return f"tenant:{tenant}|{adapter or ''}"
+
+
 class ActivationMemory:
     """KV of prompt pieces: a prefix tree reused exactly (``exact``), or memory chunks reused
     at any position with selective recompute (``blend``, approximate); both share one store."""
@@ -56,16 +64,18 @@ class ActivationMemory:
         self.pin_budget_bytes = settings.kv_host_mib * _MIB // 2
 
     def assemble(self, plan: PromptPlan, mode: str = "exact", adapter: str | None = None,
-                 defer_prefill: bool = False) -> AssembledPrompt:
+                 defer_prefill: bool = False, tenant: str | None = None) -> AssembledPrompt:
         """The prompt's cache and first logits: the longest cached path of the prefix tree plus
         one pass over the rest (``exact``), or blended chunks (``blend``). When the cache fails,
         the whole prompt is computed without it (counted, logged once). ``defer_prefill``
-        (exact only) leaves the rest, and the logits, to the caller's batched prefill."""
+        (exact only) leaves the rest, and the logits, to the caller's batched prefill. Exact
+        reuse stays within ``tenant``'s namespace (``kv_space``)."""
         if mode not in ("exact", "blend"):
             raise ValueError(f"no assembly in activation mode {mode!r}")
         try:
             if mode == "exact":
-                return self.tree.assemble(plan.pieces, adapter, defer_prefill)
+                return self.tree.assemble(plan.pieces, kv_space(tenant, adapter),
+                                          defer_prefill)
             return self.assembler.assemble(plan.pieces)
         except Exception as error:  # a cache is never a reason to fail a request
             self.failures.record("assemble", error)
@@ -102,13 +112,14 @@ class ActivationMemory:
         return keys
 
     def warm_path(self, texts: Sequence[str], cube_id: str | None = None,
-                  item_ids: Sequence[str | None] | None = None, pin: bool = False) -> list[str]:
-        """Precompute the prefix-tree path a first turn given these memories starts with
-        (memories in the order given); returns the keys of its memory chunk nodes."""
+                  item_ids: Sequence[str | None] | None = None, pin: bool = False,
+                  tenant: str | None = None) -> list[str]:
+        """Precompute the prefix-tree path a first turn of ``tenant`` given these memories
+        starts with (memories in the order given); returns the keys of its memory chunk nodes."""
         pieces = self.prompts.first_turn_prefix(texts)
-        keys = self.tree.warm(pieces)
+        keys = self.tree.warm(pieces, kv_space(tenant))
         if pin:
-            self.tree.pin_path([piece.token_ids for piece in pieces])
+            self.tree.pin_path([piece.token_ids for piece in pieces], kv_space(tenant))
         chunk_keys = keys[len(keys) - len(texts):] if texts else []
         owners = item_ids or [None] * len(texts)
         for key, piece, item_id in zip(chunk_keys, pieces[len(pieces) - len(texts):], owners,
@@ -117,26 +128,29 @@ class ActivationMemory:
         return chunk_keys
 
     def pin_paths(self, cube_id: str, memory_sets: Sequence[MemorySet],
-                  texts: Sequence[Sequence[str]], min_uses: int = 1) -> dict:
+                  texts: Sequence[Sequence[str]], min_uses: int = 1,
+                  tenant: str | None = None) -> dict:
         """Warm and pin the first-turn path nodes of a cube's hot memory sets (``texts[i]``
         are set i's notes in prompt order) that save the most prefill per byte: the head and
         the prefixes many sets share first (see ``activation_cache.hot_paths``), while all
         pins fit half the host budget; a node is pinned once the sets through it were placed
-        ``min_uses`` times; the cube's other pinned nodes are released."""
+        ``min_uses`` times; the cube's other pinned nodes are released. The paths are
+        ``tenant``'s (``kv_space``): those the cube's chats walk."""
+        space = kv_space(tenant)
         others = self.pinned_sets.keys(exclude=cube_id)
         paths = [self.prompts.first_turn_prefix(set_texts) for set_texts in texts]
         uses = self.memory_sets.uses(cube_id, memory_sets)
-        hot = [self._hot_path(pieces, max(uses.get(tuple(memory_set), 0), 1))
+        hot = [self._hot_path(pieces, max(uses.get(tuple(memory_set), 0), 1), space)
                for pieces, memory_set in zip(paths, memory_sets, strict=True)]
         budget = self.pin_budget_bytes - self._bytes_of(others)
-        chosen = set(nodes_to_pin(hot, budget // self._bytes_per_token(paths), min_uses))
+        chosen = set(nodes_to_pin(hot, budget // self._bytes_per_token(paths, space), min_uses))
         wanted: list[str] = []
         whole = 0
         for pieces, path in zip(paths, hot, strict=True):
             depth = next((i for i, key in enumerate(path.keys) if key not in chosen),
                          len(path.keys))
             try:
-                keys = self.tree.warm(pieces[:depth]) if depth else []
+                keys = self.tree.warm(pieces[:depth], space) if depth else []
             except Exception as error:  # a path that cannot be cached is left unpinned
                 self.failures.record("warm", error)
                 continue
@@ -147,15 +161,15 @@ class ActivationMemory:
         return {"pinned_paths": whole, "pinned_nodes": len(wanted),
                 "pinned_bytes": self._bytes_of(wanted)}
 
-    def _hot_path(self, pieces: Sequence[Piece], uses: int) -> HotPath:
+    def _hot_path(self, pieces: Sequence[Piece], uses: int, space: str | None) -> HotPath:
         parts = [[int(t) for t in piece.token_ids] for piece in pieces if piece.token_ids]
-        return HotPath(self.tree.path_keys(parts), [len(ids) for ids in parts], uses)
+        return HotPath(self.tree.path_keys(parts, space), [len(ids) for ids in parts], uses)
 
-    def _bytes_per_token(self, paths: Sequence[Sequence[Piece]]) -> int:
+    def _bytes_per_token(self, paths: Sequence[Sequence[Piece]], space: str | None) -> int:
         """KV bytes of one token as this cache stores it (dtype, quantization)."""
         entries = [entry for entry in self.cache.entries() if entry.tokens]
         if not entries and paths and paths[0]:
-            self.tree.warm(paths[0][:1])  # the head, which every path starts with
+            self.tree.warm(paths[0][:1], space)  # the head, which every path starts with
             entries = [entry for entry in self.cache.entries() if entry.tokens]
         if not entries:
             return 1 << 30  # nothing can be measured, so nothing is pinned

@@ -27,13 +27,23 @@ class MemorySetLog:
 
     def __init__(self, capacity: int = 10_000) -> None:
         self._uses: deque[tuple[datetime, str, MemorySet]] = deque(maxlen=capacity)
+        self._tenants: deque[tuple[str, str | None]] = deque(maxlen=capacity)
         self._lock = threading.Lock()
 
-    def record(self, at: datetime, cube_id: str, item_ids: Sequence[str]) -> None:
-        """One chat placed these notes of this cube in its prompt."""
+    def record(self, at: datetime, cube_id: str, item_ids: Sequence[str],
+               tenant: str | None = None) -> None:
+        """One chat (of ``tenant``) placed these notes of this cube in its prompt."""
         if item_ids:
             with self._lock:
                 self._uses.append((at, cube_id, tuple(item_ids)))
+                self._tenants.append((cube_id, tenant))
+
+    def tenant(self, cube_id: str) -> str | None:
+        """Whose chats placed this cube's notes most often (their KV namespace is where the
+        cube's pins help); None when only the embedded caller did, or nobody."""
+        with self._lock:
+            counts = Counter(tenant for cube, tenant in self._tenants if cube == cube_id)
+        return counts.most_common(1)[0][0] if counts else None
 
     def hot(self, cube_id: str, since: datetime, min_uses: int) -> list[MemorySet]:
         """Sets of this cube used at least ``min_uses`` times since then, most used first."""

@@ -30,15 +30,16 @@ class ActivationPromotion:
         self._activation_mode = activation_mode
         self._kv_folder = kv_folder
 
-    def warm(self, cube: MemCube, item_ids: Sequence[str]) -> int:
+    def warm(self, cube: MemCube, item_ids: Sequence[str], tenant: str | None = None) -> int:
         """Precompute the KV of these notes' prompt chunks: the prefix-tree path of a first turn
-        given them (exact mode), or each chunk alone (blend); returns how many were warmed."""
+        of ``tenant`` given them (exact mode), or each chunk alone (blend); returns how many
+        were warmed."""
         items = sorted((cube.get(item_id) for item_id in item_ids),
                        key=lambda item: (item.created_at, item.seq, item.id))
         texts, ids = [i.text for i in items], [i.id for i in items]
         if self._activation_mode == "blend":
             return len(self._activation().warm_texts(texts, cube.id, ids))
-        return len(self._activation().warm_path(texts, cube.id, ids))
+        return len(self._activation().warm_path(texts, cube.id, ids, tenant=tenant))
 
     def hot_memory_sets(self, cube_id: str, since: datetime,
                         min_uses: int) -> list[tuple[str, ...]] | None:
@@ -67,4 +68,6 @@ class ActivationPromotion:
                 found.append(tuple(memory_set))
                 ordered = sorted(items, key=lambda item: (item.created_at, item.seq, item.id))
                 texts.append([item.text for item in ordered])
-        return self._activation().pin_paths(cube_id, found, texts, min_uses)
+        activation = self._activation()
+        return activation.pin_paths(cube_id, found, texts, min_uses,
+                                    tenant=activation.memory_sets.tenant(cube_id))

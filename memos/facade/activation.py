@@ -18,8 +18,9 @@ class ActivationCalls:
 
     def warm(self, cube_id: str, item_ids: Sequence[str], user: str | None = None) -> int:
         """Precompute the KV of these notes' prompt chunks: the prefix-tree path of a first turn
-        given them (exact mode), or each chunk alone (blend); returns how many were warmed."""
-        return self._activation_promotion.warm(self.get_cube(cube_id, user), item_ids)
+        given them (exact mode), or each chunk alone (blend), for ``user``'s own chats;
+        returns how many were warmed."""
+        return self._activation_promotion.warm(self.get_cube(cube_id, user), item_ids, user)
 
     def kv_stats(self, user: str | None = None) -> dict:
         """KV cache figures: the whole cache's for admins, else only ``user``'s cubes' chunks."""

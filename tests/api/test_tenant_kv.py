@@ -60,3 +60,25 @@ def test_chat_with_another_tenants_cube_answers_like_a_random_id(live, bob_key, 
             answers.append((response.status_code, response.json()["error"]["code"], message))
     assert answers[0] == answers[1] and answers[0][0] == 404
     assert (mine.list(), live.mos.activation.entries(mine.id)) == before
+
+
+def test_one_tenants_cached_prompt_is_never_reused_by_another(alice, bob):
+    """Exact reuse stays within a tenant: another tenant sending the very same prompt computes
+    it (so it cannot tell, from its time to first token, what anyone else asked)."""
+    conversation = [{"role": "user", "content": "Draft a note about the Q3 merger with Initech."}]
+    cubes = {"alice": alice.create_cube("kv-ns-alice"), "bob": bob.create_cube("kv-ns-bob")}
+
+    def reused(client, name: str) -> int:
+        reply = client.chat(conversation, cube_ids=[cubes[name].id], max_new_tokens=1,
+                            memory_kinds=("activation",), activation_mode="exact")
+        return reply.stats.exact_reused_tokens
+
+    try:
+        first, again = reused(alice, "alice"), reused(alice, "alice")
+        other, other_again = reused(bob, "bob"), reused(bob, "bob")
+    finally:
+        alice.delete_cube(cubes["alice"].id)
+        bob.delete_cube(cubes["bob"].id)
+    assert again > first  # alice reuses her own prompt, the question included
+    # bob reuses at most his own earlier system head: never alice's turn
+    assert other < again and other_again == again
