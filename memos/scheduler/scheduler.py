@@ -128,6 +128,7 @@ class Scheduler:
             leases.stop()
         if workers is None:
             return True
+        workers.halt()  # no new claims first: an interrupted job must not start again
         self.jobs.interrupt_running()
         return workers.stop(timeout_s)
 

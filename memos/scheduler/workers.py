@@ -170,10 +170,14 @@ class WorkerPool:
         """A job was enqueued: let an idle worker look now rather than at its next poll."""
         self._wake.set()
 
-    def stop(self, timeout_s: float) -> bool:
-        """Stop the threads; True when all of them ended within ``timeout_s``."""
+    def halt(self) -> None:
+        """Claim nothing more (a handler running now finishes)."""
         self._stopping.set()
         self._wake.set()
+
+    def stop(self, timeout_s: float) -> bool:
+        """Stop the threads; True when all of them ended within ``timeout_s``."""
+        self.halt()
         for thread in self._threads:
             thread.join(timeout_s)
         return not any(thread.is_alive() for thread in self._threads)
