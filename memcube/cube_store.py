@@ -172,18 +172,6 @@ class CubeStore:
             ids = list(session.scalars(query))
         return [self.get(cube_id) for cube_id in ids]
 
-    def default_scope(self, user_id: str | None) -> list[CubeInfo]:
-        """Cubes a search or chat that names none reads: the user's own (every cube for None
-        or an admin). A cube shared with the user joins only when named, so nobody can put
-        notes into another user's default retrieval by sharing a cube with them."""
-        if user_id is None or self.is_admin(user_id):
-            return self.visible_to(user_id)
-        query = select(CubeRow.id).where(CubeRow.owner_id == user_id).order_by(
-            CubeRow.created_at)
-        with self._database.session() as session:
-            ids = list(session.scalars(query))
-        return [self.get(cube_id) for cube_id in ids]
-
 
 def _check_name(value: str, what: str) -> None:
     if not isinstance(value, str) or not value or len(value) > NAME_LIMIT or not value.strip():

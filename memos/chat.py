@@ -142,7 +142,8 @@ class ChatPipeline:
         text = "".join(deltas)
         if control.stopped != "cancelled":  # nobody wants a cancelled reply: nothing stored
             self._write_back(target or self._session_cube(cube_ids, user, opts), opts,
-                             messages, text, user, stats, sources=scope.ids())
+                             messages, text, user, stats,
+                             sources=_sources(hits, scope if adapter_ids else None))
             _forget_departed(scope, hits)
         finish = control.stopped or (
             "stop" if stats.completion_tokens < opts.max_new_tokens else "length")
@@ -330,6 +331,15 @@ def check_messages(messages: Sequence[dict]) -> list[dict]:
                              MAX_MESSAGE_CHARS)
         checked.append({**message, "content": content})
     return checked
+
+
+def _sources(hits: Sequence[SearchHit], with_adapters: CubeScope | None) -> list[str]:
+    """The cubes a reply drew on: those of the memories placed in its prompt, and every cube
+    in scope when adapters were attached (their weights learned the scope's notes)."""
+    cubes = [hit.item.cube_id for hit in hits]
+    if with_adapters is not None:
+        cubes += with_adapters.ids()
+    return list(dict.fromkeys(cubes))
 
 
 def _forget_departed(scope: CubeScope, hits: Sequence[SearchHit]) -> None:

@@ -25,9 +25,8 @@ class CubeAccess:
     open: OpenCube
 
     def readable(self, cube_ids: Sequence[str] | None, user: str | None) -> list[MemCube]:
-        """These cubes (each once, in order), or the user's default scope when None (their
-        own cubes: shared ones only when named)."""
-        ids = cube_ids if cube_ids else [info.id for info in self.store.default_scope(user)]
+        """These cubes (each once, in order), or every cube ``user`` may read when None."""
+        ids = cube_ids if cube_ids else [info.id for info in self.store.visible_to(user)]
         return [self.open(cube_id, user, Access.READ) for cube_id in dict.fromkeys(ids)]
 
     def writable(self, cube_id: str, user: str | None) -> MemCube | None:
@@ -40,7 +39,7 @@ class CubeAccess:
 
 class CubeScope:
     """The cubes asked for (checked at once: NotFound unless each is readable), or, when none
-    are named, the user's own cubes (listed when first needed, opened only to search)."""
+    are named, every cube the user may read (listed when first needed, opened only to search)."""
 
     def __init__(self, access: CubeAccess, cube_ids: Sequence[str] | None,
                  user: str | None) -> None:
@@ -56,7 +55,7 @@ class CubeScope:
             return self.asked
         if self._cubes is not None:
             return [cube.id for cube in self._cubes]
-        return [info.id for info in self._access.store.default_scope(self._user)]
+        return [info.id for info in self._access.store.visible_to(self._user)]
 
     def cubes(self) -> list[MemCube]:
         """The cubes in scope, opened (and their access checked) on the first call only."""

@@ -193,8 +193,11 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
 
     def share_cube(self, cube_id: str, with_user: str, access: str | None,
                    user: str | None = None) -> CubeInfo:
-        """Give another user read or write access (``None`` revokes it)."""
-        require(self.cubes.access_of(cube_id, user), Access.OWNER, cube_id)
+        """Give another user read or write access (``None`` revokes it). A user may also
+        leave a cube shared with them (an unwanted share): ``with_user`` themselves, None."""
+        leaving = access is None and user is not None and with_user == user
+        require(self.cubes.access_of(cube_id, user), Access.READ if leaving else Access.OWNER,
+                cube_id)
         self.cubes.share(cube_id, with_user, parse_access(access) if access else None)
         return self.cubes.get(cube_id)
 
@@ -207,8 +210,8 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
 
     def readable_cubes(self, cube_ids: Sequence[str] | None,
                        user: str | None = None) -> list[MemCube]:
-        """These cubes (each once, in order), or the user's own cubes when None (a cube shared
-        with them only when named); NotFound for one ``user`` may not see."""
+        """These cubes (each once, in order), or every cube ``user`` may read when None;
+        NotFound for one ``user`` may not see."""
         return CubeAccess(self.cubes, self.get_cube).readable(cube_ids, user)
 
     def search_cubes(self, query: str, cubes: Sequence[MemCube], k: int = 10,

@@ -97,7 +97,8 @@ def share_cube(cube_id: CubeId, user_id: UserPath, body: ShareCreate, mos: MosDe
 
 @router.delete("/{cube_id}/shares/{user_id}", response_model=CubePublic)
 def unshare_cube(cube_id: CubeId, user_id: UserPath, mos: MosDep, caller: CurrentUser):
-    """Take a user's access to a cube away (owner only)."""
+    """Take a user's access to a cube away (owner only), or leave a cube shared with you
+    (your own user id)."""
     return _public(mos.share_cube(cube_id, user_id, None, caller.user_id))
 
 

@@ -1,9 +1,11 @@
-"""A share gives access to a cube and nothing more: the cube's owner cannot put notes into the
-sharee's default retrieval, nor read, probe or scrub the sharee's own conversations."""
+"""A share gives access to a cube and nothing more: the cube's owner cannot read, probe or
+scrub the sharee's own conversations, and the sharee can leave a share it did not want."""
 
 from __future__ import annotations
 
 import pytest
+
+from memos.errors import NotFound
 
 SECRET = "My locker code is 9931."
 
@@ -23,14 +25,17 @@ def cubes(alice, bob):
     bob.delete_cube(theirs.id)
 
 
-def test_a_cube_shared_unasked_stays_out_of_default_search_until_named(alice, cubes):
+def test_a_user_can_leave_a_cube_shared_with_them_unasked(alice, cubes):
     mine, theirs = cubes
     mine.add("Alice's locker code is 9931.")
     bait = bob_note(theirs, "Alice's locker code changed to 0000.")
-    default = alice.search("What is Alice's locker code?")
-    named = alice.search("What is Alice's locker code?", cube_ids=[mine.id, theirs.id])
-    assert bait not in [hit.item.id for hit in default]
-    assert bait in [hit.item.id for hit in named]
+    question = "What is Alice's locker code?"
+    assert bait in [hit.item.id for hit in alice.search(question)]  # every readable cube
+
+    alice.share_cube(theirs.id, "alice", None)  # leaves it
+    with pytest.raises(NotFound):
+        alice.get_cube(theirs.id)
+    assert bait not in [hit.item.id for hit in alice.search(question)]
 
 
 def test_forget_check_does_not_read_a_sharees_own_sessions(live, alice, bob, cubes):
