@@ -41,7 +41,7 @@ UserOf = Callable[[Context], str | None]
 CubeId = Annotated[Identifier, Field(description="The cube's id (see list_cubes).")]
 MemoryId = Annotated[Identifier, Field(description="The memory's id.")]
 CubeIds = Annotated[list[Identifier], Field(max_length=32, description=(
-    "Cubes to use; your own cubes when left out (a cube shared with you only when named)."))]
+    "Cubes to use; every cube you may read when left out."))]
 Question = Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS, pattern=r"\S")]
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 WRITES = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False)
