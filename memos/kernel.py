@@ -47,6 +47,7 @@ from storage.blobs import BlobStore
 from storage.cache_failures import CacheFailures
 from storage.clock import Clock, SystemClock
 from storage.database import Database, sqlite_url
+from storage.errors import NotFound
 
 if TYPE_CHECKING:  # these pull in torch, transformers and peft: imported when first used
     from memos.activation.memory import ActivationMemory
@@ -166,7 +167,7 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
         with self._lock:
             cube = self._open_cubes.get(cube_id)
             if cube is None:
-                cube = self._open(info)
+                cube = self._open_unless_deleted(info)
                 self._open_cubes[cube_id] = cube
             cube.info = info
             return cube
@@ -371,6 +372,16 @@ class MemOS(UserCalls, JobCalls, ActivationCalls, ParametricCalls, ServiceCalls)
                     sessions=self.sessions, turn_memories=TurnMemories(self.items),
                     failures=self.chat_failures, clock=self.clock, settings=self.settings)
             return self._chat_pipeline
+
+    def _open_unless_deleted(self, info: CubeInfo) -> MemCube:
+        """Open a cube; NotFound when it was deleted meanwhile (its folder going away under
+        the index being opened)."""
+        try:
+            return self._open(info)
+        except OSError:
+            if self.cubes.access_of(info.id, None) == Access.NONE:
+                raise NotFound(f"no cube {info.id!r}") from None
+            raise
 
     def _open(self, info: CubeInfo) -> MemCube:
         sync = IndexSync(info.id, self.database, self.items, self._linker,
